@@ -1,0 +1,442 @@
+//! The one projection from internal records to what a client may see.
+//!
+//! Every client-facing surface (pages, JSON API, exports, client e-mails and alerts) is built
+//! only from the `Client*` types in this module, and only [`project_dashboard`] and friends
+//! make them. Internal records are destructured field by field, **without `..`**: adding a field
+//! to an internal record is a compile error here until someone decides whether clients see it.
+
+use crate::figures::{BudgetFigures, ChartPoint, EndCheck, ProjectFigures, Projection, Slice, Status, WeekHours};
+use crate::ids::{MemberId, PhaseId, ProjectId, TaskId};
+use crate::money::{hours, Currency, HourlyRate, Money};
+use crate::project::{BudgetPeriod, Project};
+use crate::settings::{TeamDisplay, ViewMode, Visibility};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// A team member as the provider knows them. Personal fields never reach a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub id: MemberId,
+    pub name: String,
+    pub role_title: String,
+    pub email: String,
+    pub phone: String,
+    pub cost_rate: Option<HourlyRate>,
+    pub default_rate: Option<HourlyRate>,
+    pub personal_notes: String,
+    /// Order in which this member first worked for the client (1-based); keeps pseudonyms stable.
+    pub client_seq: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskRecord {
+    pub id: TaskId,
+    pub name: String,
+    pub client_explanation: String,
+    pub billable_default: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhaseRecord {
+    pub id: PhaseId,
+    pub name: String,
+}
+
+/// What the projection needs to know about the client and the provider's catalogue.
+pub struct ClientContext<'a> {
+    pub visibility: Visibility,
+    pub currency: Currency,
+    pub members: &'a [MemberRecord],
+    pub tasks: &'a [TaskRecord],
+    pub phases: &'a [PhaseRecord],
+}
+
+/// Display labels for members under the client's team setting: real names; role titles
+/// (numbered 1, 2… by `client_seq` when titles repeat); or "Team member A", "B"… by `client_seq`.
+pub fn member_labels(members: &[MemberRecord], team: TeamDisplay) -> HashMap<MemberId, String> {
+    let mut ordered: Vec<&MemberRecord> = members.iter().collect();
+    ordered.sort_by(|a, b| a.client_seq.cmp(&b.client_seq).then_with(|| a.id.cmp(&b.id)));
+    let mut title_counts: HashMap<&str, u32> = HashMap::new();
+    for m in &ordered {
+        *title_counts.entry(m.role_title.trim()).or_default() += 1;
+    }
+    let mut title_seen: HashMap<&str, u32> = HashMap::new();
+    let mut out = HashMap::new();
+    for (i, m) in ordered.iter().enumerate() {
+        let MemberRecord {
+            id,
+            name,
+            role_title,
+            email: _,
+            phone: _,
+            cost_rate: _,
+            default_rate: _,
+            personal_notes: _,
+            client_seq: _,
+        } = m;
+        let label = match team {
+            TeamDisplay::Names => name.clone(),
+            TeamDisplay::Roles => {
+                let title = if role_title.trim().is_empty() { "Team member" } else { role_title.trim() };
+                if title_counts.get(role_title.trim()).copied().unwrap_or(0) > 1 {
+                    let n = title_seen.entry(role_title.trim()).or_default();
+                    *n += 1;
+                    format!("{title} {n}")
+                } else {
+                    title.to_string()
+                }
+            }
+            TeamDisplay::Anonymous => format!("Team member {}", letters(i)),
+        };
+        out.insert(id.clone(), label);
+    }
+    out
+}
+
+/// 0 → A, 25 → Z, 26 → AA …
+fn letters(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientHours {
+    pub label: String,
+    /// Decimal hours with two places, as a string (`"7.50"`).
+    pub hours: Decimal,
+    pub minutes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientTaskHours {
+    pub label: String,
+    pub explanation: String,
+    pub hours: Decimal,
+    pub minutes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientWeek {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub total_hours: Decimal,
+    pub total_minutes: i64,
+    pub members: Vec<ClientHours>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientBudget {
+    pub period: &'static str,
+    pub hours_allocated: Option<Decimal>,
+    pub hours_used: Decimal,
+    pub hours_remaining: Option<Decimal>,
+    pub percent_hours: Option<Decimal>,
+    /// Money totals (never rates), formatted `USD 1,234.50`.
+    pub amount_allocated: Option<String>,
+    pub amount_used: Option<String>,
+    pub amount_remaining: Option<String>,
+    pub percent_amount: Option<Decimal>,
+    pub percent: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientChartPoint {
+    pub week_start: NaiveDate,
+    pub week_end: NaiveDate,
+    pub hours: Decimal,
+    pub minutes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientBurnUp {
+    pub points: Vec<ClientChartPoint>,
+    pub hours_allocated: Option<Decimal>,
+    pub projection_from: Option<NaiveDate>,
+    pub projection_to: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientProjection {
+    /// `no_budget`, `no_burn`, `over_budget`, `runs_out`.
+    pub kind: &'static str,
+    pub run_out_date: Option<NaiveDate>,
+    pub days_left: Option<i64>,
+    pub end_date: Option<NaiveDate>,
+    pub lasts_until_end: Option<bool>,
+    pub days_early: Option<i64>,
+    pub over_by_hours: Option<Decimal>,
+    pub over_by_amount: Option<String>,
+    /// One sentence for people.
+    pub summary: String,
+}
+
+/// A project's dashboard as a client sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientDashboard {
+    pub project_id: ProjectId,
+    pub project_name: String,
+    pub view: ViewMode,
+    pub today: NaiveDate,
+    pub as_of: Option<String>,
+    pub period_start: NaiveDate,
+    pub period_end: Option<NaiveDate>,
+    pub this_week: Option<ClientWeek>,
+    pub last_week: ClientWeek,
+    pub to_date_hours: Decimal,
+    pub to_date_minutes: i64,
+    pub budget: Option<ClientBudget>,
+    pub burn_weeks: i64,
+    pub burn_hours_per_week: Option<Decimal>,
+    pub projection: ClientProjection,
+    pub status: Option<Status>,
+    pub status_label: Option<&'static str>,
+    pub warnings: Vec<String>,
+    pub by_member: Vec<ClientHours>,
+    pub by_task: Vec<ClientTaskHours>,
+    pub by_phase: Vec<ClientHours>,
+    pub weekly: Vec<ClientChartPoint>,
+    pub burn_up: ClientBurnUp,
+}
+
+fn h(minutes: i64) -> Decimal {
+    hours(minutes, 2)
+}
+
+fn money(minor: i64, currency: Currency) -> String {
+    Money::new(minor, currency).to_string()
+}
+
+fn point(p: &ChartPoint) -> ClientChartPoint {
+    ClientChartPoint { week_start: p.week.start, week_end: p.week.end(), hours: h(p.minutes), minutes: p.minutes }
+}
+
+/// The projection for the dashboard. `as_of` is the newest data's timestamp (UTC, RFC 3339).
+pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &ProjectFigures, as_of: Option<String>) -> ClientDashboard {
+    let labels = member_labels(ctx.members, ctx.visibility.team);
+    let member_label = |id: &str| {
+        MemberId::parse(id).ok().and_then(|m| labels.get(&m).cloned()).unwrap_or_else(|| "Team member".to_string())
+    };
+    let tasks: BTreeMap<&str, (&str, &str)> = ctx
+        .tasks
+        .iter()
+        .map(|t| {
+            let TaskRecord { id, name, client_explanation, billable_default: _ } = t;
+            (id.as_str(), (name.as_str(), client_explanation.as_str()))
+        })
+        .collect();
+    let phases: BTreeMap<&str, &str> = ctx
+        .phases
+        .iter()
+        .map(|p| {
+            let PhaseRecord { id, name } = p;
+            (id.as_str(), name.as_str())
+        })
+        .collect();
+    let week = |w: &WeekHours| {
+        let WeekHours { week, total_minutes, by_member } = w;
+        ClientWeek {
+            start: week.start,
+            end: week.end(),
+            total_hours: h(*total_minutes),
+            total_minutes: *total_minutes,
+            members: by_member.iter().map(|s| ClientHours { label: member_label(&s.id), hours: h(s.minutes), minutes: s.minutes }).collect(),
+        }
+    };
+    let ProjectFigures {
+        today,
+        view,
+        period,
+        this_week,
+        last_week,
+        to_date_minutes,
+        budget,
+        burn,
+        projection,
+        status,
+        runs_out_before_end,
+        by_member,
+        by_task,
+        by_phase,
+        weekly,
+        burn_up,
+    } = figures;
+    let currency = ctx.currency;
+    let client_budget = budget.as_ref().map(|b| {
+        let BudgetFigures {
+            allocated_minutes,
+            used_minutes,
+            remaining_minutes,
+            percent_minutes,
+            allocated_amount_minor,
+            used_amount_minor,
+            remaining_amount_minor,
+            percent_amount,
+        } = b;
+        let has_money = allocated_amount_minor.is_some();
+        ClientBudget {
+            period: match project.budget.map(|b| b.period) {
+                Some(BudgetPeriod::Monthly) => "monthly",
+                _ => "fixed",
+            },
+            hours_allocated: allocated_minutes.map(h),
+            hours_used: h(*used_minutes),
+            hours_remaining: remaining_minutes.map(h),
+            percent_hours: *percent_minutes,
+            amount_allocated: allocated_amount_minor.map(|m| money(m, currency)),
+            amount_used: has_money.then(|| money(*used_amount_minor, currency)),
+            amount_remaining: remaining_amount_minor.map(|m| money(m, currency)),
+            percent_amount: *percent_amount,
+            percent: b.percent(),
+        }
+    });
+    let client_projection = match projection {
+        Projection::NoBudget => ClientProjection::empty("no_budget", "This project has no budget, so there is no run-out date."),
+        Projection::NoBurn => ClientProjection::empty("no_burn", "No hours in the recent complete weeks, so there is no run-out date."),
+        Projection::Exhausted { over_minutes, over_amount_minor } => {
+            let over_h = over_minutes.map(h);
+            let over_a = over_amount_minor.map(|m| money(m, currency));
+            let summary = match (&over_h, &over_a) {
+                (Some(x), _) => format!("The budget is used up: over by {x} hours."),
+                (None, Some(a)) => format!("The budget is used up: over by {a}."),
+                _ => "The budget is used up.".to_string(),
+            };
+            ClientProjection { over_by_hours: over_h, over_by_amount: over_a, ..ClientProjection::empty("over_budget", &summary) }
+        }
+        Projection::RunsOut { date, days_left, end } => {
+            let (end_date, lasts, early) = match end {
+                Some(EndCheck::Lasts { end }) => (Some(*end), Some(true), None),
+                Some(EndCheck::RunsOutEarly { end, days_early }) => (Some(*end), Some(false), Some(*days_early)),
+                None => (None, None, None),
+            };
+            let summary = match (end_date, early) {
+                (Some(e), Some(d)) => format!("At the current pace the budget runs out on {date}, {d} days before the end date {e}."),
+                (Some(e), None) => format!("At the current pace the budget lasts until the end date {e} (run-out {date})."),
+                _ => format!("At the current pace the budget runs out on {date}."),
+            };
+            ClientProjection {
+                kind: "runs_out",
+                run_out_date: Some(*date),
+                days_left: Some(*days_left),
+                end_date,
+                lasts_until_end: lasts,
+                days_early: early,
+                over_by_hours: None,
+                over_by_amount: None,
+                summary,
+            }
+        }
+    };
+    let mut warnings = Vec::new();
+    if let (Some(s), Some(p)) = (status, client_budget.as_ref().and_then(|b| b.percent)) {
+        if *s >= Status::Watch {
+            warnings.push(format!("{p}% of the budget is used ({}).", s.label().to_lowercase()));
+        }
+    }
+    if let Some(d) = runs_out_before_end {
+        warnings.push(format!("At the current pace the budget runs out {d} days before the end date."));
+    }
+    let slices = |v: &[Slice], label: &dyn Fn(&str) -> String| -> Vec<ClientHours> {
+        v.iter().map(|s| ClientHours { label: label(&s.id), hours: h(s.minutes), minutes: s.minutes }).collect()
+    };
+    ClientDashboard {
+        project_id: project.id.clone(),
+        project_name: project.name.clone(),
+        view: *view,
+        today: *today,
+        as_of,
+        period_start: period.start,
+        period_end: period.end,
+        this_week: this_week.as_ref().map(week),
+        last_week: week(last_week),
+        to_date_hours: h(*to_date_minutes),
+        to_date_minutes: *to_date_minutes,
+        budget: client_budget,
+        burn_weeks: burn.weeks,
+        burn_hours_per_week: burn.minutes_per_week().map(|m| (m / Decimal::from(60)).round_dp(2)),
+        projection: client_projection,
+        status: *status,
+        status_label: status.map(|s| s.label()),
+        warnings,
+        by_member: slices(by_member, &member_label),
+        by_task: by_task
+            .iter()
+            .map(|s| {
+                let (label, explanation) = tasks.get(s.id.as_str()).copied().unwrap_or(("Other", ""));
+                ClientTaskHours { label: label.to_string(), explanation: explanation.to_string(), hours: h(s.minutes), minutes: s.minutes }
+            })
+            .collect(),
+        by_phase: slices(by_phase, &|id: &str| phases.get(id).map_or_else(|| "No phase".to_string(), |n| n.to_string())),
+        weekly: weekly.iter().map(point).collect(),
+        burn_up: ClientBurnUp {
+            points: burn_up.points.iter().map(point).collect(),
+            hours_allocated: burn_up.allocated_minutes.map(h),
+            projection_from: burn_up.projection.map(|p| p.0),
+            projection_to: burn_up.projection.map(|p| p.1),
+        },
+    }
+}
+
+impl ClientProjection {
+    fn empty(kind: &'static str, summary: &str) -> Self {
+        Self {
+            kind,
+            run_out_date: None,
+            days_left: None,
+            end_date: None,
+            lasts_until_end: None,
+            days_early: None,
+            over_by_hours: None,
+            over_by_amount: None,
+            summary: summary.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: &str, name: &str, title: &str, seq: u32) -> MemberRecord {
+        MemberRecord {
+            id: MemberId::parse(id).unwrap(),
+            name: name.into(),
+            role_title: title.into(),
+            email: format!("{id}@private.example"),
+            phone: "+1 555 0100".into(),
+            cost_rate: None,
+            default_rate: None,
+            personal_notes: "private".into(),
+            client_seq: seq,
+        }
+    }
+
+    #[test]
+    fn labels_are_stable_and_distinct() {
+        let ms = vec![
+            member("mem_b", "Bo", "Senior developer", 2),
+            member("mem_a", "Al", "Senior developer", 1),
+            member("mem_c", "Cy", "Designer", 3),
+        ];
+        let roles = member_labels(&ms, TeamDisplay::Roles);
+        assert_eq!(roles[&MemberId::parse("mem_a").unwrap()], "Senior developer 1");
+        assert_eq!(roles[&MemberId::parse("mem_b").unwrap()], "Senior developer 2");
+        assert_eq!(roles[&MemberId::parse("mem_c").unwrap()], "Designer");
+        let anon = member_labels(&ms, TeamDisplay::Anonymous);
+        assert_eq!(anon[&MemberId::parse("mem_a").unwrap()], "Team member A");
+        assert_eq!(anon[&MemberId::parse("mem_c").unwrap()], "Team member C");
+        let names = member_labels(&ms, TeamDisplay::Names);
+        assert_eq!(names[&MemberId::parse("mem_b").unwrap()], "Bo");
+        assert_eq!(letters(26), "AA");
+        assert_eq!(letters(27), "AB");
+    }
+}

@@ -1,0 +1,438 @@
+//! The dashboard's figures, computed from rollups. **This module's docs are the contract the
+//! numbers are checked against.**
+//!
+//! Two filters decide which minutes count:
+//! - *visible* minutes: billable minutes, plus non-billable ones when the client's visibility
+//!   shows non-billable time. Hours by member/task/phase, weekly hours and "to date" use these.
+//! - *budget* minutes: billable minutes, plus non-billable ones when the budget says
+//!   `includes_non_billable`. Budget used, burn rate, projection and status use these (money
+//!   budgets: the billed amount of billable entries).
+//!
+//! A *cut-off* applies to both. In real-time mode nothing is cut. In weekly-summary mode every
+//! figure ignores the current (incomplete) week, everywhere.
+//!
+//! - **This week so far** (real time only): visible minutes in the client's current week, by
+//!   member; the total is the sum over members.
+//! - **Last week**: the same for the previous, complete week (shown in both modes).
+//! - **To date**: visible minutes in the budget period: the project's life for fixed budgets (and
+//!   no budget), the current calendar month for a monthly retainer.
+//! - **Budget**: allocated vs used in the period; remaining = allocated − used (negative when
+//!   over); % consumed = used / allocated × 100, one decimal, half-to-even.
+//! - **Burn rate**: budget minutes per week averaged over the last *n* complete weeks, where
+//!   n = min(4, complete weeks since the project's first week). The current week never counts.
+//!   n = 0 ⇒ no burn rate.
+//! - **Projected run-out**: today + ⌈remaining × 7 / burn-per-week⌉ days (money budgets, when
+//!   there is no hours budget, use amounts the same way). None when the burn rate is 0 or there
+//!   is no budget. When used ≥ allocated: "over budget by" used − allocated. The end to compare
+//!   against is the project's end date (retainer: the month's last day): a run-out on or after it
+//!   "lasts"; before it "runs out N days early".
+//! - **Status**: % consumed ≥ 100 ⇒ over budget; otherwise by how many thresholds below 100 are
+//!   reached: none ⇒ on track, one ⇒ watch, two or more ⇒ at risk (defaults 75/90/100). The
+//!   higher of the hours and money percentages decides. A run-out before the end date is a
+//!   separate warning.
+//! - **Weekly hours**: visible minutes for each of the last 12 weeks ending with the newest
+//!   visible week, zero-filled.
+//! - **Burn-up**: cumulative budget minutes at the end of each week of the period, through the
+//!   newest visible week, against the allocated line; the projection continues from today to the
+//!   run-out date.
+
+use crate::calendar::{add_days, week_start_of, ClientCalendar, Week};
+use crate::money::percent;
+use crate::project::{Period, Project};
+use crate::rollup::{Dim, Sums, TotalRow, WeekRow};
+use crate::settings::ViewMode;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Weeks averaged for the burn rate.
+pub const BURN_WEEKS: i64 = 4;
+/// Weeks in the weekly-hours chart.
+pub const CHART_WEEKS: i64 = 12;
+
+/// What the figures are computed from. `all_weeks` holds the project's `Dim::All` week rows;
+/// `recent` the other dimensions' week rows from [`window_start`] on; `totals` the total rows.
+pub struct FigureInputs<'a> {
+    pub project: &'a Project,
+    pub calendar: &'a ClientCalendar,
+    pub today: NaiveDate,
+    pub view: ViewMode,
+    pub show_non_billable: bool,
+    pub all_weeks: &'a [WeekRow],
+    pub recent: &'a [WeekRow],
+    pub totals: &'a [TotalRow],
+}
+
+/// The first week start whose per-dimension rows [`compute`] needs.
+pub fn window_start(project: &Project, calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
+    let previous = calendar.week_of(today).previous().start;
+    let period = project.period_on(today);
+    if project.is_monthly() {
+        previous.min(week_start_of(period.start, calendar.first_day))
+    } else {
+        previous
+    }
+}
+
+/// Minutes of one key (member, task or phase id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Slice {
+    pub id: String,
+    pub minutes: i64,
+}
+
+/// One week's visible minutes by member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WeekHours {
+    pub week: Week,
+    pub total_minutes: i64,
+    pub by_member: Vec<Slice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetFigures {
+    pub allocated_minutes: Option<i64>,
+    pub used_minutes: i64,
+    pub remaining_minutes: Option<i64>,
+    pub percent_minutes: Option<rust_decimal::Decimal>,
+    pub allocated_amount_minor: Option<i64>,
+    pub used_amount_minor: i64,
+    pub remaining_amount_minor: Option<i64>,
+    pub percent_amount: Option<rust_decimal::Decimal>,
+}
+
+impl BudgetFigures {
+    /// The higher of the two percentages.
+    pub fn percent(&self) -> Option<rust_decimal::Decimal> {
+        match (self.percent_minutes, self.percent_amount) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BurnRate {
+    /// Complete weeks averaged (0..=4).
+    pub weeks: i64,
+    pub minutes: i64,
+    pub amount_minor: i64,
+}
+
+impl BurnRate {
+    /// Minutes per week, one decimal (display).
+    pub fn minutes_per_week(&self) -> Option<rust_decimal::Decimal> {
+        (self.weeks > 0).then(|| rust_decimal::Decimal::from(self.minutes) / rust_decimal::Decimal::from(self.weeks))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EndCheck {
+    Lasts { end: NaiveDate },
+    RunsOutEarly { end: NaiveDate, days_early: i64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Projection {
+    NoBudget,
+    NoBurn,
+    /// Used ≥ allocated; `over_minutes`/`over_amount_minor` ≥ 0.
+    Exhausted { over_minutes: Option<i64>, over_amount_minor: Option<i64> },
+    RunsOut { date: NaiveDate, days_left: i64, end: Option<EndCheck> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    OnTrack,
+    Watch,
+    AtRisk,
+    OverBudget,
+}
+
+impl Status {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::OnTrack => "On track",
+            Status::Watch => "Watch",
+            Status::AtRisk => "At risk",
+            Status::OverBudget => "Over budget",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ChartPoint {
+    pub week: Week,
+    pub minutes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BurnUp {
+    /// Cumulative budget minutes at each week's end.
+    pub points: Vec<ChartPoint>,
+    pub allocated_minutes: Option<i64>,
+    /// From (today, used) to (run-out date, allocated), when there is one.
+    pub projection: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Everything the dashboard shows for one project, before privacy projection (ids, not names).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProjectFigures {
+    pub today: NaiveDate,
+    pub view: ViewMode,
+    pub period: Period,
+    pub this_week: Option<WeekHours>,
+    pub last_week: WeekHours,
+    pub to_date_minutes: i64,
+    pub budget: Option<BudgetFigures>,
+    pub burn: BurnRate,
+    pub projection: Projection,
+    pub status: Option<Status>,
+    pub runs_out_before_end: Option<i64>,
+    pub by_member: Vec<Slice>,
+    pub by_task: Vec<Slice>,
+    pub by_phase: Vec<Slice>,
+    pub weekly: Vec<ChartPoint>,
+    pub burn_up: BurnUp,
+}
+
+struct Filters {
+    current: Week,
+    summary: bool,
+    show_non_billable: bool,
+    budget_non_billable: bool,
+}
+
+impl Filters {
+    fn in_view(&self, week_start: NaiveDate) -> bool {
+        !(self.summary && week_start >= self.current.start)
+    }
+    fn visible(&self, week_start: NaiveDate, billable: bool) -> bool {
+        self.in_view(week_start) && (billable || self.show_non_billable)
+    }
+    fn budget(&self, week_start: NaiveDate, billable: bool) -> bool {
+        self.in_view(week_start) && (billable || self.budget_non_billable)
+    }
+}
+
+fn ceil_div(a: i64, b: i64) -> i64 {
+    if b <= 0 {
+        return 0;
+    }
+    (a + b - 1).div_euclid(b)
+}
+
+fn sorted_slices(map: BTreeMap<String, i64>) -> Vec<Slice> {
+    let mut v: Vec<Slice> = map.into_iter().filter(|(_, m)| *m != 0).map(|(id, minutes)| Slice { id, minutes }).collect();
+    v.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.id.cmp(&b.id)));
+    v
+}
+
+fn week_hours(inputs: &FigureInputs, f: &Filters, week: Week) -> WeekHours {
+    let mut by: BTreeMap<String, i64> = BTreeMap::new();
+    for r in inputs.recent.iter().filter(|r| r.dim == Dim::Member && r.bucket.week_start == week.start) {
+        if f.visible(r.bucket.week_start, r.billable) {
+            *by.entry(r.dim_id.clone()).or_default() += r.sums.minutes;
+        }
+    }
+    let by_member = sorted_slices(by);
+    WeekHours { week, total_minutes: by_member.iter().map(|s| s.minutes).sum(), by_member }
+}
+
+/// Computes every figure (see the module docs for the definitions).
+pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
+    let project = inputs.project;
+    let today = inputs.today;
+    let current = inputs.calendar.week_of(today);
+    let budget = project.budget;
+    let f = Filters {
+        current,
+        summary: inputs.view == ViewMode::WeeklySummary,
+        show_non_billable: inputs.show_non_billable,
+        budget_non_billable: budget.is_some_and(|b| b.includes_non_billable),
+    };
+    let period = project.period_on(today);
+    let monthly = project.is_monthly();
+    let in_period = |r: &WeekRow| !monthly || r.bucket.month == period.start;
+
+    let this_week = (!f.summary).then(|| week_hours(inputs, &f, current));
+    let last_week = week_hours(inputs, &f, current.previous());
+
+    // Period sums from the all-dimension week rows.
+    let mut to_date = 0i64;
+    let mut used = Sums::default();
+    for r in inputs.all_weeks.iter().filter(|r| r.dim == Dim::All && in_period(r)) {
+        if f.visible(r.bucket.week_start, r.billable) {
+            to_date += r.sums.minutes;
+        }
+        if f.budget(r.bucket.week_start, r.billable) {
+            used.minutes += r.sums.minutes;
+            if r.billable {
+                used.amount_minor += r.sums.amount_minor;
+            }
+        }
+    }
+
+    let budget_figures = budget.map(|b| BudgetFigures {
+        allocated_minutes: b.minutes,
+        used_minutes: used.minutes,
+        remaining_minutes: b.minutes.map(|a| a - used.minutes),
+        percent_minutes: b.minutes.and_then(|a| percent(used.minutes, a)),
+        allocated_amount_minor: b.amount_minor,
+        used_amount_minor: used.amount_minor,
+        remaining_amount_minor: b.amount_minor.map(|a| a - used.amount_minor),
+        percent_amount: b.amount_minor.and_then(|a| percent(used.amount_minor, a)),
+    });
+
+    // Burn rate over the last complete weeks since the project's first week.
+    let first_week = week_start_of(project.starts_on, inputs.calendar.first_day);
+    let complete_weeks = (current.start - first_week).num_days().div_euclid(7).max(0);
+    let n = complete_weeks.min(BURN_WEEKS);
+    let burn_from = add_days(current.start, -7 * n);
+    let mut burn = BurnRate { weeks: n, minutes: 0, amount_minor: 0 };
+    for r in inputs.all_weeks.iter().filter(|r| r.dim == Dim::All) {
+        let w = r.bucket.week_start;
+        if w >= burn_from && w < current.start && (r.billable || f.budget_non_billable) {
+            burn.minutes += r.sums.minutes;
+            if r.billable {
+                burn.amount_minor += r.sums.amount_minor;
+            }
+        }
+    }
+
+    let projection = project_run_out(budget_figures.as_ref(), &burn, today, period);
+    let runs_out_before_end = match projection {
+        Projection::RunsOut { end: Some(EndCheck::RunsOutEarly { days_early, .. }), .. } => Some(days_early),
+        _ => None,
+    };
+    let status = budget_figures.as_ref().and_then(|b| b.percent()).map(|p| status_for(p, project.thresholds.values()));
+
+    // Where time goes: totals (fixed) or the period's rows (retainer), minus what is cut off.
+    let mut by: [BTreeMap<String, i64>; 3] = Default::default();
+    let slot = |d: Dim| match d {
+        Dim::Member => Some(0),
+        Dim::Task => Some(1),
+        Dim::Phase => Some(2),
+        Dim::All => None,
+    };
+    if monthly {
+        for r in inputs.recent.iter().filter(|r| in_period(r) && f.visible(r.bucket.week_start, r.billable)) {
+            if let Some(i) = slot(r.dim) {
+                *by[i].entry(r.dim_id.clone()).or_default() += r.sums.minutes;
+            }
+        }
+    } else {
+        for r in inputs.totals.iter().filter(|r| r.billable || f.show_non_billable) {
+            if let Some(i) = slot(r.dim) {
+                *by[i].entry(r.dim_id.clone()).or_default() += r.sums.minutes;
+            }
+        }
+        if f.summary {
+            for r in inputs.recent.iter().filter(|r| r.bucket.week_start >= current.start && (r.billable || f.show_non_billable)) {
+                if let Some(i) = slot(r.dim) {
+                    *by[i].entry(r.dim_id.clone()).or_default() -= r.sums.minutes;
+                }
+            }
+        }
+    }
+    let [by_member, by_task, by_phase] = by.map(sorted_slices);
+
+    // Charts.
+    let newest = if f.summary { current.previous() } else { current };
+    let mut weekly_map: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    let mut budget_by_week: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    for r in inputs.all_weeks.iter().filter(|r| r.dim == Dim::All && r.bucket.week_start <= newest.start) {
+        if f.visible(r.bucket.week_start, r.billable) {
+            *weekly_map.entry(r.bucket.week_start).or_default() += r.sums.minutes;
+        }
+        if in_period(r) && f.budget(r.bucket.week_start, r.billable) {
+            *budget_by_week.entry(r.bucket.week_start).or_default() += r.sums.minutes;
+        }
+    }
+    let weekly = (0..CHART_WEEKS)
+        .rev()
+        .map(|i| {
+            let week = Week { start: add_days(newest.start, -7 * i) };
+            ChartPoint { week, minutes: weekly_map.get(&week.start).copied().unwrap_or(0) }
+        })
+        .collect();
+    let mut points = Vec::new();
+    let mut cumulative = 0i64;
+    let mut week = Week { start: week_start_of(period.start, inputs.calendar.first_day) };
+    while week.start <= newest.start && points.len() < 1_000 {
+        cumulative += budget_by_week.get(&week.start).copied().unwrap_or(0);
+        points.push(ChartPoint { week, minutes: cumulative });
+        week = week.next();
+    }
+    let burn_up = BurnUp {
+        points,
+        allocated_minutes: budget.and_then(|b| b.minutes),
+        projection: match projection {
+            Projection::RunsOut { date, .. } => Some((today, date)),
+            _ => None,
+        },
+    };
+
+    ProjectFigures {
+        today,
+        view: inputs.view,
+        period,
+        this_week,
+        last_week,
+        to_date_minutes: to_date,
+        budget: budget_figures,
+        burn,
+        projection,
+        status,
+        runs_out_before_end,
+        by_member,
+        by_task,
+        by_phase,
+        weekly,
+        burn_up,
+    }
+}
+
+fn project_run_out(b: Option<&BudgetFigures>, burn: &BurnRate, today: NaiveDate, period: Period) -> Projection {
+    let Some(b) = b else { return Projection::NoBudget };
+    let over_minutes = b.remaining_minutes.filter(|r| *r <= 0).map(|r| -r);
+    let over_amount = b.remaining_amount_minor.filter(|r| *r <= 0).map(|r| -r);
+    if over_minutes.is_some() || over_amount.is_some() {
+        return Projection::Exhausted { over_minutes, over_amount_minor: over_amount };
+    }
+    let days = match (b.remaining_minutes, b.remaining_amount_minor) {
+        (Some(rem), _) if burn.minutes > 0 => ceil_div(rem * 7 * burn.weeks, burn.minutes),
+        (None, Some(rem)) if burn.amount_minor > 0 => ceil_div(rem * 7 * burn.weeks, burn.amount_minor),
+        (None, None) => return Projection::NoBudget,
+        _ => return Projection::NoBurn,
+    };
+    let date = add_days(today, days);
+    let end = period.end.map(|end| {
+        if date >= end {
+            EndCheck::Lasts { end }
+        } else {
+            EndCheck::RunsOutEarly { end, days_early: (end - date).num_days() }
+        }
+    });
+    Projection::RunsOut { date, days_left: days, end }
+}
+
+/// Status from a percentage (see the module docs).
+pub fn status_for(percent: rust_decimal::Decimal, thresholds: &[u16]) -> Status {
+    let hundred = rust_decimal::Decimal::from(100);
+    if percent >= hundred {
+        return Status::OverBudget;
+    }
+    let reached = thresholds
+        .iter()
+        .filter(|t| **t < 100 && rust_decimal::Decimal::from(**t) <= percent)
+        .count();
+    match reached {
+        0 => Status::OnTrack,
+        1 => Status::Watch,
+        _ => Status::AtRisk,
+    }
+}

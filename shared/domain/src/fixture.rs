@@ -1,0 +1,229 @@
+//! The demo/test fixture format (`fixtures/README.md`, `fixtures/schema.json`): a provider, its
+//! staff, members, tasks, integrations, and clients with contacts, projects and entries. Dates
+//! may be relative ("days from today in the client's time zone") so the demo never goes stale.
+
+use crate::calendar::add_days;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// An integer offset in days from the client's today, or an absolute `YYYY-MM-DD`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum RelDate {
+    Offset(i64),
+    Absolute(NaiveDate),
+}
+
+impl RelDate {
+    pub fn resolve(&self, today: NaiveDate) -> NaiveDate {
+        match self {
+            RelDate::Offset(n) => add_days(today, *n),
+            RelDate::Absolute(d) => *d,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    pub provider: FxProvider,
+    #[serde(default)]
+    pub staff: Vec<FxStaff>,
+    #[serde(default)]
+    pub members: Vec<FxMember>,
+    #[serde(default)]
+    pub tasks: Vec<FxTask>,
+    #[serde(default)]
+    pub integrations: Vec<FxIntegration>,
+    #[serde(default)]
+    pub clients: Vec<FxClient>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxProvider {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub slack_webhook_url: Option<String>,
+    #[serde(default)]
+    pub alert_email: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxStaff {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    #[serde(default = "default_staff_role")]
+    pub role: String,
+}
+
+fn default_staff_role() -> String {
+    "admin".into()
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxMember {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub role_title: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub cost_rate: Option<String>,
+    #[serde(default)]
+    pub default_rate: Option<String>,
+    #[serde(default)]
+    pub personal_notes: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxTask {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub client_explanation: String,
+    #[serde(default = "yes")]
+    pub billable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxIntegration {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub secrets: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxClient {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+    pub currency: String,
+    pub week_start: String,
+    #[serde(default)]
+    pub visibility: crate::settings::Visibility,
+    #[serde(default)]
+    pub contacts: Vec<FxContact>,
+    #[serde(default)]
+    pub projects: Vec<FxProject>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FxProjects {
+    All(String),
+    Some(Vec<String>),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxContact {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub role: crate::settings::ContactRole,
+    pub password: String,
+    #[serde(default)]
+    pub projects: Option<FxProjects>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxBudget {
+    pub period: String,
+    #[serde(default)]
+    pub hours: Option<i64>,
+    #[serde(default)]
+    pub amount: Option<String>,
+    #[serde(default)]
+    pub includes_non_billable: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxProject {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub budget: Option<FxBudget>,
+    pub starts_on: RelDate,
+    #[serde(default)]
+    pub ends_on: Option<RelDate>,
+    #[serde(default)]
+    pub rate: Option<String>,
+    #[serde(default)]
+    pub alert_thresholds: Option<Vec<u16>>,
+    #[serde(default)]
+    pub phases: Vec<FxPhase>,
+    #[serde(default)]
+    pub entries: Vec<FxEntry>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxPhase {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxEntry {
+    pub member: String,
+    #[serde(default)]
+    pub task: Option<String>,
+    #[serde(default)]
+    pub phase: Option<String>,
+    pub day: RelDate,
+    pub minutes: i64,
+    #[serde(default = "yes")]
+    pub billable: bool,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub internal_note: String,
+    #[serde(default)]
+    pub rate: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rel_dates() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let r: RelDate = serde_json::from_str("-3").unwrap();
+        assert_eq!(r.resolve(today), NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        let a: RelDate = serde_json::from_str("\"2026-01-02\"").unwrap();
+        assert_eq!(a.resolve(today), NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
+    }
+
+    #[test]
+    fn the_demo_fixture_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo.json");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let f: Fixture = serde_json::from_str(&text).unwrap();
+            assert!(f.clients.len() >= 3);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Clearhours' pure domain.
+//!
+//! Everything here is deterministic: no I/O, no clock, no `worker` dependency. Functions that
+//! need "now" or "today" take it as a parameter, so tests pin the clock. The storage crate and
+//! the workers are shells around this crate.
+
+pub mod alert;
+pub mod calendar;
+pub mod client_view;
+pub mod entry;
+pub mod error;
+pub mod figures;
+pub mod fixture;
+pub mod ids;
+pub mod money;
+pub mod project;
+pub mod rollup;
+pub mod settings;
+pub mod webhook;
+
+pub use error::{FieldError, ValidationError};

@@ -1,0 +1,134 @@
+//! Projects and their budgets.
+
+use crate::calendar::{month_end_of, month_start_of};
+use crate::ids::{ClientId, ProjectId};
+use crate::money::{Currency, HourlyRate};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Fixed: one budget for the project's life. Monthly: a retainer that resets each calendar month
+/// of the client's local dates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetPeriod {
+    Fixed,
+    Monthly,
+}
+
+impl BudgetPeriod {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BudgetPeriod::Fixed => "fixed",
+            BudgetPeriod::Monthly => "monthly",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "fixed" => Ok(Self::Fixed),
+            "monthly" => Ok(Self::Monthly),
+            o => Err(format!("{o:?} is not one of: fixed, monthly")),
+        }
+    }
+}
+
+/// A budget in hours, money or both (per period). Hours are held as minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    pub period: BudgetPeriod,
+    pub minutes: Option<i64>,
+    pub amount_minor: Option<i64>,
+    /// Whether non-billable minutes consume the budget (default: only billable time does).
+    pub includes_non_billable: bool,
+}
+
+/// Alert/status thresholds in percent of budget, ascending, distinct, 1..=500.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Thresholds(Vec<u16>);
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self(vec![75, 90, 100])
+    }
+}
+
+impl Thresholds {
+    pub fn new(mut values: Vec<u16>) -> Result<Self, String> {
+        if values.is_empty() {
+            return Err("at least one threshold is needed".into());
+        }
+        if values.iter().any(|v| *v == 0 || *v > 500) {
+            return Err("thresholds are percentages between 1 and 500".into());
+        }
+        values.sort_unstable();
+        values.dedup();
+        Ok(Self(values))
+    }
+
+    /// Parses the stored form `75,90,100`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let values = s
+            .split(',')
+            .map(|p| p.trim().parse::<u16>().map_err(|_| format!("{p:?} is not a whole percentage")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(values)
+    }
+
+    pub fn values(&self) -> &[u16] {
+        &self.0
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.0.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// A project as the domain needs it (no presentation, no storage details).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Project {
+    pub id: ProjectId,
+    pub client_id: ClientId,
+    pub name: String,
+    pub currency: Currency,
+    pub budget: Option<Budget>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub default_rate: Option<HourlyRate>,
+    pub thresholds: Thresholds,
+}
+
+/// The local dates a budget figure covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub start: NaiveDate,
+    /// Inclusive; `None` for an open-ended fixed budget.
+    pub end: Option<NaiveDate>,
+}
+
+impl Project {
+    /// The budget period containing `today`: the calendar month for a retainer, the project's
+    /// whole life otherwise.
+    pub fn period_on(&self, today: NaiveDate) -> Period {
+        match self.budget.map(|b| b.period) {
+            Some(BudgetPeriod::Monthly) => Period { start: month_start_of(today), end: Some(month_end_of(today)) },
+            _ => Period { start: self.starts_on, end: self.ends_on },
+        }
+    }
+
+    pub fn is_monthly(&self) -> bool {
+        matches!(self.budget.map(|b| b.period), Some(BudgetPeriod::Monthly))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_sort_dedup_and_validate() {
+        assert_eq!(Thresholds::parse("100, 75,90,75").unwrap().values(), &[75, 90, 100]);
+        assert!(Thresholds::parse("").is_err());
+        assert!(Thresholds::parse("0").is_err());
+        assert!(Thresholds::parse("50,abc").is_err());
+        assert_eq!(Thresholds::default().to_stored(), "75,90,100");
+    }
+}
