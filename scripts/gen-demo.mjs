@@ -463,9 +463,10 @@ function generateEntries(project) {
     }
   }
 
+  const cmp = (x, y) => (x < y ? -1 : x > y ? 1 : 0); // code-unit order, independent of locale/ICU
   const taskOrder = (t) => (t === null ? '~' : t);
-  entries.sort((a, b) => a.day - b.day || a.member.localeCompare(b.member) || taskOrder(a.task).localeCompare(taskOrder(b.task))
-    || b.minutes - a.minutes || (a.description < b.description ? -1 : a.description > b.description ? 1 : 0));
+  entries.sort((a, b) => a.day - b.day || cmp(a.member, b.member) || cmp(taskOrder(a.task), taskOrder(b.task))
+    || b.minutes - a.minutes || cmp(a.description, b.description));
   return entries;
 }
 
