@@ -6,7 +6,7 @@
 
 use crate::calendar::{Bucket, ClientCalendar};
 use crate::error::ValidationError;
-use crate::ids::{check_id, ExternalId, MemberId, PhaseId, ProjectId, TaskId};
+use crate::ids::{check_id, ClientId, ExternalId, MemberId, PhaseId, ProjectId, TaskId};
 use crate::money::{HourlyRate, Money};
 use crate::project::Project;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -53,6 +53,8 @@ pub enum EntryCommand {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedEntry {
     pub draft: EntryDraft,
+    /// The project's client: the tenant the entry belongs to.
+    pub client_id: ClientId,
     pub local_date: NaiveDate,
     pub started_at: Option<DateTime<Utc>>,
     pub bucket: Bucket,
@@ -71,7 +73,7 @@ pub fn resolve(draft: EntryDraft, project: &Project, calendar: &ClientCalendar) 
         (true, Some(r)) => r.amount_for(draft.minutes, project.currency),
         _ => Money::new(0, project.currency),
     };
-    ResolvedEntry { bucket: calendar.bucket_of(local_date), local_date, started_at, rate, amount, draft }
+    ResolvedEntry { client_id: project.client_id.clone(), bucket: calendar.bucket_of(local_date), local_date, started_at, rate, amount, draft }
 }
 
 /// Reads fields of one JSON object, collecting errors with their paths.
@@ -304,7 +306,6 @@ pub fn is_valid_external_id(s: &str) -> bool {
 mod tests {
     use super::*;
     use crate::calendar::ClientCalendar;
-    use crate::ids::ClientId;
     use crate::money::Currency;
     use crate::project::Thresholds;
 

@@ -13,6 +13,7 @@ pub mod figures;
 pub mod fixture;
 pub mod ids;
 pub mod money;
+pub mod password;
 pub mod project;
 pub mod rollup;
 pub mod settings;

@@ -41,7 +41,8 @@ pub struct Budget {
     pub includes_non_billable: bool,
 }
 
-/// Alert/status thresholds in percent of budget, ascending, distinct, 1..=500.
+/// Alert/status thresholds in percent of budget, ascending, distinct, 1..=500. Empty means
+/// "no alerts" (status still turns "over budget" at 100 %).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Thresholds(Vec<u16>);
 
@@ -53,9 +54,6 @@ impl Default for Thresholds {
 
 impl Thresholds {
     pub fn new(mut values: Vec<u16>) -> Result<Self, String> {
-        if values.is_empty() {
-            return Err("at least one threshold is needed".into());
-        }
         if values.iter().any(|v| *v == 0 || *v > 500) {
             return Err("thresholds are percentages between 1 and 500".into());
         }
@@ -66,6 +64,9 @@ impl Thresholds {
 
     /// Parses the stored form `75,90,100`.
     pub fn parse(s: &str) -> Result<Self, String> {
+        if s.trim().is_empty() {
+            return Ok(Self(Vec::new()));
+        }
         let values = s
             .split(',')
             .map(|p| p.trim().parse::<u16>().map_err(|_| format!("{p:?} is not a whole percentage")))
@@ -126,7 +127,7 @@ mod tests {
     #[test]
     fn thresholds_sort_dedup_and_validate() {
         assert_eq!(Thresholds::parse("100, 75,90,75").unwrap().values(), &[75, 90, 100]);
-        assert!(Thresholds::parse("").is_err());
+        assert!(Thresholds::parse("").unwrap().values().is_empty());
         assert!(Thresholds::parse("0").is_err());
         assert!(Thresholds::parse("50,abc").is_err());
         assert_eq!(Thresholds::default().to_stored(), "75,90,100");

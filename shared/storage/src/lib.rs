@@ -1,1 +1,18 @@
-//! stub
+//! Clearhours' storage adapter: every SQL statement and every KV key format lives here.
+//!
+//! Tenancy is enforced by type: client-owned data is reached only through a [`scope::ClientScope`],
+//! which only the session check in [`auth`] can construct, and every query it runs filters by
+//! the scope's client id. Provider-wide work (ingest, alerts, admin) goes through a
+//! [`scope::ProviderScope`].
+
+pub mod access_log;
+pub mod alerts;
+pub mod auth;
+pub mod dashboard;
+pub mod db;
+pub mod fixtures;
+pub mod ingest;
+pub mod kv;
+pub mod scope;
+
+pub use db::{Db, StorageError};

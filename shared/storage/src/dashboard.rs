@@ -1,0 +1,345 @@
+//! Reads behind the dashboard: projects a scope may see, and the rollups, names and catalogue
+//! that `figures::compute` and the client-view projection need. Never reads raw entries.
+
+use crate::args;
+use crate::db::{placeholders, Arg, Db, Result, StorageError};
+use crate::scope::{ClientScope, ProviderScope};
+use chrono::NaiveDate;
+use clearhours_domain::calendar::{Bucket, ClientCalendar};
+use clearhours_domain::client_view::{MemberRecord, PhaseRecord, TaskRecord};
+use clearhours_domain::ids::{ClientId, MemberId, PhaseId, ProjectId, TaskId};
+use clearhours_domain::money::{Currency, HourlyRate};
+use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
+use clearhours_domain::rollup::{Dim, Sums, TotalRow, WeekRow};
+use serde::Deserialize;
+
+const PROJECT_COLUMNS: &str = "p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
+     p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds, p.data_updated_at";
+
+#[derive(Deserialize)]
+pub(crate) struct ProjectRow {
+    id: String,
+    client_id: String,
+    name: String,
+    currency: String,
+    budget_period: Option<String>,
+    budget_minutes: Option<i64>,
+    budget_amount_minor: Option<i64>,
+    budget_includes_non_billable: i64,
+    starts_on: String,
+    ends_on: Option<String>,
+    default_rate: Option<String>,
+    alert_thresholds: String,
+    data_updated_at: Option<String>,
+    /// Only in provider-side queries.
+    #[serde(default)]
+    client_name: Option<String>,
+    #[serde(default)]
+    time_zone: Option<String>,
+    #[serde(default)]
+    week_start: Option<String>,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("{what}: {e}"))
+}
+
+pub(crate) fn date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| corrupt("date", e))
+}
+
+impl ProjectRow {
+    pub(crate) fn into_project(self) -> Result<(Project, Option<String>)> {
+        let currency = Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?;
+        let budget = match self.budget_period.as_deref() {
+            None => None,
+            Some(p) => Some(Budget {
+                period: BudgetPeriod::parse(p).map_err(|e| corrupt("budget_period", e))?,
+                minutes: self.budget_minutes,
+                amount_minor: self.budget_amount_minor,
+                includes_non_billable: self.budget_includes_non_billable != 0,
+            }),
+        };
+        let project = Project {
+            id: ProjectId::parse(&self.id).map_err(|e| corrupt("project id", e))?,
+            client_id: ClientId::parse(&self.client_id).map_err(|e| corrupt("client id", e))?,
+            name: self.name,
+            currency,
+            budget,
+            starts_on: date(&self.starts_on)?,
+            ends_on: self.ends_on.as_deref().map(date).transpose()?,
+            default_rate: self.default_rate.as_deref().map(HourlyRate::parse).transpose().map_err(|e| corrupt("rate", e))?,
+            thresholds: Thresholds::parse(&self.alert_thresholds).map_err(|e| corrupt("thresholds", e))?,
+        };
+        Ok((project, self.data_updated_at))
+    }
+}
+
+impl ProjectRow {
+    /// For rows selected with the client's `time_zone` and `week_start`.
+    pub(crate) fn into_project_with_calendar(mut self) -> Result<(Project, ClientCalendar)> {
+        let tz = self.time_zone.take().unwrap_or_else(|| "UTC".into());
+        let ws = self.week_start.take().unwrap_or_else(|| "monday".into());
+        let calendar = ClientCalendar::parse(&tz, &ws).map_err(|e| corrupt("calendar", e))?;
+        Ok((self.into_project()?.0, calendar))
+    }
+}
+
+/// Active projects the contact may see, by name.
+pub async fn visible_projects(db: &Db, scope: &ClientScope) -> Result<Vec<(Project, Option<String>)>> {
+    let sql = format!(
+        "SELECT {PROJECT_COLUMNS} FROM projects p JOIN clients c ON c.id = p.client_id
+          WHERE p.client_id = ? AND p.status = 'active'
+            AND (? = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ? AND client_id = ?))
+          ORDER BY p.name"
+    );
+    let rows: Vec<ProjectRow> = db
+        .all(&sql, &args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), scope.client_id.as_str()])
+        .await?;
+    rows.into_iter().map(ProjectRow::into_project).collect()
+}
+
+/// One project, if the contact may see it (otherwise `None`: callers answer 404).
+pub async fn visible_project(db: &Db, scope: &ClientScope, id: &ProjectId) -> Result<Option<(Project, Option<String>)>> {
+    let sql = format!(
+        "SELECT {PROJECT_COLUMNS} FROM projects p JOIN clients c ON c.id = p.client_id
+          WHERE p.id = ? AND p.client_id = ? AND p.status = 'active'
+            AND (? = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ? AND client_id = ?))"
+    );
+    let row: Option<ProjectRow> = db
+        .first(&sql, &args![id.as_str(), scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), scope.client_id.as_str()])
+        .await?;
+    row.map(ProjectRow::into_project).transpose()
+}
+
+/// Rollups of one project: `Dim::All` week rows for its whole life, other dimensions' week rows
+/// from `window_start` on, and the totals.
+pub struct Rollups {
+    pub all_weeks: Vec<WeekRow>,
+    pub recent: Vec<WeekRow>,
+    pub totals: Vec<TotalRow>,
+}
+
+#[derive(Deserialize)]
+struct WeekRowDb {
+    week_start: String,
+    month: String,
+    dim: String,
+    dim_id: String,
+    billable: i64,
+    minutes: i64,
+    amount_minor: i64,
+    entries: i64,
+}
+
+#[derive(Deserialize)]
+struct TotalRowDb {
+    dim: String,
+    dim_id: String,
+    billable: i64,
+    minutes: i64,
+    amount_minor: i64,
+    entries: i64,
+}
+
+fn week_row(r: WeekRowDb) -> Result<WeekRow> {
+    Ok(WeekRow {
+        bucket: Bucket { week_start: date(&r.week_start)?, month: date(&r.month)? },
+        dim: Dim::parse(&r.dim).ok_or_else(|| corrupt("dim", &r.dim))?,
+        dim_id: r.dim_id,
+        billable: r.billable != 0,
+        sums: Sums { minutes: r.minutes, amount_minor: r.amount_minor, entries: r.entries },
+    })
+}
+
+async fn rollups(db: &Db, client_id: &str, project_id: &str, window_start: NaiveDate) -> Result<Rollups> {
+    let week_cols = "week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
+    let all_weeks: Vec<WeekRowDb> = db
+        .all(
+            &format!("SELECT {week_cols} FROM rollup_week WHERE project_id = ? AND dim = 'all' AND client_id = ?"),
+            &args![project_id, client_id],
+        )
+        .await?;
+    let recent: Vec<WeekRowDb> = db
+        .all(
+            &format!(
+                "SELECT {week_cols} FROM rollup_week
+                  WHERE project_id = ? AND dim IN ('member', 'task', 'phase') AND week_start >= ? AND client_id = ?"
+            ),
+            &args![project_id, window_start.to_string(), client_id],
+        )
+        .await?;
+    let totals: Vec<TotalRowDb> = db
+        .all(
+            "SELECT dim, dim_id, billable, minutes, amount_minor, entries FROM rollup_total WHERE project_id = ? AND client_id = ?",
+            &args![project_id, client_id],
+        )
+        .await?;
+    Ok(Rollups {
+        all_weeks: all_weeks.into_iter().map(week_row).collect::<Result<_>>()?,
+        recent: recent.into_iter().map(week_row).collect::<Result<_>>()?,
+        totals: totals
+            .into_iter()
+            .map(|r| {
+                Ok(TotalRow {
+                    dim: Dim::parse(&r.dim).ok_or_else(|| corrupt("dim", &r.dim))?,
+                    dim_id: r.dim_id,
+                    billable: r.billable != 0,
+                    sums: Sums { minutes: r.minutes, amount_minor: r.amount_minor, entries: r.entries },
+                })
+            })
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// Rollups of a project the scope may see (the project came from [`visible_project`]).
+pub async fn client_rollups(db: &Db, scope: &ClientScope, project: &Project, window_start: NaiveDate) -> Result<Rollups> {
+    rollups(db, scope.client_id.as_str(), project.id.as_str(), window_start).await
+}
+
+/// The members, tasks and phases a client's projection may name.
+pub struct Catalogue {
+    pub members: Vec<MemberRecord>,
+    pub tasks: Vec<TaskRecord>,
+    pub phases: Vec<PhaseRecord>,
+}
+
+#[derive(Deserialize)]
+struct MemberDb {
+    id: String,
+    name: String,
+    role_title: String,
+    email: String,
+    phone: String,
+    cost_rate: Option<String>,
+    default_rate: Option<String>,
+    personal_notes: String,
+    seq: i64,
+}
+
+#[derive(Deserialize)]
+struct TaskDb {
+    id: String,
+    name: String,
+    client_explanation: String,
+    billable_default: i64,
+}
+
+#[derive(Deserialize)]
+struct PhaseDb {
+    id: String,
+    name: String,
+}
+
+async fn catalogue(db: &Db, provider_id: &str, client_id: &str, project_ids: &[&str]) -> Result<Catalogue> {
+    let members: Vec<MemberDb> = db
+        .all(
+            "SELECT m.id, m.name, m.role_title, m.email, m.phone, m.cost_rate, m.default_rate, m.personal_notes, cm.seq
+               FROM client_members cm JOIN members m ON m.id = cm.member_id WHERE cm.client_id = ? ORDER BY cm.seq",
+            &args![client_id],
+        )
+        .await?;
+    let tasks: Vec<TaskDb> = db
+        .all("SELECT id, name, client_explanation, billable_default FROM tasks WHERE provider_id = ?", &args![provider_id])
+        .await?;
+    let mut phase_args: Vec<Arg> = args![client_id];
+    phase_args.extend(project_ids.iter().map(|p| Arg::from(*p)));
+    let phases: Vec<PhaseDb> = if project_ids.is_empty() {
+        Vec::new()
+    } else {
+        db.all(
+            &format!("SELECT id, name FROM phases WHERE client_id = ? AND project_id IN ({}) ORDER BY position, name", placeholders(project_ids.len())),
+            &phase_args,
+        )
+        .await?
+    };
+    let rate = |s: Option<String>| s.as_deref().map(HourlyRate::parse).transpose().map_err(|e| corrupt("rate", e));
+    Ok(Catalogue {
+        members: members
+            .into_iter()
+            .map(|m| {
+                Ok(MemberRecord {
+                    id: MemberId::parse(&m.id).map_err(|e| corrupt("member id", e))?,
+                    name: m.name,
+                    role_title: m.role_title,
+                    email: m.email,
+                    phone: m.phone,
+                    cost_rate: rate(m.cost_rate)?,
+                    default_rate: rate(m.default_rate)?,
+                    personal_notes: m.personal_notes,
+                    client_seq: u32::try_from(m.seq).unwrap_or(u32::MAX),
+                })
+            })
+            .collect::<Result<_>>()?,
+        tasks: tasks
+            .into_iter()
+            .map(|t| {
+                Ok(TaskRecord {
+                    id: TaskId::parse(&t.id).map_err(|e| corrupt("task id", e))?,
+                    name: t.name,
+                    client_explanation: t.client_explanation,
+                    billable_default: t.billable_default != 0,
+                })
+            })
+            .collect::<Result<_>>()?,
+        phases: phases
+            .into_iter()
+            .map(|p| Ok(PhaseRecord { id: PhaseId::parse(&p.id).map_err(|e| corrupt("phase id", e))?, name: p.name }))
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// The catalogue for a client's projection of the given projects.
+pub async fn client_catalogue(db: &Db, scope: &ClientScope, projects: &[&Project]) -> Result<Catalogue> {
+    let ids: Vec<&str> = projects.iter().map(|p| p.id.as_str()).collect();
+    catalogue(db, scope.provider_id.as_str(), scope.client_id.as_str(), &ids).await
+}
+
+/// A project with its client's calendar and name, for provider-side jobs.
+pub struct ProviderProject {
+    pub project: Project,
+    pub client_name: String,
+    pub calendar: ClientCalendar,
+    pub rollups: Rollups,
+}
+
+/// Every active project with a budget, with rollups, for the alert job.
+pub async fn budgeted_projects(db: &Db, scope: &ProviderScope, today_of: impl Fn(&ClientCalendar) -> NaiveDate) -> Result<Vec<ProviderProject>> {
+    let rows: Vec<ProjectRow> = db
+        .all(
+            &format!(
+                "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start
+                   FROM projects p JOIN clients c ON c.id = p.client_id
+                  WHERE p.provider_id = ? AND p.status = 'active' AND p.budget_period IS NOT NULL"
+            ),
+            &args![scope.provider_id.as_str()],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for mut row in rows {
+        let client_name = row.client_name.take().unwrap_or_default();
+        let (project, calendar) = row.into_project_with_calendar()?;
+        let window = clearhours_domain::figures::window_start(&project, &calendar, today_of(&calendar));
+        let rollups = rollups(db, project.client_id.as_str(), project.id.as_str(), window).await?;
+        out.push(ProviderProject { project, client_name, calendar, rollups });
+    }
+    Ok(out)
+}
+
+/// Providers with a Slack webhook configured (for the alert job).
+pub async fn providers_with_alerts(db: &Db) -> Result<Vec<(ProviderScope, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        slack_webhook_url: String,
+    }
+    let rows: Vec<Row> = db
+        .all("SELECT id, slack_webhook_url FROM providers WHERE slack_webhook_url IS NOT NULL AND slack_webhook_url <> ''", &[])
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let id = clearhours_domain::ids::ProviderId::parse(&r.id).map_err(|e| corrupt("provider id", e))?;
+            Ok((crate::auth::system_scope(id), r.slack_webhook_url))
+        })
+        .collect()
+}

@@ -1,0 +1,212 @@
+//! Loads a fixture (`fixtures/README.md`) into D1: reference data in one batch, then entries in
+//! batches through the same upsert as ingest, so triggers build the rollups exactly as in
+//! production. Relative dates resolve against each client's "today" at `now`.
+
+use crate::args;
+use crate::auth::ts;
+use crate::db::{random_salt, Db, Result};
+use crate::ingest::upsert_statement;
+use chrono::{DateTime, Utc};
+use clearhours_domain::calendar::{weekday_name, ClientCalendar};
+use clearhours_domain::entry::{resolve, EntryDraft, When};
+use clearhours_domain::fixture::{Fixture, FxProjects};
+use clearhours_domain::ids::{ClientId, ExternalId, MemberId, PhaseId, ProjectId, TaskId};
+use clearhours_domain::money::{Currency, HourlyRate, Money};
+use clearhours_domain::password;
+use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
+use clearhours_domain::ValidationError;
+use worker::D1PreparedStatement;
+
+/// Statements per D1 batch when loading entries.
+const ENTRY_BATCH: usize = 500;
+
+pub struct Loaded {
+    pub clients: usize,
+    pub projects: usize,
+    pub entries: usize,
+}
+
+fn check<T, E: std::fmt::Display>(errors: &mut ValidationError, field: String, r: std::result::Result<T, E>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(field, e.to_string());
+            None
+        }
+    }
+}
+
+/// Validates and loads. Validation errors come back before anything is written.
+pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::result::Result<Loaded, ValidationError>> {
+    let mut errors = ValidationError::default();
+    let now_s = ts(now);
+    let p = &fx.provider;
+    let mut meta: Vec<D1PreparedStatement> = vec![db.stmt(
+        "INSERT INTO providers (id, name, slack_webhook_url, alert_email, created_at) VALUES (?, ?, ?, ?, ?)",
+        &args![&p.id, &p.name, p.slack_webhook_url.clone(), p.alert_email.clone(), now_s.as_str()],
+    )?];
+    for (i, s) in fx.staff.iter().enumerate() {
+        let hash = check(&mut errors, format!("staff[{i}].password"), password::hash(&s.password, &random_salt()?));
+        meta.push(db.stmt(
+            "INSERT INTO staff_users (id, provider_id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &args![&s.id, &p.id, &s.email, &s.name, &s.role, hash, now_s.as_str()],
+        )?);
+    }
+    for m in &fx.members {
+        meta.push(db.stmt(
+            "INSERT INTO members (id, provider_id, name, role_title, email, phone, cost_rate, default_rate, personal_notes, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &args![&m.id, &p.id, &m.name, &m.role_title, &m.email, &m.phone, m.cost_rate.clone(), m.default_rate.clone(), &m.personal_notes, now_s.as_str()],
+        )?);
+    }
+    for t in &fx.tasks {
+        meta.push(db.stmt(
+            "INSERT INTO tasks (id, provider_id, name, client_explanation, billable_default) VALUES (?, ?, ?, ?, ?)",
+            &args![&t.id, &p.id, &t.name, &t.client_explanation, t.billable],
+        )?);
+    }
+    for (i, integ) in fx.integrations.iter().enumerate() {
+        meta.push(db.stmt(
+            "INSERT INTO integrations (id, provider_id, kind, name, created_at) VALUES (?, ?, ?, ?, ?)",
+            &args![&integ.id, &p.id, &integ.kind, &integ.name, now_s.as_str()],
+        )?);
+        for (j, secret) in integ.secrets.iter().enumerate() {
+            check(&mut errors, format!("integrations[{i}].secrets[{j}]"), clearhours_domain::webhook::WebhookSecret::parse(secret));
+            meta.push(db.stmt(
+                "INSERT INTO integration_secrets (id, integration_id, secret, created_at) VALUES (?, ?, ?, ?)",
+                &args![format!("{}_s{j}", integ.id), &integ.id, secret, now_s.as_str()],
+            )?);
+        }
+    }
+
+    let mut entry_statements = Vec::new();
+    let mut project_count = 0;
+    for (ci, c) in fx.clients.iter().enumerate() {
+        let at = |f: &str| format!("clients[{ci}].{f}");
+        let calendar = check(&mut errors, at("time_zone"), ClientCalendar::parse(&c.time_zone, &c.week_start));
+        let currency = check(&mut errors, at("currency"), Currency::parse(&c.currency));
+        let client_id = check(&mut errors, at("id"), ClientId::parse(&c.id));
+        let (Some(calendar), Some(currency), Some(client_id)) = (calendar, currency, client_id) else { continue };
+        let today = calendar.today(now);
+        let v = c.visibility;
+        meta.push(db.stmt(
+            "INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &args![
+                &c.id, &p.id, &c.name, &c.time_zone, currency.code(), weekday_name(calendar.first_day),
+                v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), now_s.as_str()
+            ],
+        )?);
+        let mut contact_rows = Vec::new();
+        for (k, contact) in c.contacts.iter().enumerate() {
+            let hash = check(&mut errors, at(&format!("contacts[{k}].password")), password::hash(&contact.password, &random_salt()?));
+            let all = !matches!(contact.projects, Some(FxProjects::Some(_)));
+            meta.push(db.stmt(
+                "INSERT INTO contacts (id, client_id, email, name, role, all_projects, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                &args![&contact.id, &c.id, &contact.email, &contact.name, contact.role.as_str(), all, hash, now_s.as_str()],
+            )?);
+            if let Some(FxProjects::Some(list)) = &contact.projects {
+                for pid in list {
+                    contact_rows.push((contact.id.clone(), pid.clone()));
+                }
+            }
+        }
+        for (pi, fp) in c.projects.iter().enumerate() {
+            project_count += 1;
+            let at = |f: &str| format!("clients[{ci}].projects[{pi}].{f}");
+            let budget = match &fp.budget {
+                None => None,
+                Some(b) => {
+                    let period = check(&mut errors, at("budget.period"), BudgetPeriod::parse(&b.period));
+                    let amount = b.amount.as_deref().and_then(|a| check(&mut errors, at("budget.amount"), Money::parse_major(a, currency)));
+                    period.map(|period| Budget { period, minutes: b.hours.map(|h| h * 60), amount_minor: amount.map(|m| m.minor), includes_non_billable: b.includes_non_billable })
+                }
+            };
+            let rate = fp.rate.as_deref().and_then(|r| check(&mut errors, at("rate"), HourlyRate::parse(r)));
+            let thresholds = match &fp.alert_thresholds {
+                Some(t) => check(&mut errors, at("alert_thresholds"), Thresholds::new(t.clone())).unwrap_or_default(),
+                None => Thresholds::default(),
+            };
+            let Some(id) = check(&mut errors, at("id"), ProjectId::parse(&fp.id)) else { continue };
+            let project = Project {
+                id,
+                client_id: client_id.clone(),
+                name: fp.name.clone(),
+                currency,
+                budget,
+                starts_on: fp.starts_on.resolve(today),
+                ends_on: fp.ends_on.as_ref().map(|d| d.resolve(today)),
+                default_rate: rate,
+                thresholds,
+            };
+            meta.push(db.stmt(
+                "INSERT INTO projects (id, provider_id, client_id, name, code, budget_period, budget_minutes, budget_amount_minor,
+                                       budget_includes_non_billable, starts_on, ends_on, default_rate, alert_thresholds, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &args![
+                    project.id.as_str(), &p.id, &c.id, &fp.name, &fp.code,
+                    project.budget.map(|b| b.period.as_str()), project.budget.and_then(|b| b.minutes),
+                    project.budget.and_then(|b| b.amount_minor), project.budget.is_some_and(|b| b.includes_non_billable),
+                    project.starts_on.to_string(), project.ends_on.map(|d| d.to_string()),
+                    project.default_rate.map(|r| r.0.to_string()), project.thresholds.to_stored(), now_s.as_str()
+                ],
+            )?);
+            for (k, ph) in fp.phases.iter().enumerate() {
+                meta.push(db.stmt(
+                    "INSERT INTO phases (id, client_id, project_id, name, position) VALUES (?, ?, ?, ?, ?)",
+                    &args![&ph.id, &c.id, &fp.id, &ph.name, i64::try_from(k).unwrap_or(0)],
+                )?);
+            }
+            for (ei, e) in fp.entries.iter().enumerate() {
+                let at = |f: &str| format!("clients[{ci}].projects[{pi}].entries[{ei}].{f}");
+                let member = check(&mut errors, at("member"), MemberId::parse(&e.member));
+                let task = e.task.as_deref().and_then(|t| check(&mut errors, at("task"), TaskId::parse(t)));
+                let phase = e.phase.as_deref().and_then(|t| check(&mut errors, at("phase"), PhaseId::parse(t)));
+                let rate = e.rate.as_deref().and_then(|r| check(&mut errors, at("rate"), HourlyRate::parse(r)));
+                if !(1..=1440).contains(&e.minutes) {
+                    errors.push(at("minutes"), "must be between 1 and 1440");
+                }
+                let date = e.day.resolve(today);
+                if date > today {
+                    continue; // Future-dated demo entries are not loaded.
+                }
+                let Some(member) = member else { continue };
+                let external_id = check(&mut errors, at("day"), ExternalId::parse(&format!("fx-{}-{ei}", fp.id)));
+                let Some(external_id) = external_id else { continue };
+                let draft = EntryDraft {
+                    external_id,
+                    project_id: project.id.clone(),
+                    member_id: member,
+                    task_id: task,
+                    phase_id: phase,
+                    when: When::LocalDate(date),
+                    minutes: e.minutes,
+                    billable: e.billable,
+                    description: e.description.clone(),
+                    internal_note: e.internal_note.clone(),
+                    rate,
+                };
+                let resolved = resolve(draft, &project, &calendar);
+                entry_statements.push(upsert_statement(db, &p.id, "fixture", None, &resolved, &now_s)?);
+            }
+        }
+        for (contact, pid) in contact_rows {
+            meta.push(db.stmt(
+                "INSERT INTO contact_projects (contact_id, client_id, project_id) VALUES (?, ?, ?)",
+                &args![contact, &c.id, pid],
+            )?);
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    db.batch(meta).await?;
+    let entries = entry_statements.len();
+    let mut rest = entry_statements;
+    while !rest.is_empty() {
+        let tail = rest.split_off(rest.len().min(ENTRY_BATCH));
+        db.batch(rest).await?;
+        rest = tail;
+    }
+    Ok(Ok(Loaded { clients: fx.clients.len(), projects: project_count, entries }))
+}

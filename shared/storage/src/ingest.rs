@@ -1,0 +1,259 @@
+//! Writes of time entries. A delivery is one D1 batch: the delivery record (idempotency key),
+//! every entry upsert/delete (triggers move the rollups, bump the client's data version and the
+//! project's "as of"), all or nothing.
+
+use crate::args;
+use crate::auth::ts;
+use crate::dashboard::ProjectRow;
+use crate::db::{new_id, placeholders, Arg, Db, Result, StorageError};
+use crate::scope::ProviderScope;
+use chrono::{DateTime, Utc};
+use clearhours_domain::calendar::ClientCalendar;
+use clearhours_domain::entry::{resolve, EntryCommand, ResolvedEntry};
+use clearhours_domain::ids::{IntegrationId, ProviderId};
+use clearhours_domain::project::Project;
+use clearhours_domain::webhook::WebhookSecret;
+use clearhours_domain::ValidationError;
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+
+/// An integration's identity and current secrets.
+pub struct IntegrationAuth {
+    pub scope: ProviderScope,
+    pub kind: String,
+    pub secrets: Vec<WebhookSecret>,
+}
+
+/// The integration if it exists and is enabled, with its unexpired secrets.
+pub async fn integration(db: &Db, id: &IntegrationId, now: DateTime<Utc>) -> Result<Option<IntegrationAuth>> {
+    #[derive(Deserialize)]
+    struct Row {
+        provider_id: String,
+        kind: String,
+        secret: Option<String>,
+    }
+    let rows: Vec<Row> = db
+        .all(
+            "SELECT i.provider_id, i.kind, s.secret FROM integrations i
+               LEFT JOIN integration_secrets s ON s.integration_id = i.id AND (s.expires_at IS NULL OR s.expires_at > ?)
+              WHERE i.id = ? AND i.disabled_at IS NULL",
+            &args![ts(now), id.as_str()],
+        )
+        .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let provider_id = ProviderId::parse(&first.provider_id).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let kind = first.kind.clone();
+    let secrets = rows.iter().filter_map(|r| r.secret.as_deref()).filter_map(|s| WebhookSecret::parse(s).ok()).collect();
+    Ok(Some(IntegrationAuth { scope: crate::auth::system_scope(provider_id), kind, secrets }))
+}
+
+pub async fn delivery_seen(db: &Db, integration: &IntegrationId, delivery_id: &str) -> Result<bool> {
+    let row: Option<serde_json::Value> = db
+        .first("SELECT 1 AS seen FROM ingest_deliveries WHERE integration_id = ? AND delivery_id = ?", &args![integration.as_str(), delivery_id])
+        .await?;
+    Ok(row.is_some())
+}
+
+/// A command checked against the provider's projects, members, tasks and phases.
+pub enum Write {
+    Upsert(ResolvedEntry),
+    Delete(String),
+}
+
+#[derive(Deserialize)]
+struct IdRow {
+    id: String,
+}
+
+async fn existing_ids(db: &Db, sql_prefix: &str, first: &str, ids: &HashSet<&str>) -> Result<HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut a: Vec<Arg> = args![first];
+    a.extend(ids.iter().map(|s| Arg::from(*s)));
+    let rows: Vec<IdRow> = db.all(&format!("{sql_prefix} ({})", placeholders(ids.len())), &a).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Resolves commands against the provider's data. Unknown references are validation errors
+/// naming the entry (`entries[3].project_id`).
+pub async fn prepare(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>) -> Result<std::result::Result<Vec<Write>, ValidationError>> {
+    let provider = scope.provider_id.as_str();
+    let mut project_ids: HashSet<&str> = HashSet::new();
+    let mut member_ids: HashSet<&str> = HashSet::new();
+    let mut task_ids: HashSet<&str> = HashSet::new();
+    let mut phase_ids: HashSet<&str> = HashSet::new();
+    for c in &commands {
+        if let EntryCommand::Upsert(d) = c {
+            project_ids.insert(d.project_id.as_str());
+            member_ids.insert(d.member_id.as_str());
+            if let Some(t) = &d.task_id {
+                task_ids.insert(t.as_str());
+            }
+            if let Some(p) = &d.phase_id {
+                phase_ids.insert(p.as_str());
+            }
+        }
+    }
+    let mut projects: HashMap<String, (Project, ClientCalendar)> = HashMap::new();
+    if !project_ids.is_empty() {
+        let mut a: Vec<Arg> = args![provider];
+        a.extend(project_ids.iter().map(|s| Arg::from(*s)));
+        let rows: Vec<ProjectRow> = db
+            .all(
+                &format!(
+                    "SELECT p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
+                            p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds,
+                            p.data_updated_at, c.time_zone, c.week_start
+                       FROM projects p JOIN clients c ON c.id = p.client_id
+                      WHERE p.provider_id = ? AND p.id IN ({})",
+                    placeholders(project_ids.len())
+                ),
+                &a,
+            )
+            .await?;
+        for row in rows {
+            let (project, calendar) = row.into_project_with_calendar()?;
+            projects.insert(project.id.to_string(), (project, calendar));
+        }
+    }
+    let members = existing_ids(db, "SELECT id FROM members WHERE provider_id = ? AND id IN", provider, &member_ids).await?;
+    let tasks = existing_ids(db, "SELECT id FROM tasks WHERE provider_id = ? AND id IN", provider, &task_ids).await?;
+    #[derive(Deserialize)]
+    struct PhaseRow {
+        id: String,
+        project_id: String,
+    }
+    let phases: HashMap<String, String> = if phase_ids.is_empty() {
+        HashMap::new()
+    } else {
+        let mut a: Vec<Arg> = args![provider];
+        a.extend(phase_ids.iter().map(|s| Arg::from(*s)));
+        let rows: Vec<PhaseRow> = db
+            .all(
+                &format!(
+                    "SELECT ph.id, ph.project_id FROM phases ph JOIN projects p ON p.id = ph.project_id
+                      WHERE p.provider_id = ? AND ph.id IN ({})",
+                    placeholders(phase_ids.len())
+                ),
+                &a,
+            )
+            .await?;
+        rows.into_iter().map(|r| (r.id, r.project_id)).collect()
+    };
+
+    let mut errors = ValidationError::default();
+    let mut writes = Vec::with_capacity(commands.len());
+    for (i, c) in commands.into_iter().enumerate() {
+        match c {
+            EntryCommand::Delete { external_id } => writes.push(Write::Delete(external_id.to_string())),
+            EntryCommand::Upsert(d) => {
+                let at = |f: &str| format!("entries[{i}].{f}");
+                let Some((project, calendar)) = projects.get(d.project_id.as_str()) else {
+                    errors.push(at("project_id"), "no such project");
+                    continue;
+                };
+                if !members.contains(d.member_id.as_str()) {
+                    errors.push(at("member_id"), "no such team member");
+                }
+                if let Some(t) = &d.task_id {
+                    if !tasks.contains(t.as_str()) {
+                        errors.push(at("task_id"), "no such task");
+                    }
+                }
+                if let Some(p) = &d.phase_id {
+                    if phases.get(p.as_str()).map(String::as_str) != Some(d.project_id.as_str()) {
+                        errors.push(at("phase_id"), "no such phase in this project");
+                    }
+                }
+                writes.push(Write::Upsert(resolve(d, project, calendar)));
+            }
+        }
+    }
+    Ok(errors.into_result(writes))
+}
+
+const UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
+        week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
+        created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET
+        client_id = excluded.client_id, project_id = excluded.project_id, member_id = excluded.member_id,
+        task_id = excluded.task_id, phase_id = excluded.phase_id, local_date = excluded.local_date,
+        started_at = excluded.started_at, week_start = excluded.week_start, month = excluded.month,
+        minutes = excluded.minutes, billable = excluded.billable, description = excluded.description,
+        internal_note = excluded.internal_note, rate = excluded.rate, amount_minor = excluded.amount_minor,
+        updated_at = excluded.updated_at";
+
+/// The upsert statement of one resolved entry under `source` (an integration id or `fixture`).
+pub(crate) fn upsert_statement(db: &Db, provider: &str, source: &str, integration: Option<&str>, e: &ResolvedEntry, now: &str) -> Result<worker::D1PreparedStatement> {
+    let d = &e.draft;
+    db.stmt(
+        UPSERT,
+        &args![
+            new_id("ent")?,
+            provider,
+            e.client_id.as_str(),
+            d.project_id.as_str(),
+            d.member_id.as_str(),
+            d.task_id.as_ref().map(|t| t.to_string()),
+            d.phase_id.as_ref().map(|p| p.to_string()),
+            e.local_date.to_string(),
+            e.started_at.map(ts),
+            e.bucket.week_start.to_string(),
+            e.bucket.month.to_string(),
+            d.minutes,
+            d.billable,
+            &d.description,
+            &d.internal_note,
+            e.rate.map(|r| r.0.to_string()),
+            e.amount.minor,
+            source,
+            integration.map(str::to_string),
+            d.external_id.as_str(),
+            now,
+            now,
+        ],
+    )
+}
+
+/// What became of a delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    Stored { upserts: usize, deletes: usize },
+    Duplicate,
+}
+
+/// Applies a delivery atomically. A concurrent duplicate loses on the delivery key and changes
+/// nothing.
+pub async fn apply(db: &Db, scope: &ProviderScope, integration: &IntegrationId, delivery_id: &str, writes: &[Write], now: DateTime<Utc>) -> Result<Applied> {
+    let provider = scope.provider_id.as_str();
+    let now_s = ts(now);
+    let source = integration.as_str();
+    let mut statements = Vec::with_capacity(writes.len() + 1);
+    statements.push(db.stmt(
+        "INSERT INTO ingest_deliveries (integration_id, delivery_id, received_at, entries) VALUES (?, ?, ?, ?)",
+        &args![source, delivery_id, now_s.as_str(), i64::try_from(writes.len()).unwrap_or(0)],
+    )?);
+    let (mut upserts, mut deletes) = (0, 0);
+    for w in writes {
+        match w {
+            Write::Upsert(e) => {
+                statements.push(upsert_statement(db, provider, source, Some(source), e, &now_s)?);
+                upserts += 1;
+            }
+            Write::Delete(ext) => {
+                statements.push(db.stmt(
+                    "DELETE FROM time_entries WHERE provider_id = ? AND source = ? AND external_id = ?",
+                    &args![provider, source, ext.as_str()],
+                )?);
+                deletes += 1;
+            }
+        }
+    }
+    match db.batch(statements).await {
+        Ok(_) => Ok(Applied::Stored { upserts, deletes }),
+        Err(StorageError::Conflict(msg)) if msg.contains("ingest_deliveries") => Ok(Applied::Duplicate),
+        Err(e) => Err(e),
+    }
+}

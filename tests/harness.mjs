@@ -1,0 +1,115 @@
+// Test harness: loads the built wasm workers into one Miniflare (real workerd, real local D1
+// and KV shared by all three workers), applies the migrations, and starts a capture server that
+// stands in for Slack and e-mail endpoints.
+import { Miniflare } from 'miniflare';
+import { createServer } from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createHmac, randomUUID } from 'node:crypto';
+import path from 'node:path';
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+export const DEV_TOKEN = 'test-dev-token';
+// Test-only session key (kid "t1"): 32 bytes, base64.
+export const SESSION_KEYS = 't1:' + Buffer.alloc(32, 7).toString('base64');
+
+function workerOptions(name, bindings = {}) {
+  const build = path.join(ROOT, 'workers', name, 'build');
+  return {
+    name,
+    modules: true,
+    scriptPath: path.join(build, 'index.js'),
+    modulesRoot: build,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: '2026-07-01',
+    d1Databases: { DB: 'clearhours-test' },
+    kvNamespaces: { KV: 'clearhours-kv' },
+    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, PORTAL_BASE_URL: 'http://portal.test', ...bindings },
+  };
+}
+
+/** Splits a migration file into statements, keeping trigger bodies whole. */
+export function sqlStatements(text) {
+  const out = [];
+  let cur = '';
+  let inTrigger = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/--.*$/, '');
+    if (!line.trim() && !cur) continue;
+    cur += line + '\n';
+    if (/^\s*CREATE\s+TRIGGER/i.test(line)) inTrigger = true;
+    if (inTrigger ? /^\s*END;\s*$/i.test(line) : /;\s*$/.test(line)) {
+      out.push(cur.trim());
+      cur = '';
+      inTrigger = false;
+    }
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+export async function migrate(db) {
+  const dir = path.join(ROOT, 'migrations');
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+    const stmts = sqlStatements(readFileSync(path.join(dir, f), 'utf8'));
+    await db.batch(stmts.map((s) => db.prepare(s)));
+  }
+}
+
+/** A server on 127.0.0.1 that records every request (Slack/e-mail stand-in). */
+export async function startCapture() {
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ method: req.method, url: req.url, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** A fresh stack: Miniflare with the three workers, migrated, plus a capture server. */
+export async function startStack({ workers = ['portal', 'ingest', 'alerts'] } = {}) {
+  const capture = await startCapture();
+  const mf = new Miniflare({ workers: workers.map((w) => workerOptions(w)) });
+  await mf.ready;
+  const db = await mf.getD1Database('DB', workers[0]);
+  await migrate(db);
+  const stack = {
+    mf,
+    db,
+    capture,
+    worker: (name) => mf.getWorker(name),
+    async fetch(name, url, init = {}) {
+      const w = await mf.getWorker(name);
+      return w.fetch(new URL(url, 'http://localhost').toString(), init);
+    },
+    async loadFixture(fixture, now) {
+      const headers = { authorization: `Bearer ${DEV_TOKEN}`, 'content-type': 'application/json' };
+      if (now) headers['x-clearhours-now'] = now;
+      const res = await stack.fetch('ingest', '/__dev/fixtures', { method: 'POST', headers, body: JSON.stringify(fixture) });
+      const body = await res.json();
+      if (res.status !== 200) throw new Error(`fixture load failed: ${res.status} ${JSON.stringify(body)}`);
+      return body;
+    },
+    async close() {
+      await mf.dispose();
+      await capture.close();
+    },
+  };
+  return stack;
+}
+
+/** Standard Webhooks signature headers for a body. */
+export function signed(secret, body, { id = 'msg_' + randomUUID(), timestamp = Math.floor(Date.now() / 1000) } = {}) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const sig = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${sig}`, 'content-type': 'application/json' };
+}

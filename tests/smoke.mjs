@@ -1,0 +1,10 @@
+import { startStack, signed } from './harness.mjs';
+const s = await startStack({ workers: ['ingest'] });
+const fx = JSON.parse((await import('node:fs')).readFileSync('fixtures/demo.json', 'utf8'));
+console.time('load'); console.log(await s.loadFixture(fx)); console.timeEnd('load');
+console.log(await s.db.prepare('select count(*) n from time_entries').first());
+const secret = fx.integrations[0].secrets[0];
+const body = JSON.stringify({ entries: [{ external_id: 'x1', project_id: 'prj_acme_shop', member_id: fx.members[0].id, date: '2026-11-25', minutes: 60 }] });
+let r = await s.fetch('ingest', `/v1/integrations/${fx.integrations[0].id}/entries`, { method: 'POST', headers: signed(secret, body), body });
+console.log(r.status, await r.text(), [...r.headers]);
+await s.close();
