@@ -362,7 +362,11 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         to_date_minutes: *to_date_minutes,
         budget: client_budget,
         burn_weeks: burn.weeks,
-        burn_hours_per_week: burn.minutes_per_week().map(|m| (m / Decimal::from(60)).round_dp(2)),
+        burn_hours_per_week: burn.minutes_per_week().map(|m| {
+            let mut h = (m / Decimal::from(60)).round_dp(2);
+            h.rescale(2);
+            h
+        }),
         projection: client_projection,
         status: *status,
         status_label: status.map(|s| s.label()),
@@ -371,7 +375,11 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         by_task: by_task
             .iter()
             .map(|s| {
-                let (label, explanation) = tasks.get(s.id.as_str()).copied().unwrap_or(("Other", ""));
+                let (label, explanation) = if s.id.is_empty() {
+                    ("No task", "")
+                } else {
+                    tasks.get(s.id.as_str()).copied().unwrap_or(("Other", ""))
+                };
                 ClientTaskHours { label: label.to_string(), explanation: explanation.to_string(), hours: h(s.minutes), minutes: s.minutes }
             })
             .collect(),

@@ -26,9 +26,10 @@
 //!   is no budget. When used ≥ allocated: "over budget by" used − allocated. The end to compare
 //!   against is the project's end date (retainer: the month's last day): a run-out on or after it
 //!   "lasts"; before it "runs out N days early".
-//! - **Status**: % consumed ≥ 100 ⇒ over budget; otherwise by how many thresholds below 100 are
-//!   reached: none ⇒ on track, one ⇒ watch, two or more ⇒ at risk (defaults 75/90/100). The
-//!   higher of the hours and money percentages decides. A run-out before the end date is a
+//! - **Status**: used ≥ allocated ⇒ over budget; otherwise by how many thresholds below 100 %
+//!   are reached (compared exactly, not on the rounded percentage): none ⇒ on track, one ⇒
+//!   watch, two or more ⇒ at risk (defaults 75/90/100). With both an hours and a money budget,
+//!   the worse status decides. An allocation of 0 counts as used up. A run-out before the end date is a
 //!   separate warning.
 //! - **Weekly hours**: visible minutes for each of the last 12 weeks ending with the newest
 //!   visible week, zero-filled.
@@ -120,7 +121,7 @@ pub struct BurnRate {
 }
 
 impl BurnRate {
-    /// Minutes per week, one decimal (display).
+    /// Minutes per week, exact (display code rounds).
     pub fn minutes_per_week(&self) -> Option<rust_decimal::Decimal> {
         (self.weeks > 0).then(|| rust_decimal::Decimal::from(self.minutes) / rust_decimal::Decimal::from(self.weeks))
     }
@@ -308,7 +309,12 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
         Projection::RunsOut { end: Some(EndCheck::RunsOutEarly { days_early, .. }), .. } => Some(days_early),
         _ => None,
     };
-    let status = budget_figures.as_ref().and_then(|b| b.percent()).map(|p| status_for(p, project.thresholds.values()));
+    let status = budget_figures.as_ref().and_then(|b| {
+        let t = project.thresholds.values();
+        let by_minutes = b.allocated_minutes.map(|a| status_for(b.used_minutes, a, t));
+        let by_amount = b.allocated_amount_minor.map(|a| status_for(b.used_amount_minor, a, t));
+        by_minutes.max(by_amount)
+    });
 
     // Where time goes: totals (fixed) or the period's rows (retainer), minus what is cut off.
     let mut by: [BTreeMap<String, i64>; 3] = Default::default();
@@ -420,15 +426,15 @@ fn project_run_out(b: Option<&BudgetFigures>, burn: &BurnRate, today: NaiveDate,
     Projection::RunsOut { date, days_left: days, end }
 }
 
-/// Status from a percentage (see the module docs).
-pub fn status_for(percent: rust_decimal::Decimal, thresholds: &[u16]) -> Status {
-    let hundred = rust_decimal::Decimal::from(100);
-    if percent >= hundred {
+/// Status of `used` against `allocated` (see the module docs). Compared exactly, not on the
+/// rounded percentage: 9,996 of 10,000 minutes is "at risk", not "over budget".
+pub fn status_for(used: i64, allocated: i64, thresholds: &[u16]) -> Status {
+    if allocated <= 0 || used >= allocated {
         return Status::OverBudget;
     }
     let reached = thresholds
         .iter()
-        .filter(|t| **t < 100 && rust_decimal::Decimal::from(**t) <= percent)
+        .filter(|t| **t < 100 && i128::from(used) * 100 >= i128::from(**t) * i128::from(allocated))
         .count();
     match reached {
         0 => Status::OnTrack,

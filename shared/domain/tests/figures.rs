@@ -667,11 +667,12 @@ fn status_boundaries_with_default_thresholds() {
     ] {
         assert_eq!(status_at(used, 1000), (percent.to_string(), status), "used {used} of 1000");
     }
-    // One decimal, half to even: 74.85 → 74.8, 74.75 → 74.8, 74.95 → 75.0 (and that is
-    // the % consumed the status is read from).
+    // The percentage shown is rounded (one decimal, half to even: 74.85 → 74.8, 74.95 → 75.0),
+    // but status compares exactly: 74.95 % has not reached 75 %, 99.96 % is not over budget.
     assert_eq!(status_at(7485, 10_000), ("74.8".to_string(), Status::OnTrack));
     assert_eq!(status_at(7475, 10_000), ("74.8".to_string(), Status::OnTrack));
-    assert_eq!(status_at(7495, 10_000), ("75.0".to_string(), Status::Watch));
+    assert_eq!(status_at(7495, 10_000), ("75.0".to_string(), Status::OnTrack));
+    assert_eq!(status_at(9996, 10_000), ("100.0".to_string(), Status::AtRisk));
 }
 
 #[test]
