@@ -232,8 +232,10 @@ CREATE TRIGGER time_entries_rollup_insert AFTER INSERT ON time_entries BEGIN
     (NEW.client_id, NEW.project_id, 'phase', COALESCE(NEW.phase_id, ''), NEW.billable, NEW.minutes, NEW.amount_minor, 1)
   ON CONFLICT (project_id, dim, dim_id, billable) DO UPDATE SET
     minutes = minutes + excluded.minutes, amount_minor = amount_minor + excluded.amount_minor, entries = entries + 1;
-  INSERT OR IGNORE INTO client_members (client_id, member_id, seq)
-    VALUES (NEW.client_id, NEW.member_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM client_members WHERE client_id = NEW.client_id));
+  -- Not INSERT OR IGNORE: inside a trigger the outer statement's conflict policy would win.
+  INSERT INTO client_members (client_id, member_id, seq)
+    SELECT NEW.client_id, NEW.member_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM client_members WHERE client_id = NEW.client_id)
+     WHERE NOT EXISTS (SELECT 1 FROM client_members WHERE client_id = NEW.client_id AND member_id = NEW.member_id);
   UPDATE clients SET data_version = data_version + 1 WHERE id = NEW.client_id;
   UPDATE projects SET data_updated_at = NEW.updated_at WHERE id = NEW.project_id;
 END;
@@ -280,8 +282,10 @@ CREATE TRIGGER time_entries_rollup_update AFTER UPDATE ON time_entries BEGIN
     (NEW.client_id, NEW.project_id, 'phase', COALESCE(NEW.phase_id, ''), NEW.billable, NEW.minutes, NEW.amount_minor, 1)
   ON CONFLICT (project_id, dim, dim_id, billable) DO UPDATE SET
     minutes = minutes + excluded.minutes, amount_minor = amount_minor + excluded.amount_minor, entries = entries + 1;
-  INSERT OR IGNORE INTO client_members (client_id, member_id, seq)
-    VALUES (NEW.client_id, NEW.member_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM client_members WHERE client_id = NEW.client_id));
+  -- Not INSERT OR IGNORE: inside a trigger the outer statement's conflict policy would win.
+  INSERT INTO client_members (client_id, member_id, seq)
+    SELECT NEW.client_id, NEW.member_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM client_members WHERE client_id = NEW.client_id)
+     WHERE NOT EXISTS (SELECT 1 FROM client_members WHERE client_id = NEW.client_id AND member_id = NEW.member_id);
   UPDATE clients SET data_version = data_version + 1 WHERE id IN (OLD.client_id, NEW.client_id);
   UPDATE projects SET data_updated_at = NEW.updated_at WHERE id = NEW.project_id;
 END;

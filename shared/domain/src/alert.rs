@@ -7,9 +7,26 @@ use crate::money::hours;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// Thresholds (percent) reached by `percent`, ascending.
-pub fn crossed(percent: Decimal, thresholds: &[u16]) -> Vec<u16> {
-    thresholds.iter().copied().filter(|t| Decimal::from(*t) <= percent).collect()
+/// Thresholds (percent) that `used` of `allocated` has reached, ascending, compared exactly.
+pub fn crossed(used: i64, allocated: i64, thresholds: &[u16]) -> Vec<u16> {
+    if allocated <= 0 {
+        return thresholds.to_vec();
+    }
+    thresholds.iter().copied().filter(|t| i128::from(used) * 100 >= i128::from(*t) * i128::from(allocated)).collect()
+}
+
+/// Thresholds reached by either the hours or the money budget.
+pub fn crossed_budget(b: &crate::figures::BudgetFigures, thresholds: &[u16]) -> Vec<u16> {
+    let mut out: Vec<u16> = Vec::new();
+    if let Some(a) = b.allocated_minutes {
+        out.extend(crossed(b.used_minutes, a, thresholds));
+    }
+    if let Some(a) = b.allocated_amount_minor {
+        out.extend(crossed(b.used_amount_minor, a, thresholds));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// What the provider is told when a project crosses a threshold.
@@ -55,9 +72,10 @@ mod tests {
 
     #[test]
     fn crossed_thresholds() {
-        assert_eq!(crossed(Decimal::new(855, 1), &[75, 90, 100]), vec![75]);
-        assert_eq!(crossed(Decimal::from(90), &[75, 90, 100]), vec![75, 90]);
-        assert!(crossed(Decimal::from(10), &[75]).is_empty());
+        assert_eq!(crossed(855, 1000, &[75, 90, 100]), vec![75]);
+        assert_eq!(crossed(900, 1000, &[75, 90, 100]), vec![75, 90]);
+        assert_eq!(crossed(8999, 10_000, &[75, 90, 100]), vec![75]);
+        assert!(crossed(10, 100, &[75]).is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use clearhours_domain::ids::{ClientId, MemberId, PhaseId, ProjectId, TaskId};
 use clearhours_domain::money::{Currency, HourlyRate};
 use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
 use clearhours_domain::rollup::{Dim, Sums, TotalRow, WeekRow};
+use clearhours_domain::settings::ViewMode;
 use serde::Deserialize;
 
 const PROJECT_COLUMNS: &str = "p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
@@ -38,6 +39,8 @@ pub(crate) struct ProjectRow {
     time_zone: Option<String>,
     #[serde(default)]
     week_start: Option<String>,
+    #[serde(default)]
+    view_mode: Option<String>,
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
@@ -300,28 +303,38 @@ pub struct ProviderProject {
     pub project: Project,
     pub client_name: String,
     pub calendar: ClientCalendar,
+    /// The client's view setting (the staff overview shows it).
+    pub view: ViewMode,
     pub rollups: Rollups,
 }
 
-/// Every active project with a budget, with rollups, for the alert job.
-pub async fn budgeted_projects(db: &Db, scope: &ProviderScope, today_of: impl Fn(&ClientCalendar) -> NaiveDate) -> Result<Vec<ProviderProject>> {
+/// Every active project of the provider (only those with a budget when `only_budgeted`), with
+/// rollups: for the alert job and the staff overview.
+pub async fn provider_projects(
+    db: &Db,
+    scope: &ProviderScope,
+    only_budgeted: bool,
+    today_of: impl Fn(&ClientCalendar) -> NaiveDate,
+) -> Result<Vec<ProviderProject>> {
     let rows: Vec<ProjectRow> = db
         .all(
             &format!(
-                "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start
+                "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start, c.view_mode
                    FROM projects p JOIN clients c ON c.id = p.client_id
-                  WHERE p.provider_id = ? AND p.status = 'active' AND p.budget_period IS NOT NULL"
+                  WHERE p.provider_id = ? AND p.status = 'active' AND (? = 0 OR p.budget_period IS NOT NULL)
+                  ORDER BY c.name, p.name"
             ),
-            &args![scope.provider_id.as_str()],
+            &args![scope.provider_id.as_str(), only_budgeted],
         )
         .await?;
     let mut out = Vec::new();
     for mut row in rows {
         let client_name = row.client_name.take().unwrap_or_default();
+        let view = row.view_mode.as_deref().map(ViewMode::parse).transpose().map_err(|e| corrupt("view_mode", e))?.unwrap_or_default();
         let (project, calendar) = row.into_project_with_calendar()?;
         let window = clearhours_domain::figures::window_start(&project, &calendar, today_of(&calendar));
         let rollups = rollups(db, project.client_id.as_str(), project.id.as_str(), window).await?;
-        out.push(ProviderProject { project, client_name, calendar, rollups });
+        out.push(ProviderProject { project, client_name, calendar, view, rollups });
     }
     Ok(out)
 }
@@ -342,4 +355,14 @@ pub async fn providers_with_alerts(db: &Db) -> Result<Vec<(ProviderScope, String
             Ok((crate::auth::system_scope(id), r.slack_webhook_url))
         })
         .collect()
+}
+
+/// The provider's display name.
+pub async fn provider_name(db: &Db, scope: &ProviderScope) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Row {
+        name: String,
+    }
+    let row: Option<Row> = db.first("SELECT name FROM providers WHERE id = ?", &args![scope.provider_id.as_str()]).await?;
+    Ok(row.map(|r| r.name).unwrap_or_default())
 }

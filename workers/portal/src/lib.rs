@@ -1,1 +1,89 @@
-//! stub
+//! The portal worker: client pages, the client JSON API, sign-in for contacts and staff, and
+//! the staff overview. Thin: routing, request parsing, rendering, wiring. The numbers come from
+//! `clearhours_domain::figures`, what a client may see from `clearhours_domain::client_view`.
+//!
+//! Routes (GET unless noted):
+//! - `/` → `/projects` or `/login`; `/healthz`; `/static/app.css`, `/static/app.js`
+//! - `/login` (+POST), POST `/logout`; `/admin/login` (+POST), POST `/admin/logout`
+//! - `/projects` (portfolio), `/projects/{id}` (dashboard)
+//! - `/api/v1/projects`, `/api/v1/projects/{id}/dashboard` (same figures and privacy as pages)
+//! - `/admin` (staff overview)
+
+mod auth;
+mod charts;
+mod pages;
+mod session;
+mod views;
+
+use clearhours_http::{json, secure, segments, ApiError, ApiResult, Kind};
+use worker::{event, Context, Env, Method, Request, Response, Result};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let wants_html = !req.path().starts_with("/api/");
+    let (resp, kind) = match route(req, &env).await {
+        Ok(r) => r,
+        Err(e) if wants_html && e.status != 500 => (error_page(e.status, &e.detail), Kind::Private),
+        Err(e) if wants_html => (error_page(500, "Something went wrong on our side."), Kind::Private),
+        Err(e) => (e.into_response(), Kind::Private),
+    };
+    Ok(secure(resp, kind))
+}
+
+async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
+    let segs = segments(&req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let private = |r: ApiResult<Response>| r.map(|r| (r, Kind::Private));
+    match (req.method(), segs.as_slice()) {
+        (Method::Get, []) => private(views::home(&req, env).await),
+        (Method::Get, ["healthz"]) => Ok((json(200, &serde_json::json!({"ok": true})), Kind::Public)),
+        (Method::Get, ["static", "app.css"]) => Ok((asset(include_str!("../static/app.css"), "text/css; charset=utf-8")?, Kind::Public)),
+        (Method::Get, ["static", "app.js"]) => Ok((asset(include_str!("../static/app.js"), "text/javascript; charset=utf-8")?, Kind::Public)),
+        (Method::Get, ["login"]) => Ok((auth::login_form(pages::LoginKind::Client, "", None)?, Kind::Private)),
+        (Method::Post, ["login"]) => private(auth::login(req, env, pages::LoginKind::Client).await),
+        (Method::Post, ["logout"]) => private(auth::logout(req, env, auth::Who::Contact).await),
+        (Method::Get, ["admin", "login"]) => Ok((auth::login_form(pages::LoginKind::Staff, "", None)?, Kind::Private)),
+        (Method::Post, ["admin", "login"]) => private(auth::login(req, env, pages::LoginKind::Staff).await),
+        (Method::Post, ["admin", "logout"]) => private(auth::logout(req, env, auth::Who::Staff).await),
+        (Method::Get, ["admin"]) => private(views::admin_home(&req, env).await),
+        (Method::Get, ["projects"]) => private(views::portfolio_page(&req, env).await),
+        (Method::Get, ["projects", id]) => private(views::dashboard_page(&req, env, id).await),
+        (Method::Get, ["api", "v1", "projects"]) => private(views::projects_api(&req, env).await),
+        (Method::Get, ["api", "v1", "projects", id, "dashboard"]) => private(views::dashboard_api(&req, env, id).await),
+        (_, ["login"] | ["logout"] | ["admin", "login"] | ["admin", "logout"]) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+fn asset(body: &str, content_type: &str) -> ApiResult<Response> {
+    let mut r = Response::ok(body)?;
+    r.headers_mut().set("content-type", content_type)?;
+    r.headers_mut().set("cache-control", "public, max-age=300")?;
+    Ok(r)
+}
+
+/// An HTML response.
+pub(crate) fn html(status: u16, body: String) -> ApiResult<Response> {
+    let mut r = Response::ok(body)?.with_status(status);
+    r.headers_mut().set("content-type", "text/html; charset=utf-8")?;
+    Ok(r)
+}
+
+/// A 303 See Other.
+pub(crate) fn redirect(location: &str) -> ApiResult<Response> {
+    let mut r = Response::empty()?.with_status(303);
+    r.headers_mut().set("location", location)?;
+    Ok(r)
+}
+
+fn error_page(status: u16, message: &str) -> Response {
+    let message = match status {
+        404 => "We could not find that page.",
+        405 => "That action is not available here.",
+        _ => message,
+    };
+    pages::render_error(&pages::Nav::None, status, message)
+        .map_err(|e| ApiError::internal(e))
+        .and_then(|body| html(status, body))
+        .unwrap_or_else(|e| e.into_response())
+}

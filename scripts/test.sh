@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, runs the pure crates' tests natively, builds the three
+# workers to wasm, and runs the integration tests against them in Miniflare (workerd, local D1
+# and KV). Exits non-zero if anything fails.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+scripts/setup.sh
+echo "test: cargo test (native, pure crates)"
+cargo test --locked -p clearhours-domain
+echo "test: building workers"
+scripts/build.sh
+echo "test: integration tests (Miniflare)"
+node --test --test-concurrency=1 "tests/**/*.test.mjs"

@@ -1,0 +1,210 @@
+//! Sign-in, sign-out, and turning a request's session cookie into an authorised context.
+
+use crate::pages::{self, LoginKind};
+use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
+use crate::{html, redirect};
+use chrono::{DateTime, Duration, Utc};
+use clearhours_domain::password;
+use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
+use clearhours_storage::access_log::{self, AccessEvent};
+use clearhours_storage::auth::{self as store, Session, SubjectKind};
+use clearhours_storage::scope::{ClientScope, ProviderScope};
+use clearhours_storage::Db;
+use worker::{Env, FormEntry, Request, Response};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Contact,
+    Staff,
+}
+
+pub fn db(env: &Env) -> ApiResult<Db> {
+    Ok(Db::new(env.d1("DB")?))
+}
+
+/// The sign-in form with a fresh double-submit CSRF cookie.
+pub fn login_form(kind: LoginKind, email: &str, error: Option<(u16, &str)>) -> ApiResult<Response> {
+    let csrf = session::random_token()?;
+    let body = pages::render_login(kind, email, error.map(|e| e.1), &csrf).map_err(ApiError::internal)?;
+    let mut r = html(error.map_or(200, |e| e.0), body)?;
+    r.headers_mut().append("set-cookie", &session::login_csrf_cookie(&csrf))?;
+    Ok(r)
+}
+
+fn field(form: &worker::FormData, name: &str) -> String {
+    match form.get(name) {
+        Some(FormEntry::Field(v)) => v,
+        _ => String::new(),
+    }
+}
+
+const BAD_LOGIN: &str = "E-mail or password is incorrect.";
+
+pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Response> {
+    let now = now(&req, env);
+    let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let (ip, ua) = (client_ip(&req), user_agent(&req));
+    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the sign-in form"))?;
+    let (email, pw, csrf) = (field(&form, "email"), field(&form, "password"), field(&form, "csrf"));
+    let email = email.trim().to_string();
+    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), csrf.as_bytes())) {
+        return login_form(kind, &email, Some((403, "Your sign-in form expired. Please try again.")));
+    }
+    if email.is_empty() || email.len() > 254 || pw.is_empty() || pw.len() > 1024 {
+        return login_form(kind, &email, Some((401, BAD_LOGIN)));
+    }
+    let db = db(env)?;
+    let candidate = match kind {
+        LoginKind::Client => store::find_contact_login(&db, &email).await?,
+        LoginKind::Staff => store::find_staff_login(&db, &email).await?,
+    };
+    // Unknown accounts spend the same Argon2 time as known ones.
+    let hash = candidate.as_ref().and_then(|c| c.password_hash.clone()).unwrap_or_else(|| password::DUMMY_HASH.to_string());
+    let verified = password::verify(&pw, &hash);
+    let who = match candidate {
+        Some(c) if verified && c.password_hash.is_some() && c.disabled_at.is_none() => Some(c),
+        _ => None,
+    };
+    let (actor_kind, subject) = match kind {
+        LoginKind::Client => ("contact", SubjectKind::Contact),
+        LoginKind::Staff => ("staff", SubjectKind::Staff),
+    };
+    let Some(who) = who else {
+        access_log::append(
+            &db,
+            &AccessEvent { at: now, provider_id: None, client_id: None, actor_kind, actor_id: "", action: "login", target: &email, outcome: "failure", ip: &ip, user_agent: &ua },
+        )
+        .await?;
+        return login_form(kind, &email, Some((401, BAD_LOGIN)));
+    };
+    let s = store::create_session(&db, &who, subject, now, &ip, &ua).await?;
+    access_log::append(
+        &db,
+        &AccessEvent {
+            at: now,
+            provider_id: Some(&who.provider_id),
+            client_id: who.client_id.as_deref(),
+            actor_kind,
+            actor_id: &who.id,
+            action: "login",
+            target: "",
+            outcome: "success",
+            ip: &ip,
+            user_agent: &ua,
+        },
+    )
+    .await?;
+    let keys = Keys::from_env(env)?;
+    let lifetime = Duration::hours(store::ABSOLUTE_HOURS);
+    let token = keys.issue(&s.id, subject.as_str(), now, lifetime)?;
+    let mut r = redirect(if kind == LoginKind::Client { "/projects" } else { "/admin" })?;
+    r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
+    r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
+    Ok(r)
+}
+
+/// The live session behind the request's cookie, if any.
+async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys)>> {
+    let Some(token) = session::session_token(req) else { return Ok(None) };
+    let keys = Keys::from_env(env)?;
+    let Some((sid, knd)) = keys.verify(&token, now) else { return Ok(None) };
+    if knd != kind.as_str() {
+        return Ok(None);
+    }
+    Ok(store::live_session(db, &sid, now).await?.map(|s| (s, keys)))
+}
+
+/// An authorised client contact.
+pub struct ContactCtx {
+    pub db: Db,
+    pub now: DateTime<Utc>,
+    pub scope: ClientScope,
+    pub session: Session,
+    pub csrf: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl ContactCtx {
+    /// Appends to the access log as this contact.
+    pub async fn log(&self, action: &str, target: &str, outcome: &str) -> ApiResult<()> {
+        access_log::append(
+            &self.db,
+            &AccessEvent {
+                at: self.now,
+                provider_id: Some(self.scope.provider_id().as_str()),
+                client_id: Some(self.scope.client_id().as_str()),
+                actor_kind: "contact",
+                actor_id: self.scope.contact_id().as_str(),
+                action,
+                target,
+                outcome,
+                ip: &self.ip,
+                user_agent: &self.user_agent,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> {
+    let db = db(env)?;
+    let now = now(req, env);
+    let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Contact).await? else { return Ok(None) };
+    let Some(scope) = store::client_scope(&db, &session).await? else { return Ok(None) };
+    let csrf = keys.csrf_token(&session.id);
+    Ok(Some(ContactCtx { db, now, scope, session, csrf, ip: client_ip(req), user_agent: user_agent(req) }))
+}
+
+/// An authorised provider staff user.
+pub struct StaffCtx {
+    pub db: Db,
+    pub now: DateTime<Utc>,
+    pub scope: ProviderScope,
+    pub csrf: String,
+}
+
+pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
+    let db = db(env)?;
+    let now = now(req, env);
+    let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Staff).await? else { return Ok(None) };
+    let Some(scope) = store::staff_scope(&db, &session).await? else { return Ok(None) };
+    let csrf = keys.csrf_token(&session.id);
+    Ok(Some(StaffCtx { db, now, scope, csrf }))
+}
+
+/// POST only, with the session's CSRF token; revokes the session row at once.
+pub async fn logout(mut req: Request, env: &Env, who: Who) -> ApiResult<Response> {
+    let db = db(env)?;
+    let now = now(&req, env);
+    let kind = if who == Who::Contact { SubjectKind::Contact } else { SubjectKind::Staff };
+    let login = if who == Who::Contact { "/login" } else { "/admin/login" };
+    let live = live(&req, env, &db, now, kind).await?;
+    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the sign-out form"))?;
+    if let Some((s, keys)) = live {
+        if !keys.csrf_ok(&s.id, &field(&form, "csrf")) {
+            return Err(ApiError::forbidden("CSRF token missing or wrong"));
+        }
+        store::revoke_session(&db, &s.id, now).await?;
+        access_log::append(
+            &db,
+            &AccessEvent {
+                at: now,
+                provider_id: Some(&s.provider_id),
+                client_id: s.client_id.as_deref(),
+                actor_kind: kind.as_str(),
+                actor_id: &s.subject_id,
+                action: "logout",
+                target: "",
+                outcome: "success",
+                ip: &client_ip(&req),
+                user_agent: &user_agent(&req),
+            },
+        )
+        .await?;
+    }
+    let mut r = redirect(login)?;
+    r.headers_mut().append("set-cookie", &session::clear_session_cookie())?;
+    Ok(r)
+}

@@ -1,0 +1,155 @@
+//! Client pages, the client JSON API and the staff overview. Each client figure is computed by
+//! `figures::compute` and shown only through `client_view::project_dashboard`, so the page and
+//! the API cannot disagree.
+
+use crate::auth::{self, ContactCtx};
+use crate::pages::{self, AdminProjectRow, Nav};
+use crate::{html, redirect};
+use clearhours_domain::client_view::{project_dashboard, ClientContext, ClientDashboard};
+use clearhours_domain::figures::{self, FigureInputs};
+use clearhours_domain::ids::ProjectId;
+use clearhours_domain::money::hours;
+use clearhours_domain::project::Project;
+use clearhours_domain::settings::ViewMode;
+use clearhours_http::{dev_mode, json, ApiError, ApiResult};
+use clearhours_storage::dashboard::{self as store, Catalogue};
+use worker::{Env, Request, Response};
+
+pub async fn home(req: &Request, env: &Env) -> ApiResult<Response> {
+    if auth::contact(req, env).await?.is_some() {
+        redirect("/projects")
+    } else if auth::staff(req, env).await?.is_some() {
+        redirect("/admin")
+    } else {
+        redirect("/login")
+    }
+}
+
+/// One project's dashboard as this contact may see it.
+async fn dashboard_of(ctx: &ContactCtx, project: &Project, as_of: Option<String>, catalogue: &Catalogue) -> ApiResult<ClientDashboard> {
+    let settings = ctx.scope.settings();
+    let calendar = settings.calendar;
+    let today = calendar.today(ctx.now);
+    let window = figures::window_start(project, &calendar, today);
+    let r = store::client_rollups(&ctx.db, &ctx.scope, project, window).await?;
+    let f = figures::compute(&FigureInputs {
+        project,
+        calendar: &calendar,
+        today,
+        view: settings.visibility.view,
+        show_non_billable: settings.visibility.shows_non_billable(),
+        all_weeks: &r.all_weeks,
+        recent: &r.recent,
+        totals: &r.totals,
+    });
+    let cx = ClientContext {
+        visibility: settings.visibility,
+        currency: settings.currency,
+        members: &catalogue.members,
+        tasks: &catalogue.tasks,
+        phases: &catalogue.phases,
+    };
+    Ok(project_dashboard(&cx, project, &f, as_of))
+}
+
+async fn all_dashboards(ctx: &ContactCtx) -> ApiResult<Vec<ClientDashboard>> {
+    let projects = store::visible_projects(&ctx.db, &ctx.scope).await?;
+    let refs: Vec<&Project> = projects.iter().map(|(p, _)| p).collect();
+    let catalogue = store::client_catalogue(&ctx.db, &ctx.scope, &refs).await?;
+    let mut out = Vec::with_capacity(projects.len());
+    for (p, as_of) in &projects {
+        out.push(dashboard_of(ctx, p, as_of.clone(), &catalogue).await?);
+    }
+    Ok(out)
+}
+
+/// The dashboard of `id` if this contact may see it; 404 otherwise (never 403: no hint that
+/// another client's project exists).
+async fn one_dashboard(ctx: &ContactCtx, id: &str) -> ApiResult<ClientDashboard> {
+    let id = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
+    let Some((project, as_of)) = store::visible_project(&ctx.db, &ctx.scope, &id).await? else {
+        ctx.log("view_project", id.as_str(), "not_found").await?;
+        return Err(ApiError::not_found());
+    };
+    let catalogue = store::client_catalogue(&ctx.db, &ctx.scope, &[&project]).await?;
+    dashboard_of(ctx, &project, as_of, &catalogue).await
+}
+
+fn nav(ctx: &ContactCtx) -> Nav {
+    Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone() }
+}
+
+/// Dev mode reports D1 rows read, for the benchmark.
+fn with_rows_read(mut r: Response, env: &Env, ctx: &ContactCtx) -> ApiResult<Response> {
+    if dev_mode(env) {
+        r.headers_mut().set("x-d1-rows-read", &ctx.db.rows_read().to_string())?;
+    }
+    Ok(r)
+}
+
+pub async fn portfolio_page(req: &Request, env: &Env) -> ApiResult<Response> {
+    let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
+    let dashboards = all_dashboards(&ctx).await?;
+    ctx.log("view_projects", "", "success").await?;
+    let body = pages::render_portfolio(&nav(&ctx), &dashboards).map_err(ApiError::internal)?;
+    with_rows_read(html(200, body)?, env, &ctx)
+}
+
+pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
+    let d = one_dashboard(&ctx, id).await?;
+    ctx.log("view_project", d.project_id.as_str(), "success").await?;
+    let body = pages::render_dashboard(&nav(&ctx), &d).map_err(ApiError::internal)?;
+    with_rows_read(html(200, body)?, env, &ctx)
+}
+
+pub async fn projects_api(req: &Request, env: &Env) -> ApiResult<Response> {
+    let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
+    let dashboards = all_dashboards(&ctx).await?;
+    ctx.log("api_projects", "", "success").await?;
+    with_rows_read(json(200, &serde_json::json!({ "projects": dashboards })), env, &ctx)
+}
+
+pub async fn dashboard_api(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
+    let d = one_dashboard(&ctx, id).await?;
+    ctx.log("api_dashboard", d.project_id.as_str(), "success").await?;
+    with_rows_read(json(200, &d), env, &ctx)
+}
+
+/// The staff overview: every active project, real time, all hours (the provider's own view).
+pub async fn admin_home(req: &Request, env: &Env) -> ApiResult<Response> {
+    let Some(ctx) = auth::staff(req, env).await? else { return redirect("/admin/login") };
+    let now = ctx.now;
+    let projects = store::provider_projects(&ctx.db, &ctx.scope, false, |c| c.today(now)).await?;
+    let provider_name = store::provider_name(&ctx.db, &ctx.scope).await?;
+    let rows = projects
+        .iter()
+        .map(|pp| {
+            let today = pp.calendar.today(now);
+            let f = figures::compute(&FigureInputs {
+                project: &pp.project,
+                calendar: &pp.calendar,
+                today,
+                view: ViewMode::RealTime,
+                show_non_billable: true,
+                all_weeks: &pp.rollups.all_weeks,
+                recent: &pp.rollups.recent,
+                totals: &pp.rollups.totals,
+            });
+            AdminProjectRow {
+                client_name: pp.client_name.clone(),
+                project_id: pp.project.id.to_string(),
+                project_name: pp.project.name.clone(),
+                status_label: f.status.map(|s| s.label()),
+                percent: f.budget.as_ref().and_then(|b| b.percent()),
+                to_date_hours: hours(f.to_date_minutes, 2),
+                this_week_hours: hours(f.this_week.as_ref().map_or(0, |w| w.total_minutes), 2),
+                view: pp.view.as_str(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let nav = Nav::Staff { provider_name: provider_name.clone(), csrf: ctx.csrf.clone() };
+    let body = pages::render_admin_home(&nav, &provider_name, &rows).map_err(ApiError::internal)?;
+    html(200, body)
+}
