@@ -221,9 +221,9 @@ mod tests {
     #[test]
     fn the_demo_fixture_parses() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo.json");
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let f: Fixture = serde_json::from_str(&text).unwrap();
-            assert!(f.clients.len() >= 3);
-        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let f: Fixture = serde_json::from_str(&text).unwrap();
+        assert!(f.clients.len() >= 3);
+        assert!(f.clients.iter().all(|c| !c.contacts.is_empty() && !c.projects.is_empty()));
     }
 }

@@ -200,7 +200,7 @@ pub fn burn_up(b: &ClientBurnUp, title: &str) -> String {
     let mut desc = format!(
         "Cumulative hours from {} to {}: {} h",
         short_date(start),
-        short_date(last.week_end),
+        short_date(at(last)),
         last.hours
     );
     if let Some(a) = b.hours_allocated {

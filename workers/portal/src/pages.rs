@@ -152,13 +152,14 @@ fn rows(items: &[ClientHours]) -> (Vec<Row>, String) {
 /// A week's table by team member.
 pub struct WeekTable {
     pub caption: String,
+    pub empty: String,
     pub rows: Vec<Row>,
     pub total: String,
 }
 
-fn week_table(w: &ClientWeek, caption: String) -> WeekTable {
+fn week_table(w: &ClientWeek, caption: String, empty: String) -> WeekTable {
     let (rows, _) = rows(&w.members);
-    WeekTable { caption, rows, total: w.total_hours.to_string() }
+    WeekTable { caption, empty, rows, total: w.total_hours.to_string() }
 }
 
 fn chart_rows(points: &[ClientChartPoint]) -> Vec<Row> {
@@ -303,11 +304,18 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama
         _ => "—".to_string(),
     };
     let week_table = match &d.this_week {
-        Some(w) => week_table(w, format!("This week so far ({})", range(w.start, w.end))),
-        None => week_table(
-            &d.last_week,
-            format!("Last week ({}). This project shows completed weeks only.", range(d.last_week.start, d.last_week.end)),
-        ),
+        Some(w) => {
+            let dates = range(w.start, w.end);
+            week_table(w, format!("This week so far ({dates})"), format!("No hours recorded this week ({dates}) yet."))
+        }
+        None => {
+            let dates = range(d.last_week.start, d.last_week.end);
+            week_table(
+                &d.last_week,
+                format!("Last week ({dates}). This project shows completed weeks only."),
+                format!("No hours recorded last week ({dates}). This project shows completed weeks only."),
+            )
+        }
     };
     let task_total = d.by_task.iter().fold(0i64, |a, t| a.saturating_add(t.minutes));
     let by_task = d
@@ -319,7 +327,7 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama
         .burn_up
         .points
         .iter()
-        .map(|p| Row { label: format!("Through {}", long_date(p.week_end)), note: String::new(), hours: p.hours.to_string(), share: String::new() })
+        .map(|p| Row { label: format!("Through {}", long_date(p.week_end.min(d.today))), note: String::new(), hours: p.hours.to_string(), share: String::new() })
         .collect();
     DashboardPage {
         nav,
