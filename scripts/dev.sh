@@ -20,12 +20,6 @@ rm -rf "$STATE"
 mkdir -p "$STATE" .state/wrangler-logs
 token=$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')
 key=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')
-cat > .state/dev.env <<ENV
-DEV_MODE=1
-DEV_TOKEN=$token
-SESSION_KEYS=dev1:$key
-PORTAL_BASE_URL=http://localhost:$PORTAL_PORT
-ENV
 
 echo "dev: applying migrations"
 wrangler d1 migrations apply DB --local --persist-to "$STATE" >"$STATE/migrate.log" 2>&1 || { cat "$STATE/migrate.log"; exit 1; }
@@ -35,7 +29,9 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT INT TERM
 
 CAPTURE_PORT=$CAPTURE_PORT node scripts/capture-server.mjs & pids+=($!)
-common=(--ip 127.0.0.1 --persist-to "$STATE" --env-file .state/dev.env --show-interactive-dev-session=false --log-level warn)
+# Dev-only bindings: the clock override and fixture loading (DEV_MODE), a per-run token and key.
+common=(--ip 127.0.0.1 --persist-to "$STATE" --show-interactive-dev-session=false --log-level warn
+  --var DEV_MODE:1 --var "DEV_TOKEN:$token" --var "SESSION_KEYS:dev1:$key" --var "PORTAL_BASE_URL:http://localhost:$PORTAL_PORT")
 wrangler dev -c wrangler.toml --port "$PORTAL_PORT" --inspector-port 9230 "${common[@]}" >"$STATE/portal.log" 2>&1 & pids+=($!)
 wrangler dev -c workers/ingest/wrangler.toml --port "$INGEST_PORT" --inspector-port 9231 "${common[@]}" >"$STATE/ingest.log" 2>&1 & pids+=($!)
 wrangler dev -c workers/alerts/wrangler.toml --port "$ALERTS_PORT" --inspector-port 9232 --test-scheduled "${common[@]}" >"$STATE/alerts.log" 2>&1 & pids+=($!)

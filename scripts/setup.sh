@@ -16,12 +16,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+if [ "$(worker-build --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)" != "$WORKER_BUILD_VERSION" ]; then
   echo "setup: installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
   cargo install worker-build --version "=$WORKER_BUILD_VERSION" --locked
 fi
 
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
+if [ "$(wasm-bindgen --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)" != "$BINDGEN_VERSION" ]; then
   echo "setup: installing wasm-bindgen-cli $BINDGEN_VERSION (a few minutes, once)"
   # Not --locked: its own lockfile pins a crate version the registry lacks.
   cargo install wasm-bindgen-cli --version "=$BINDGEN_VERSION"

@@ -119,7 +119,6 @@ pub struct ContactCtx {
     pub db: Db,
     pub now: DateTime<Utc>,
     pub scope: ClientScope,
-    pub session: Session,
     pub csrf: String,
     pub ip: String,
     pub user_agent: String,
@@ -154,7 +153,7 @@ pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> 
     let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Contact).await? else { return Ok(None) };
     let Some(scope) = store::client_scope(&db, &session).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
-    Ok(Some(ContactCtx { db, now, scope, session, csrf, ip: client_ip(req), user_agent: user_agent(req) }))
+    Ok(Some(ContactCtx { db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) }))
 }
 
 /// An authorised provider staff user.

@@ -24,7 +24,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let (resp, kind) = match route(req, &env).await {
         Ok(r) => r,
         Err(e) if wants_html && e.status != 500 => (error_page(e.status, &e.detail), Kind::Private),
-        Err(e) if wants_html => (error_page(500, "Something went wrong on our side."), Kind::Private),
+        Err(_) if wants_html => (error_page(500, "Something went wrong on our side."), Kind::Private),
         Err(e) => (e.into_response(), Kind::Private),
     };
     Ok(secure(resp, kind))
@@ -39,6 +39,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["healthz"]) => Ok((json(200, &serde_json::json!({"ok": true})), Kind::Public)),
         (Method::Get, ["static", "app.css"]) => Ok((asset(include_str!("../static/app.css"), "text/css; charset=utf-8")?, Kind::Public)),
         (Method::Get, ["static", "app.js"]) => Ok((asset(include_str!("../static/app.js"), "text/javascript; charset=utf-8")?, Kind::Public)),
+        (Method::Get, ["favicon.ico"]) => Ok((favicon()?, Kind::Public)),
         (Method::Get, ["login"]) => Ok((auth::login_form(pages::LoginKind::Client, "", None)?, Kind::Private)),
         (Method::Post, ["login"]) => private(auth::login(req, env, pages::LoginKind::Client).await),
         (Method::Post, ["logout"]) => private(auth::logout(req, env, auth::Who::Contact).await),
@@ -59,6 +60,14 @@ fn asset(body: &str, content_type: &str) -> ApiResult<Response> {
     let mut r = Response::ok(body)?;
     r.headers_mut().set("content-type", content_type)?;
     r.headers_mut().set("cache-control", "public, max-age=300")?;
+    Ok(r)
+}
+
+/// A small square in the accent colour, so browsers stop asking.
+fn favicon() -> ApiResult<Response> {
+    let mut r = Response::ok(r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="2" y="2" width="12" height="12" rx="3" fill="#4f46e5"/></svg>"##)?;
+    r.headers_mut().set("content-type", "image/svg+xml")?;
+    r.headers_mut().set("cache-control", "public, max-age=86400")?;
     Ok(r)
 }
 
@@ -83,7 +92,7 @@ fn error_page(status: u16, message: &str) -> Response {
         _ => message,
     };
     pages::render_error(&pages::Nav::None, status, message)
-        .map_err(|e| ApiError::internal(e))
+        .map_err(ApiError::internal)
         .and_then(|body| html(status, body))
         .unwrap_or_else(|e| e.into_response())
 }
