@@ -64,15 +64,12 @@ pub struct FigureInputs<'a> {
     pub totals: &'a [TotalRow],
 }
 
-/// The first week start whose per-dimension rows [`compute`] needs.
-pub fn window_start(project: &Project, calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
+/// The first week start whose per-dimension rows [`compute`] needs: the previous week's, or the
+/// week of the current month's first day if earlier (a retainer's period). Independent of the
+/// project, so storage can load everything in one round trip.
+pub fn window_start(calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
     let previous = calendar.week_of(today).previous().start;
-    let period = project.period_on(today);
-    if project.is_monthly() {
-        previous.min(week_start_of(period.start, calendar.first_day))
-    } else {
-        previous
-    }
+    previous.min(week_start_of(crate::calendar::month_start_of(today), calendar.first_day))
 }
 
 /// Minutes of one key (member, task or phase id).

@@ -97,7 +97,7 @@ struct Rollups {
 
 /// Mirrors the database: week rows of `Dim::All` → `all_weeks`; week rows of the other
 /// dimensions from `figures::window_start` on → `recent`; total rows → `totals`.
-fn rollups(entries: &[Raw], project: &Project, cal: &ClientCalendar, today: NaiveDate) -> Rollups {
+fn rollups(entries: &[Raw], cal: &ClientCalendar, today: NaiveDate) -> Rollups {
     let facts: Vec<EntryFacts> = entries
         .iter()
         .map(|r| EntryFacts {
@@ -111,7 +111,7 @@ fn rollups(entries: &[Raw], project: &Project, cal: &ClientCalendar, today: Naiv
         })
         .collect();
     let (weeks, totals) = recompute(&facts);
-    let from = figures::window_start(project, cal, today);
+    let from = figures::window_start(cal, today);
     let row = |(bucket, dim, dim_id, billable): (_, Dim, String, bool), sums: Sums| WeekRow { bucket, dim, dim_id, billable, sums };
     let mut all_weeks = Vec::new();
     let mut recent = Vec::new();
@@ -143,7 +143,7 @@ impl Scenario {
         Self { project, calendar, today: d(today), view: ViewMode::RealTime, show_non_billable: false, entries }
     }
     fn figures(&self) -> ProjectFigures {
-        let r = rollups(&self.entries, &self.project, &self.calendar, self.today);
+        let r = rollups(&self.entries, &self.calendar, self.today);
         compute(&FigureInputs {
             project: &self.project,
             calendar: &self.calendar,

@@ -133,13 +133,19 @@ pub async fn live_session(db: &Db, id: &str, now: DateTime<Utc>) -> Result<Optio
         )
         .await?;
     let Some(s) = s else { return Ok(None) };
+    Ok(still_live(db, &s, now).await?.then_some(s))
+}
+
+/// Checks the absolute and idle timeouts and touches `last_seen_at` (at most once a minute, to
+/// spare writes).
+async fn still_live(db: &Db, s: &Session, now: DateTime<Utc>) -> Result<bool> {
     if parse_ts(&s.expires_at)? <= now || s.idle_deadline()? <= now {
-        return Ok(None);
+        return Ok(false);
     }
     if now - parse_ts(&s.last_seen_at)? >= Duration::minutes(1) {
-        db.run("UPDATE sessions SET last_seen_at = ? WHERE id = ?", &args![ts(now), id]).await?;
+        db.run("UPDATE sessions SET last_seen_at = ? WHERE id = ?", &args![ts(now), &s.id]).await?;
     }
-    Ok(Some(s))
+    Ok(true)
 }
 
 pub async fn revoke_session(db: &Db, id: &str, now: DateTime<Utc>) -> Result<()> {
@@ -148,10 +154,9 @@ pub async fn revoke_session(db: &Db, id: &str, now: DateTime<Utc>) -> Result<()>
 }
 
 #[derive(Deserialize)]
-struct ScopeRow {
-    contact_id: String,
-    client_id: String,
-    provider_id: String,
+struct ContactSessionRow {
+    #[serde(flatten)]
+    session: Session,
     role: String,
     all_projects: i64,
     name: String,
@@ -166,27 +171,31 @@ struct ScopeRow {
     data_version: i64,
 }
 
-/// The client scope of a live contact session (`None` if the contact was disabled since).
-pub async fn client_scope(db: &Db, session: &Session) -> Result<Option<ClientScope>> {
-    if session.subject_kind != SubjectKind::Contact.as_str() {
-        return Ok(None);
-    }
-    let row: Option<ScopeRow> = db
+/// The live session `sid` of an enabled contact, with the client scope it grants: one query
+/// (plus, at most once a minute, the `last_seen_at` touch).
+pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Option<(Session, ClientScope)>> {
+    let row: Option<ContactSessionRow> = db
         .first(
-            "SELECT c.id AS contact_id, cl.id AS client_id, cl.provider_id, c.role, c.all_projects, cl.name, cl.time_zone,
-                    cl.week_start, cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode,
-                    cl.non_billable, cl.data_version
-               FROM contacts c JOIN clients cl ON cl.id = c.client_id
-              WHERE c.id = ? AND c.client_id = ? AND c.disabled_at IS NULL",
-            &args![&session.subject_id, session.client_id.clone()],
+            "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
+                    s.idle_timeout_minutes, s.expires_at, c.role, c.all_projects, cl.name, cl.time_zone, cl.week_start,
+                    cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.data_version
+               FROM sessions s
+               JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
+               JOIN clients cl ON cl.id = c.client_id
+              WHERE s.id = ? AND s.revoked_at IS NULL AND s.subject_kind = 'contact'",
+            &args![sid],
         )
         .await?;
     let Some(r) = row else { return Ok(None) };
+    if !still_live(db, &r.session, now).await? {
+        return Ok(None);
+    }
     let corrupt = |e: String| StorageError::Corrupt(e);
-    Ok(Some(ClientScope {
-        provider_id: ProviderId::parse(&r.provider_id).map_err(|e| corrupt(e.to_string()))?,
-        client_id: ClientId::parse(&r.client_id).map_err(|e| corrupt(e.to_string()))?,
-        contact_id: ContactId::parse(&r.contact_id).map_err(|e| corrupt(e.to_string()))?,
+    let s = &r.session;
+    let scope = ClientScope {
+        provider_id: ProviderId::parse(&s.provider_id).map_err(|e| corrupt(e.to_string()))?,
+        client_id: ClientId::parse(s.client_id.as_deref().unwrap_or_default()).map_err(|e| corrupt(e.to_string()))?,
+        contact_id: ContactId::parse(&s.subject_id).map_err(|e| corrupt(e.to_string()))?,
         all_projects: r.all_projects != 0,
         role: ContactRole::parse(&r.role).map_err(corrupt)?,
         client: ClientSettings {
@@ -202,7 +211,8 @@ pub async fn client_scope(db: &Db, session: &Session) -> Result<Option<ClientSco
             },
             data_version: r.data_version,
         },
-    }))
+    };
+    Ok(Some((r.session, scope)))
 }
 
 /// The provider scope of a live staff session.

@@ -2,7 +2,7 @@
 //! that `figures::compute` and the client-view projection need. Never reads raw entries.
 
 use crate::args;
-use crate::db::{placeholders, Arg, Db, Result, StorageError};
+use crate::db::{rows, Arg, Db, Result, StorageError};
 use crate::scope::{ClientScope, ProviderScope};
 use chrono::NaiveDate;
 use clearhours_domain::calendar::{Bucket, ClientCalendar};
@@ -88,33 +88,6 @@ impl ProjectRow {
     }
 }
 
-/// Active projects the contact may see, by name.
-pub async fn visible_projects(db: &Db, scope: &ClientScope) -> Result<Vec<(Project, Option<String>)>> {
-    let sql = format!(
-        "SELECT {PROJECT_COLUMNS} FROM projects p JOIN clients c ON c.id = p.client_id
-          WHERE p.client_id = ? AND p.status = 'active'
-            AND (? = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ? AND client_id = ?))
-          ORDER BY p.name"
-    );
-    let rows: Vec<ProjectRow> = db
-        .all(&sql, &args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), scope.client_id.as_str()])
-        .await?;
-    rows.into_iter().map(ProjectRow::into_project).collect()
-}
-
-/// One project, if the contact may see it (otherwise `None`: callers answer 404).
-pub async fn visible_project(db: &Db, scope: &ClientScope, id: &ProjectId) -> Result<Option<(Project, Option<String>)>> {
-    let sql = format!(
-        "SELECT {PROJECT_COLUMNS} FROM projects p JOIN clients c ON c.id = p.client_id
-          WHERE p.id = ? AND p.client_id = ? AND p.status = 'active'
-            AND (? = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ? AND client_id = ?))"
-    );
-    let row: Option<ProjectRow> = db
-        .first(&sql, &args![id.as_str(), scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), scope.client_id.as_str()])
-        .await?;
-    row.map(ProjectRow::into_project).transpose()
-}
-
 /// Rollups of one project: `Dim::All` week rows for its whole life, other dimensions' week rows
 /// from `window_start` on, and the totals.
 pub struct Rollups {
@@ -155,6 +128,15 @@ fn week_row(r: WeekRowDb) -> Result<WeekRow> {
     })
 }
 
+fn total_row(r: TotalRowDb) -> Result<TotalRow> {
+    Ok(TotalRow {
+        dim: Dim::parse(&r.dim).ok_or_else(|| corrupt("dim", &r.dim))?,
+        dim_id: r.dim_id,
+        billable: r.billable != 0,
+        sums: Sums { minutes: r.minutes, amount_minor: r.amount_minor, entries: r.entries },
+    })
+}
+
 async fn rollups(db: &Db, client_id: &str, project_id: &str, window_start: NaiveDate) -> Result<Rollups> {
     let week_cols = "week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
     let all_weeks: Vec<WeekRowDb> = db
@@ -181,23 +163,8 @@ async fn rollups(db: &Db, client_id: &str, project_id: &str, window_start: Naive
     Ok(Rollups {
         all_weeks: all_weeks.into_iter().map(week_row).collect::<Result<_>>()?,
         recent: recent.into_iter().map(week_row).collect::<Result<_>>()?,
-        totals: totals
-            .into_iter()
-            .map(|r| {
-                Ok(TotalRow {
-                    dim: Dim::parse(&r.dim).ok_or_else(|| corrupt("dim", &r.dim))?,
-                    dim_id: r.dim_id,
-                    billable: r.billable != 0,
-                    sums: Sums { minutes: r.minutes, amount_minor: r.amount_minor, entries: r.entries },
-                })
-            })
-            .collect::<Result<_>>()?,
+        totals: totals.into_iter().map(total_row).collect::<Result<_>>()?,
     })
-}
-
-/// Rollups of a project the scope may see (the project came from [`visible_project`]).
-pub async fn client_rollups(db: &Db, scope: &ClientScope, project: &Project, window_start: NaiveDate) -> Result<Rollups> {
-    rollups(db, scope.client_id.as_str(), project.id.as_str(), window_start).await
 }
 
 /// The members, tasks and phases a client's projection may name.
@@ -234,28 +201,7 @@ struct PhaseDb {
     name: String,
 }
 
-async fn catalogue(db: &Db, provider_id: &str, client_id: &str, project_ids: &[&str]) -> Result<Catalogue> {
-    let members: Vec<MemberDb> = db
-        .all(
-            "SELECT m.id, m.name, m.role_title, m.email, m.phone, m.cost_rate, m.default_rate, m.personal_notes, cm.seq
-               FROM client_members cm JOIN members m ON m.id = cm.member_id WHERE cm.client_id = ? ORDER BY cm.seq",
-            &args![client_id],
-        )
-        .await?;
-    let tasks: Vec<TaskDb> = db
-        .all("SELECT id, name, client_explanation, billable_default FROM tasks WHERE provider_id = ?", &args![provider_id])
-        .await?;
-    let mut phase_args: Vec<Arg> = args![client_id];
-    phase_args.extend(project_ids.iter().map(|p| Arg::from(*p)));
-    let phases: Vec<PhaseDb> = if project_ids.is_empty() {
-        Vec::new()
-    } else {
-        db.all(
-            &format!("SELECT id, name FROM phases WHERE client_id = ? AND project_id IN ({}) ORDER BY position, name", placeholders(project_ids.len())),
-            &phase_args,
-        )
-        .await?
-    };
+fn catalogue_from(members: Vec<MemberDb>, tasks: Vec<TaskDb>, phases: Vec<PhaseDb>) -> Result<Catalogue> {
     let rate = |s: Option<String>| s.as_deref().map(HourlyRate::parse).transpose().map_err(|e| corrupt("rate", e));
     Ok(Catalogue {
         members: members
@@ -292,10 +238,86 @@ async fn catalogue(db: &Db, provider_id: &str, client_id: &str, project_ids: &[&
     })
 }
 
-/// The catalogue for a client's projection of the given projects.
-pub async fn client_catalogue(db: &Db, scope: &ClientScope, projects: &[&Project]) -> Result<Catalogue> {
-    let ids: Vec<&str> = projects.iter().map(|p| p.id.as_str()).collect();
-    catalogue(db, scope.provider_id.as_str(), scope.client_id.as_str(), &ids).await
+/// One visible project with its rollups.
+pub struct ProjectData {
+    pub project: Project,
+    /// Newest entry change (UTC), if any.
+    pub as_of: Option<String>,
+    pub rollups: Rollups,
+}
+
+#[derive(Deserialize)]
+struct KeyedWeekRow {
+    project_id: String,
+    #[serde(flatten)]
+    row: WeekRowDb,
+}
+
+/// The projects a contact may see — all of them, or only `only` — with their rollups (dimension
+/// rows from `window_start` on) and the catalogue to name members, tasks and phases: one D1
+/// round trip. A project outside the scope is simply absent (callers answer 404).
+pub async fn load_visible(db: &Db, scope: &ClientScope, only: Option<&ProjectId>, window_start: NaiveDate) -> Result<(Vec<ProjectData>, Catalogue)> {
+    // ?1 client, ?2 all-projects flag, ?3 contact, ?4 one project or NULL.
+    let visible = "SELECT p.id FROM projects p WHERE p.client_id = ?1 AND p.status = 'active'
+         AND (?2 = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ?3 AND client_id = ?1))
+         AND (?4 IS NULL OR p.id = ?4)";
+    let a = args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), only.map(|p| p.to_string())];
+    let week_cols = "project_id, week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
+    let mut with_window = a.clone();
+    with_window.push(Arg::from(window_start.to_string()));
+    let results = db
+        .batch(vec![
+            db.stmt(&format!("SELECT {PROJECT_COLUMNS} FROM projects p JOIN clients c ON c.id = p.client_id WHERE p.id IN ({visible}) ORDER BY p.name"), &a)?,
+            db.stmt(&format!("SELECT {week_cols} FROM rollup_week WHERE client_id = ?1 AND dim = 'all' AND project_id IN ({visible})"), &a)?,
+            db.stmt(
+                &format!("SELECT {week_cols} FROM rollup_week WHERE client_id = ?1 AND dim IN ('member', 'task', 'phase') AND week_start >= ?5 AND project_id IN ({visible})"),
+                &with_window,
+            )?,
+            db.stmt(
+                &format!("SELECT project_id, dim, dim_id, billable, minutes, amount_minor, entries FROM rollup_total WHERE client_id = ?1 AND project_id IN ({visible})"),
+                &a,
+            )?,
+            db.stmt(
+                "SELECT m.id, m.name, m.role_title, m.email, m.phone, m.cost_rate, m.default_rate, m.personal_notes, cm.seq
+                   FROM client_members cm JOIN members m ON m.id = cm.member_id WHERE cm.client_id = ? ORDER BY cm.seq",
+                &args![scope.client_id.as_str()],
+            )?,
+            db.stmt("SELECT id, name, client_explanation, billable_default FROM tasks WHERE provider_id = ?", &args![scope.provider_id.as_str()])?,
+            db.stmt(&format!("SELECT id, name FROM phases WHERE client_id = ?1 AND project_id IN ({visible}) ORDER BY position, name"), &a)?,
+        ])
+        .await?;
+    let [projects, weeks, recent, totals, members, tasks, phases] = results.as_slice() else {
+        return Err(StorageError::D1("batch returned an unexpected number of results".into()));
+    };
+    let mut by_project: Vec<ProjectData> = Vec::new();
+    for row in rows::<ProjectRow>(projects)? {
+        let (project, as_of) = row.into_project()?;
+        by_project.push(ProjectData { project, as_of, rollups: Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() } });
+    }
+    let slot = |id: &str, list: &mut Vec<ProjectData>| list.iter().position(|d| d.project.id.as_str() == id);
+    for r in rows::<KeyedWeekRow>(weeks)? {
+        if let Some(i) = slot(&r.project_id, &mut by_project) {
+            by_project[i].rollups.all_weeks.push(week_row(r.row)?);
+        }
+    }
+    for r in rows::<KeyedWeekRow>(recent)? {
+        if let Some(i) = slot(&r.project_id, &mut by_project) {
+            by_project[i].rollups.recent.push(week_row(r.row)?);
+        }
+    }
+    #[derive(Deserialize)]
+    struct KeyedTotal {
+        project_id: String,
+        #[serde(flatten)]
+        row: TotalRowDb,
+    }
+    for r in rows::<KeyedTotal>(totals)? {
+        if let Some(i) = slot(&r.project_id, &mut by_project) {
+            by_project[i].rollups.totals.push(total_row(r.row)?);
+        }
+    }
+    let catalogue = catalogue_from(rows(members)?, rows(tasks)?, rows(phases)?)?;
+    Ok((by_project, catalogue))
 }
 
 /// A project with its client's calendar and name, for provider-side jobs.
@@ -332,7 +354,7 @@ pub async fn provider_projects(
         let client_name = row.client_name.take().unwrap_or_default();
         let view = row.view_mode.as_deref().map(ViewMode::parse).transpose().map_err(|e| corrupt("view_mode", e))?.unwrap_or_default();
         let (project, calendar) = row.into_project_with_calendar()?;
-        let window = clearhours_domain::figures::window_start(&project, &calendar, today_of(&calendar));
+        let window = clearhours_domain::figures::window_start(&calendar, today_of(&calendar));
         let rollups = rollups(db, project.client_id.as_str(), project.id.as_str(), window).await?;
         out.push(ProviderProject { project, client_name, calendar, view, rollups });
     }

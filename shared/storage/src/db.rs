@@ -140,6 +140,11 @@ impl Db {
     }
 }
 
+/// Decodes the rows of one result of a batch.
+pub fn rows<T: DeserializeOwned>(r: &D1Result) -> Result<Vec<T>> {
+    Ok(r.results::<T>()?)
+}
+
 /// `?, ?, ?` for an IN list of `n` items.
 pub fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")

@@ -150,8 +150,13 @@ impl ContactCtx {
 pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> {
     let db = db(env)?;
     let now = now(req, env);
-    let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Contact).await? else { return Ok(None) };
-    let Some(scope) = store::client_scope(&db, &session).await? else { return Ok(None) };
+    let Some(token) = session::session_token(req) else { return Ok(None) };
+    let keys = Keys::from_env(env)?;
+    let Some((sid, knd)) = keys.verify(&token, now) else { return Ok(None) };
+    if knd != SubjectKind::Contact.as_str() {
+        return Ok(None);
+    }
+    let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
     Ok(Some(ContactCtx { db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) }))
 }

@@ -9,10 +9,9 @@ use clearhours_domain::client_view::{project_dashboard, ClientContext, ClientDas
 use clearhours_domain::figures::{self, FigureInputs};
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
-use clearhours_domain::project::Project;
 use clearhours_domain::settings::ViewMode;
 use clearhours_http::{dev_mode, json, ApiError, ApiResult};
-use clearhours_storage::dashboard::{self as store, Catalogue};
+use clearhours_storage::dashboard::{self as store, ProjectData};
 use worker::{Env, Request, Response};
 
 pub async fn home(req: &Request, env: &Env) -> ApiResult<Response> {
@@ -25,23 +24,12 @@ pub async fn home(req: &Request, env: &Env) -> ApiResult<Response> {
     }
 }
 
-/// One project's dashboard as this contact may see it.
-async fn dashboard_of(ctx: &ContactCtx, project: &Project, as_of: Option<String>, catalogue: &Catalogue) -> ApiResult<ClientDashboard> {
+/// Dashboards of the projects this contact may see (all, or only `only`), from one D1 round trip.
+async fn dashboards(ctx: &ContactCtx, only: Option<&ProjectId>) -> ApiResult<Vec<ClientDashboard>> {
     let settings = ctx.scope.settings();
     let calendar = settings.calendar;
     let today = calendar.today(ctx.now);
-    let window = figures::window_start(project, &calendar, today);
-    let r = store::client_rollups(&ctx.db, &ctx.scope, project, window).await?;
-    let f = figures::compute(&FigureInputs {
-        project,
-        calendar: &calendar,
-        today,
-        view: settings.visibility.view,
-        show_non_billable: settings.visibility.shows_non_billable(),
-        all_weeks: &r.all_weeks,
-        recent: &r.recent,
-        totals: &r.totals,
-    });
+    let (projects, catalogue) = store::load_visible(&ctx.db, &ctx.scope, only, figures::window_start(&calendar, today)).await?;
     let cx = ClientContext {
         visibility: settings.visibility,
         currency: settings.currency,
@@ -49,30 +37,35 @@ async fn dashboard_of(ctx: &ContactCtx, project: &Project, as_of: Option<String>
         tasks: &catalogue.tasks,
         phases: &catalogue.phases,
     };
-    Ok(project_dashboard(&cx, project, &f, as_of))
-}
-
-async fn all_dashboards(ctx: &ContactCtx) -> ApiResult<Vec<ClientDashboard>> {
-    let projects = store::visible_projects(&ctx.db, &ctx.scope).await?;
-    let refs: Vec<&Project> = projects.iter().map(|(p, _)| p).collect();
-    let catalogue = store::client_catalogue(&ctx.db, &ctx.scope, &refs).await?;
-    let mut out = Vec::with_capacity(projects.len());
-    for (p, as_of) in &projects {
-        out.push(dashboard_of(ctx, p, as_of.clone(), &catalogue).await?);
-    }
-    Ok(out)
+    Ok(projects
+        .into_iter()
+        .map(|ProjectData { project, as_of, rollups: r }| {
+            let f = figures::compute(&FigureInputs {
+                project: &project,
+                calendar: &calendar,
+                today,
+                view: settings.visibility.view,
+                show_non_billable: settings.visibility.shows_non_billable(),
+                all_weeks: &r.all_weeks,
+                recent: &r.recent,
+                totals: &r.totals,
+            });
+            project_dashboard(&cx, &project, &f, as_of)
+        })
+        .collect())
 }
 
 /// The dashboard of `id` if this contact may see it; 404 otherwise (never 403: no hint that
 /// another client's project exists).
 async fn one_dashboard(ctx: &ContactCtx, id: &str) -> ApiResult<ClientDashboard> {
     let id = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
-    let Some((project, as_of)) = store::visible_project(&ctx.db, &ctx.scope, &id).await? else {
-        ctx.log("view_project", id.as_str(), "not_found").await?;
-        return Err(ApiError::not_found());
-    };
-    let catalogue = store::client_catalogue(&ctx.db, &ctx.scope, &[&project]).await?;
-    dashboard_of(ctx, &project, as_of, &catalogue).await
+    match dashboards(ctx, Some(&id)).await?.into_iter().next() {
+        Some(d) => Ok(d),
+        None => {
+            ctx.log("view_project", id.as_str(), "not_found").await?;
+            Err(ApiError::not_found())
+        }
+    }
 }
 
 fn nav(ctx: &ContactCtx) -> Nav {
@@ -89,7 +82,7 @@ fn with_rows_read(mut r: Response, env: &Env, ctx: &ContactCtx) -> ApiResult<Res
 
 pub async fn portfolio_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
-    let dashboards = all_dashboards(&ctx).await?;
+    let dashboards = dashboards(&ctx, None).await?;
     ctx.log("view_projects", "", "success").await?;
     let body = pages::render_portfolio(&nav(&ctx), &dashboards).map_err(ApiError::internal)?;
     with_rows_read(html(200, body)?, env, &ctx)
@@ -105,7 +98,7 @@ pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Res
 
 pub async fn projects_api(req: &Request, env: &Env) -> ApiResult<Response> {
     let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
-    let dashboards = all_dashboards(&ctx).await?;
+    let dashboards = dashboards(&ctx, None).await?;
     ctx.log("api_projects", "", "success").await?;
     with_rows_read(json(200, &serde_json::json!({ "projects": dashboards })), env, &ctx)
 }
