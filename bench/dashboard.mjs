@@ -8,7 +8,7 @@
 import { Miniflare } from 'miniflare';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { migrate, signed, ROOT, DEV_TOKEN, SESSION_KEYS } from '../tests/harness.mjs';
+import { migrate, signed, prng, ROOT, DEV_TOKEN, SESSION_KEYS } from '../tests/harness.mjs';
 
 const SIZES = (process.env.BENCH_SIZES || '1000,10000,100000').split(',').map(Number);
 const VIEWS = Number(process.env.BENCH_VIEWS || 200);
@@ -27,14 +27,6 @@ function worker(name) {
   };
 }
 
-function prng(seed) {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(42);
 const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
 const day = (offset) => new Date(Date.parse(NOW) - offset * 86400000).toISOString().slice(0, 10);

@@ -113,3 +113,13 @@ export function signed(secret, body, { id = 'msg_' + randomUUID(), timestamp = M
   const sig = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${sig}`, 'content-type': 'application/json' };
 }
+
+/** A small seeded PRNG (mulberry32), so random tests and benchmarks replay. */
+export function prng(seed) {
+  return () => {
+    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

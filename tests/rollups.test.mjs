@@ -3,7 +3,7 @@
 // triggers maintain equal a recomputation from the raw entries. Seeded, so failures replay.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, signed } from './harness.mjs';
+import { startStack, signed, prng } from './harness.mjs';
 import { smallFixture, NOW, SECRET } from './fixtures.mjs';
 
 let stack;
@@ -13,14 +13,6 @@ before(async () => {
 });
 after(async () => stack && (await stack.close()));
 
-function prng(seed) {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RECOMPUTE_WEEK = `
   SELECT project_id, week_start, month, dim, dim_id, billable, SUM(minutes) AS minutes, SUM(amount_minor) AS amount_minor, COUNT(*) AS entries

@@ -330,6 +330,22 @@ pub struct ProviderProject {
     pub rollups: Rollups,
 }
 
+impl ProviderProject {
+    /// The provider's own view of the figures: real time, non-billable hours included.
+    pub fn figures(&self, now: chrono::DateTime<chrono::Utc>) -> clearhours_domain::figures::ProjectFigures {
+        clearhours_domain::figures::compute(&clearhours_domain::figures::FigureInputs {
+            project: &self.project,
+            calendar: &self.calendar,
+            today: self.calendar.today(now),
+            view: ViewMode::RealTime,
+            show_non_billable: true,
+            all_weeks: &self.rollups.all_weeks,
+            recent: &self.rollups.recent,
+            totals: &self.rollups.totals,
+        })
+    }
+}
+
 /// Every active project of the provider (only those with a budget when `only_budgeted`), with
 /// rollups: for the alert job and the staff overview.
 pub async fn provider_projects(

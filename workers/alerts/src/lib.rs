@@ -7,8 +7,6 @@
 
 use chrono::{DateTime, Utc};
 use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
-use clearhours_domain::figures::{self, FigureInputs};
-use clearhours_domain::settings::ViewMode;
 use clearhours_http::{dev_mode, json, now, real_now, secure, segments, ApiError, ApiResult, Kind};
 use clearhours_storage::alerts::{self, NewAlert};
 use clearhours_storage::dashboard::{provider_projects, providers_with_alerts};
@@ -61,17 +59,7 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
         let mut new = Vec::new();
         for pp in &projects {
             report.projects_checked += 1;
-            let today = pp.calendar.today(now);
-            let f = figures::compute(&FigureInputs {
-                project: &pp.project,
-                calendar: &pp.calendar,
-                today,
-                view: ViewMode::RealTime,
-                show_non_billable: true,
-                all_weeks: &pp.rollups.all_weeks,
-                recent: &pp.rollups.recent,
-                totals: &pp.rollups.totals,
-            });
+            let f = pp.figures(now);
             let Some(b) = f.budget.as_ref() else { continue };
             let period_key = if pp.project.is_monthly() { f.period.start.format("%Y-%m").to_string() } else { "all".to_string() };
             for threshold in crossed_budget(b, pp.project.thresholds.values()) {

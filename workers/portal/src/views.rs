@@ -9,7 +9,6 @@ use clearhours_domain::client_view::{project_dashboard, ClientContext, ClientDas
 use clearhours_domain::figures::{self, FigureInputs};
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
-use clearhours_domain::settings::ViewMode;
 use clearhours_http::{dev_mode, json, ApiError, ApiResult};
 use clearhours_storage::dashboard::{self as store, ProjectData};
 use worker::{Env, Request, Response};
@@ -119,17 +118,7 @@ pub async fn admin_home(req: &Request, env: &Env) -> ApiResult<Response> {
     let rows = projects
         .iter()
         .map(|pp| {
-            let today = pp.calendar.today(now);
-            let f = figures::compute(&FigureInputs {
-                project: &pp.project,
-                calendar: &pp.calendar,
-                today,
-                view: ViewMode::RealTime,
-                show_non_billable: true,
-                all_weeks: &pp.rollups.all_weeks,
-                recent: &pp.rollups.recent,
-                totals: &pp.rollups.totals,
-            });
+            let f = pp.figures(now);
             AdminProjectRow {
                 client_name: pp.client_name.clone(),
                 project_id: pp.project.id.to_string(),
