@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod alerts;
 pub mod auth;
 pub mod dashboard;
+pub mod entries;
 pub mod db;
 pub mod fixtures;
 pub mod ingest;

@@ -14,6 +14,7 @@ mod charts;
 mod pages;
 mod session;
 mod views;
+mod entries;
 
 use clearhours_http::{json, secure, segments, ApiError, ApiResult, Kind};
 use worker::{event, Context, Env, Method, Request, Response, Result};
@@ -49,6 +50,8 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["admin"]) => private(views::admin_home(&req, env).await),
         (Method::Get, ["projects"]) => private(views::portfolio_page(&req, env).await),
         (Method::Get, ["projects", id]) => private(views::dashboard_page(&req, env, id).await),
+        (Method::Get, ["projects", id, "entries"]) => private(entries::entries_page(&req, env, id).await),
+        (Method::Get, ["api", "v1", "projects", id, "entries"]) => private(entries::entries_api(&req, env, id).await),
         (Method::Get, ["api", "v1", "projects"]) => private(views::projects_api(&req, env).await),
         (Method::Get, ["api", "v1", "projects", id, "dashboard"]) => private(views::dashboard_api(&req, env, id).await),
         (_, ["login"] | ["logout"] | ["admin", "login"] | ["admin", "logout"]) => Err(ApiError::method_not_allowed()),

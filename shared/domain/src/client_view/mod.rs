@@ -15,6 +15,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub mod entries;
+
 /// A team member as the provider knows them. Personal fields never reach a client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberRecord {

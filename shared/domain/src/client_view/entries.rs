@@ -1,0 +1,1 @@
+//! Client view of time entries (timesheet).
