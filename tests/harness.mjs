@@ -78,7 +78,7 @@ export async function startCapture() {
 /** A fresh stack: Miniflare with the three workers, migrated, plus a capture server. */
 export async function startStack({ workers = ['portal', 'ingest', 'alerts'] } = {}) {
   const capture = await startCapture();
-  const mf = new Miniflare({ workers: workers.map((w) => workerOptions(w)) });
+  const mf = new Miniflare({ workers: workers.map((w) => workerOptions(w, { EMAIL_API_URL: `${capture.url}/email` })) });
   await mf.ready;
   const db = await mf.getD1Database('DB', workers[0]);
   await migrate(db);

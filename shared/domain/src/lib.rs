@@ -8,6 +8,7 @@ pub mod alert;
 pub mod calendar;
 pub mod client_view;
 pub mod entry;
+pub mod email;
 pub mod error;
 pub mod figures;
 pub mod fixture;

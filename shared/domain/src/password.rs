@@ -27,6 +27,29 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Passwords too common to allow (a short list; the full breached-password check is issue 6's).
+const COMMON: &[&str] = &[
+    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop", "qwerty123",
+    "iloveyou", "sunshine", "princess", "football", "baseball", "welcome1", "welcome123", "letmein1",
+    "admin123", "abc12345", "11111111", "00000000", "passw0rd", "p@ssw0rd", "trustno1", "superman",
+    "starwars", "whatever", "dragon12", "monkey12", "changeme", "secret123", "qwertyui", "asdfghjk",
+];
+
+/// Checks a new password: 8–128 characters, not a well-known one. No composition rules.
+pub fn check_new(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < MIN_LEN {
+        return Err(format!("Use at least {MIN_LEN} characters."));
+    }
+    if n > MAX_LEN {
+        return Err(format!("Use at most {MAX_LEN} characters."));
+    }
+    if COMMON.contains(&password.to_lowercase().as_str()) {
+        return Err("That password is too common; choose another.".into());
+    }
+    Ok(())
+}
+
 /// A PHC string for a password nobody knows, to spend the same time on unknown accounts.
 pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$V3LDH4nNuwVmG1rFhYqyYXO/zx7JIXbbh7J8PSL5+vE";
 
@@ -42,5 +65,14 @@ mod tests {
         assert!(!verify("correct horse batterY", &h));
         assert!(!verify("x", "not a hash"));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn new_password_rules() {
+        assert!(check_new("short").is_err());
+        assert!(check_new("Password123").is_err());
+        assert!(check_new(&"x".repeat(129)).is_err());
+        assert!(check_new("correct horse battery").is_ok());
+        assert!(check_new("ünïcødé-pässwörd").is_ok());
     }
 }

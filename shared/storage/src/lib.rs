@@ -6,6 +6,7 @@
 //! [`scope::ProviderScope`].
 
 pub mod access_log;
+pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod dashboard;

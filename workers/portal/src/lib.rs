@@ -7,8 +7,13 @@
 //! - `/login` (+POST), POST `/logout`; `/admin/login` (+POST), POST `/admin/logout`
 //! - `/projects` (portfolio), `/projects/{id}` (dashboard)
 //! - `/api/v1/projects`, `/api/v1/projects/{id}/dashboard` (same figures and privacy as pages)
-//! - `/admin` (staff overview)
+//! - `/admin` (staff overview), `/admin/clients/{id}` (visibility, portal accounts; POSTs under
+//!   it), `/admin/contacts/{id}/{invite|revoke|disable|enable}` (POST),
+//!   `/admin/preview/{contact}/projects[/{id}]` ("view as client")
+//! - `/invite` (+POST): an invited contact sets a password
 
+mod admin;
+mod admin_pages;
 mod auth;
 mod charts;
 mod pages;
@@ -48,6 +53,16 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Post, ["admin", "login"]) => private(auth::login(req, env, pages::LoginKind::Staff).await),
         (Method::Post, ["admin", "logout"]) => private(auth::logout(req, env, auth::Who::Staff).await),
         (Method::Get, ["admin"]) => private(views::admin_home(&req, env).await),
+        (Method::Get, ["admin", "clients", id]) => private(admin::client_page(&req, env, id).await),
+        (Method::Post, ["admin", "clients", id, "visibility"]) => private(admin::save_visibility(req, env, id).await),
+        (Method::Post, ["admin", "clients", id, "contacts"]) => private(admin::create_contact(req, env, id).await),
+        (Method::Post, ["admin", "contacts", id, action @ ("invite" | "revoke" | "disable" | "enable")]) => {
+            private(admin::contact_action(req, env, id, action).await)
+        }
+        (Method::Get, ["admin", "preview", contact, "projects"]) => private(admin::preview(&req, env, contact, None).await),
+        (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
+        (Method::Get, ["invite"]) => private(admin::invite_form(None)),
+        (Method::Post, ["invite"]) => private(admin::accept_invite(req, env).await),
         (Method::Get, ["projects"]) => private(views::portfolio_page(&req, env).await),
         (Method::Get, ["projects", id]) => private(views::dashboard_page(&req, env, id).await),
         (Method::Get, ["projects", id, "entries"]) => private(entries::entries_page(&req, env, id).await),

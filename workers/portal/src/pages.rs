@@ -14,6 +14,8 @@ pub enum Nav {
     None,
     Client { client_name: String, csrf: String },
     Staff { provider_name: String, csrf: String },
+    /// Staff previewing what a contact sees ("view as client").
+    Preview { label: String, csrf: String },
 }
 
 /// What the header shows for a signed-in user.
@@ -35,6 +37,13 @@ impl Nav {
                 home_href: "/projects",
                 home_label: "Projects",
                 logout_action: "/logout",
+            }),
+            Nav::Preview { label, csrf } => Some(NavHeader {
+                name: label,
+                csrf,
+                home_href: "/admin",
+                home_label: "Back to admin",
+                logout_action: "/admin/logout",
             }),
             Nav::Staff { provider_name, csrf } => Some(NavHeader {
                 name: provider_name,
@@ -59,6 +68,7 @@ pub enum LoginKind {
 
 /// One row of the staff overview.
 pub struct AdminProjectRow {
+    pub client_id: String,
     pub client_name: String,
     pub project_id: String,
     pub project_name: String,

@@ -11,6 +11,9 @@ use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
 use clearhours_http::{dev_mode, json, ApiError, ApiResult};
 use clearhours_storage::dashboard::{self as store, ProjectData};
+use chrono::{DateTime, Utc};
+use clearhours_storage::scope::ClientScope;
+use clearhours_storage::Db;
 use worker::{Env, Request, Response};
 
 pub async fn home(req: &Request, env: &Env) -> ApiResult<Response> {
@@ -23,12 +26,17 @@ pub async fn home(req: &Request, env: &Env) -> ApiResult<Response> {
     }
 }
 
-/// Dashboards of the projects this contact may see (all, or only `only`), from one D1 round trip.
 async fn dashboards(ctx: &ContactCtx, only: Option<&ProjectId>) -> ApiResult<Vec<ClientDashboard>> {
-    let settings = ctx.scope.settings();
+    dashboards_for(&ctx.db, &ctx.scope, ctx.now, only).await
+}
+
+/// Dashboards of the projects a scope may see (all, or only `only`), from one D1 round trip.
+/// Also serves the staff's "view as client" preview, with a scope built for that contact.
+pub(crate) async fn dashboards_for(db: &Db, scope: &ClientScope, now: DateTime<Utc>, only: Option<&ProjectId>) -> ApiResult<Vec<ClientDashboard>> {
+    let settings = scope.settings();
     let calendar = settings.calendar;
-    let today = calendar.today(ctx.now);
-    let (projects, catalogue) = store::load_visible(&ctx.db, &ctx.scope, only, figures::window_start(&calendar, today)).await?;
+    let today = calendar.today(now);
+    let (projects, catalogue) = store::load_visible(db, scope, only, figures::window_start(&calendar, today)).await?;
     let cx = ClientContext {
         visibility: settings.visibility,
         currency: settings.currency,
@@ -120,6 +128,7 @@ pub async fn admin_home(req: &Request, env: &Env) -> ApiResult<Response> {
         .map(|pp| {
             let f = pp.figures(now);
             AdminProjectRow {
+                client_id: pp.project.client_id.to_string(),
                 client_name: pp.client_name.clone(),
                 project_id: pp.project.id.to_string(),
                 project_name: pp.project.name.clone(),

@@ -1,0 +1,322 @@
+//! The provider's admin area beyond the overview: a client's visibility settings, its portal
+//! accounts (create, invite, resend, revoke, disable), "view as client", and the invitation
+//! acceptance page. Every state change is a POST with the session's CSRF token and is logged.
+
+use crate::admin_pages::{self, ContactView};
+use crate::auth::{self, StaffCtx};
+use crate::pages::{self, Nav};
+use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
+use crate::views::dashboards_for;
+use crate::{html, redirect};
+use chrono::Duration;
+use clearhours_domain::email::{Email, Invitation};
+use clearhours_domain::ids::{ClientId, ContactId, ProjectId};
+use clearhours_domain::password;
+use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
+use clearhours_storage::access_log::{self, AccessEvent};
+use clearhours_storage::admin::{self as store, NewContactError};
+use clearhours_storage::auth::{self as auth_store, LoginCandidate, SubjectKind, ABSOLUTE_HOURS};
+use clearhours_storage::dashboard::provider_name;
+use worker::{Env, Fetch, FormEntry, Method, Request, RequestInit, Response};
+
+fn field(form: &worker::FormData, name: &str) -> String {
+    match form.get(name) {
+        Some(FormEntry::Field(v)) => v,
+        _ => String::new(),
+    }
+}
+
+async fn staff_or_login(req: &Request, env: &Env) -> ApiResult<Result<StaffCtx, Response>> {
+    Ok(match auth::staff(req, env).await? {
+        Some(ctx) => Ok(ctx),
+        None => Err(redirect("/admin/login")?),
+    })
+}
+
+/// Reads a staff form and checks its CSRF token.
+async fn staff_form(req: &mut Request, ctx: &StaffCtx) -> ApiResult<worker::FormData> {
+    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
+    let given = field(&form, "csrf");
+    if given.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), ctx.csrf.as_bytes())) {
+        return Err(ApiError::forbidden("CSRF token missing or wrong"));
+    }
+    Ok(form)
+}
+
+async fn log(ctx: &StaffCtx, req: &Request, client: Option<&str>, action: &str, target: &str) -> ApiResult<()> {
+    access_log::append(
+        &ctx.db,
+        &AccessEvent {
+            at: ctx.now,
+            provider_id: Some(ctx.scope.provider_id().as_str()),
+            client_id: client,
+            actor_kind: "staff",
+            actor_id: ctx.scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
+            action,
+            target,
+            outcome: "success",
+            ip: &client_ip(req),
+            user_agent: &user_agent(req),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// GET /admin/clients/{id}
+pub async fn client_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let notice = req.url().ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "done").map(|(_, v)| v.to_string()));
+    render_client(&ctx, id, notice.as_deref().and_then(notice_text), None, 200).await
+}
+
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "visibility" => "Visibility saved. The client sees the change on their next page view.",
+        "invited" => "Invitation sent.",
+        "revoked" => "Invitation revoked.",
+        "disabled" => "Account disabled and signed out everywhere.",
+        "enabled" => "Account enabled.",
+        _ => return None,
+    })
+}
+
+async fn render_client(ctx: &StaffCtx, id: &str, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
+    let id = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    let client = store::client(&ctx.db, &ctx.scope, &id).await?.ok_or_else(ApiError::not_found)?;
+    let contacts = store::contacts(&ctx.db, &ctx.scope, &id).await?;
+    let views: Vec<ContactView> = contacts.iter().map(|c| ContactView::of(c, ctx.now)).collect();
+    let visibility = client.visibility()?;
+    let provider = provider_name(&ctx.db, &ctx.scope).await?;
+    let nav = Nav::Staff { provider_name: provider, csrf: ctx.csrf.clone() };
+    let body = admin_pages::render_client(&nav, &client, &visibility, &views, &ctx.csrf, notice, error).map_err(ApiError::internal)?;
+    html(status, body)
+}
+
+/// POST /admin/clients/{id}/visibility
+pub async fn save_visibility(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let parsed = (|| -> Result<Visibility, String> {
+        Ok(Visibility {
+            rates: RatesVisibility::parse(&field(&form, "rates"))?,
+            descriptions: DescriptionMode::parse(&field(&form, "descriptions"))?,
+            team: TeamDisplay::parse(&field(&form, "team"))?,
+            view: ViewMode::parse(&field(&form, "view"))?,
+            non_billable: NonBillable::parse(&field(&form, "non_billable"))?,
+        })
+    })();
+    let v = match parsed {
+        Ok(v) => v,
+        Err(e) => return render_client(&ctx, id, None, Some(&format!("Not saved: {e}")), 400).await,
+    };
+    let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    if !store::set_visibility(&ctx.db, &ctx.scope, &cid, &v).await? {
+        return Err(ApiError::not_found());
+    }
+    let detail = format!("rates={} descriptions={} team={} view={} non_billable={}", v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str());
+    log(&ctx, &req, Some(cid.as_str()), "admin_visibility", &detail).await?;
+    redirect(&format!("/admin/clients/{cid}?done=visibility"))
+}
+
+/// POST /admin/clients/{id}/contacts — create a contact and send the invitation.
+pub async fn create_contact(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let (name, email) = (field(&form, "name").trim().to_string(), field(&form, "email").trim().to_string());
+    let role = ContactRole::parse(&field(&form, "role")).unwrap_or_default();
+    if name.is_empty() || name.chars().count() > 200 {
+        return render_client(&ctx, id, None, Some("Give the contact a name (at most 200 characters)."), 400).await;
+    }
+    if email.len() > 254 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') || email.contains(char::is_whitespace) {
+        return render_client(&ctx, id, None, Some("That e-mail address does not look right."), 400).await;
+    }
+    let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    let contact_id = match store::create_contact(&ctx.db, &ctx.scope, &cid, &email, &name, role, ctx.now).await? {
+        Ok(c) => c,
+        Err(NewContactError::UnknownClient) => return Err(ApiError::not_found()),
+        Err(NewContactError::EmailTaken) => return render_client(&ctx, id, None, Some("That e-mail address already has a portal account."), 409).await,
+    };
+    log(&ctx, &req, Some(cid.as_str()), "admin_contact_create", contact_id.as_str()).await?;
+    send_invitation(&ctx, &req, env, &contact_id).await
+}
+
+/// POST /admin/contacts/{id}/{invite|revoke|disable|enable}
+pub async fn contact_action(mut req: Request, env: &Env, id: &str, action: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    staff_form(&mut req, &ctx).await?;
+    let id = ContactId::parse(id).map_err(|_| ApiError::not_found())?;
+    let contact = store::contact(&ctx.db, &ctx.scope, &id).await?.ok_or_else(ApiError::not_found)?;
+    match action {
+        "invite" => return send_invitation(&ctx, &req, env, &id).await,
+        "revoke" => {
+            store::revoke_invitations(&ctx.db, &contact, ctx.now).await?;
+        }
+        "disable" => store::set_disabled(&ctx.db, &contact, true, ctx.now).await?,
+        "enable" => store::set_disabled(&ctx.db, &contact, false, ctx.now).await?,
+        _ => return Err(ApiError::not_found()),
+    }
+    log(&ctx, &req, Some(&contact.client_id), &format!("admin_contact_{action}"), id.as_str()).await?;
+    let done = match action {
+        "revoke" => "revoked",
+        "disable" => "disabled",
+        _ => "enabled",
+    };
+    redirect(&format!("/admin/clients/{}?done={done}", contact.client_id))
+}
+
+async fn send_invitation(ctx: &StaffCtx, req: &Request, env: &Env, id: &ContactId) -> ApiResult<Response> {
+    let contact = store::contact(&ctx.db, &ctx.scope, id).await?.ok_or_else(ApiError::not_found)?;
+    if contact.disabled_at.is_some() {
+        return render_client(ctx, &contact.client_id, None, Some("Enable the account before inviting it."), 409).await;
+    }
+    let client = store::client(&ctx.db, &ctx.scope, &ClientId::parse(&contact.client_id).map_err(ApiError::internal)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let (token, expires) = store::invite(&ctx.db, &ctx.scope, &contact, ctx.now).await?;
+    let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
+    let provider = provider_name(&ctx.db, &ctx.scope).await?;
+    let email = Invitation {
+        to: &contact.email,
+        contact_name: &contact.name,
+        client_name: &client.name,
+        provider_name: &provider,
+        portal_base_url: &base,
+        token: &token,
+        expires_on: expires.date_naive(),
+    }
+    .render();
+    log(ctx, req, Some(&contact.client_id), "admin_invite", id.as_str()).await?;
+    if let Err(e) = send_email(env, &email).await {
+        worker::console_error!("invitation e-mail failed: {e}");
+        return render_client(ctx, &contact.client_id, None, Some("The invitation was created but the e-mail could not be sent. Try “Resend invitation”."), 502).await;
+    }
+    redirect(&format!("/admin/clients/{}?done=invited", contact.client_id))
+}
+
+/// Sends an e-mail through the HTTP e-mail API at `EMAIL_API_URL` (a capture server locally).
+async fn send_email(env: &Env, email: &Email) -> Result<(), String> {
+    let url = env.var("EMAIL_API_URL").map(|v| v.to_string()).map_err(|_| "EMAIL_API_URL is not configured".to_string())?;
+    let headers = worker::Headers::new();
+    headers.set("content-type", "application/json").map_err(|e| e.to_string())?;
+    let body = serde_json::to_string(email).map_err(|e| e.to_string())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
+    let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;
+    let resp = Fetch::Request(req).send().await.map_err(|e| e.to_string())?;
+    if (200..300).contains(&resp.status_code()) {
+        Ok(())
+    } else {
+        Err(format!("e-mail API answered {}", resp.status_code()))
+    }
+}
+
+/// GET /admin/preview/{contact}/projects[/{id}] — exactly what that contact would see.
+pub async fn preview(req: &Request, env: &Env, contact: &str, project: Option<&str>) -> ApiResult<Response> {
+    let ctx = match staff_or_login(req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let cid = ContactId::parse(contact).map_err(|_| ApiError::not_found())?;
+    let scope = store::preview_scope(&ctx.db, &ctx.scope, &cid).await?.ok_or_else(ApiError::not_found)?;
+    let label = format!("Previewing as {} · {}", cid, scope.settings().name);
+    let nav = Nav::Preview { label, csrf: ctx.csrf.clone() };
+    let body = match project {
+        None => {
+            let ds = dashboards_for(&ctx.db, &scope, ctx.now, None).await?;
+            pages::render_portfolio(&nav, &ds)
+        }
+        Some(p) => {
+            let pid = ProjectId::parse(p).map_err(|_| ApiError::not_found())?;
+            let d = dashboards_for(&ctx.db, &scope, ctx.now, Some(&pid)).await?.into_iter().next().ok_or_else(ApiError::not_found)?;
+            pages::render_dashboard(&nav, &d)
+        }
+    }
+    .map_err(ApiError::internal)?;
+    log(&ctx, req, Some(scope.client_id().as_str()), "admin_preview", cid.as_str()).await?;
+    // Links inside the client pages point at client routes; keep the preview inside the preview.
+    let body = body.replace("href=\"/projects", &format!("href=\"/admin/preview/{cid}/projects"));
+    html(200, body)
+}
+
+/// GET /invite — the set-password form; the token arrives in the fragment (see app.js) or pasted.
+pub fn invite_form(error: Option<(u16, &str)>) -> ApiResult<Response> {
+    let csrf = session::random_token()?;
+    let body = admin_pages::render_invite(&csrf, error.map(|e| e.1)).map_err(ApiError::internal)?;
+    let mut r = html(error.map_or(200, |e| e.0), body)?;
+    r.headers_mut().append("set-cookie", &session::login_csrf_cookie(&csrf))?;
+    Ok(r)
+}
+
+/// POST /invite — consumes the invitation, sets the password and signs the contact in.
+pub async fn accept_invite(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let now = now(&req, env);
+    let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let (ip, ua) = (client_ip(&req), user_agent(&req));
+    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
+    let (token, pw, pw2, csrf) = (field(&form, "token"), field(&form, "password"), field(&form, "password2"), field(&form, "csrf"));
+    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), csrf.as_bytes())) {
+        return invite_form(Some((403, "This form expired. Open the link from the e-mail again.")));
+    }
+    if pw != pw2 {
+        return invite_form(Some((400, "The two passwords differ.")));
+    }
+    if let Err(e) = password::check_new(&pw) {
+        return invite_form(Some((400, &e)));
+    }
+    let db = auth::db(env)?;
+    let token = token.trim();
+    let invalid = "This invitation link is not valid any more: it was used, revoked or has expired. Ask for a new one.";
+    let Some(inv) = (if token.is_empty() || token.len() > 200 { None } else { store::live_invitation(&db, token, now).await? }) else {
+        return invite_form(Some((400, invalid)));
+    };
+    let hash = password::hash(&pw, &clearhours_storage::db::random_salt()?).map_err(ApiError::internal)?;
+    if !store::accept_invitation(&db, &inv, &hash, now).await? {
+        return invite_form(Some((400, invalid)));
+    }
+    access_log::append(
+        &db,
+        &AccessEvent {
+            at: now,
+            provider_id: Some(&inv.provider_id),
+            client_id: Some(&inv.client_id),
+            actor_kind: "contact",
+            actor_id: &inv.contact_id,
+            action: "accept_invitation",
+            target: "",
+            outcome: "success",
+            ip: &ip,
+            user_agent: &ua,
+        },
+    )
+    .await?;
+    let who = LoginCandidate {
+        id: inv.contact_id.clone(),
+        provider_id: inv.provider_id.clone(),
+        client_id: Some(inv.client_id.clone()),
+        password_hash: Some(hash),
+        disabled_at: None,
+        idle_timeout_minutes: inv.idle_timeout_minutes,
+    };
+    let s = auth_store::create_session(&db, &who, SubjectKind::Contact, now, &ip, &ua).await?;
+    let keys = Keys::from_env(env)?;
+    let lifetime = Duration::hours(ABSOLUTE_HOURS);
+    let token = keys.issue(&s.id, SubjectKind::Contact.as_str(), now, lifetime)?;
+    let mut r = redirect("/projects")?;
+    r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
+    r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
+    Ok(r)
+}

@@ -1,0 +1,141 @@
+//! Templates of the admin area's client page and the invitation page.
+
+use crate::pages::Nav;
+use askama::Template;
+use chrono::{DateTime, Utc};
+use clearhours_domain::settings::{DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use clearhours_storage::admin::{ClientRow, ContactRow};
+
+/// A contact row as the admin page shows it.
+pub struct ContactView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub state: String,
+    pub disabled: bool,
+    pub invited: bool,
+}
+
+impl ContactView {
+    pub fn of(c: &ContactRow, now: DateTime<Utc>) -> Self {
+        let pending = c
+            .invitation_expires_at
+            .as_deref()
+            .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
+            .filter(|e| *e > now);
+        let state = if c.disabled_at.is_some() {
+            "Disabled".to_string()
+        } else if let Some(e) = pending {
+            format!("Invited (link valid until {})", e.format("%b %-d, %Y"))
+        } else if c.has_password != 0 {
+            c.last_login_at.as_deref().map_or_else(|| "Active, never signed in".to_string(), |t| format!("Active, last sign-in {}", &t[..t.len().min(10)]))
+        } else {
+            "Not invited yet".to_string()
+        };
+        Self {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            role: if c.role == "billing" { "Billing contact".into() } else { "Viewer".into() },
+            state,
+            disabled: c.disabled_at.is_some(),
+            invited: pending.is_some(),
+        }
+    }
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+pub struct Setting {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub options: Vec<Choice>,
+}
+
+fn settings(v: &Visibility) -> Vec<Setting> {
+    let choice = |value: &'static str, label: &'static str, current: &str| Choice { value, label, checked: value == current };
+    vec![
+        Setting {
+            name: "rates",
+            label: "Hourly rates",
+            options: vec![
+                choice(RatesVisibility::Hidden.as_str(), "Hidden — totals only, everywhere", v.rates.as_str()),
+                choice(RatesVisibility::Shown.as_str(), "Shown", v.rates.as_str()),
+            ],
+        },
+        Setting {
+            name: "descriptions",
+            label: "Entry descriptions",
+            options: vec![
+                choice(DescriptionMode::Summarised.as_str(), "Summarised — one line per task per person per day", v.descriptions.as_str()),
+                choice(DescriptionMode::Detailed.as_str(), "Detailed — each entry's description", v.descriptions.as_str()),
+            ],
+        },
+        Setting {
+            name: "team",
+            label: "Team members",
+            options: vec![
+                choice(TeamDisplay::Anonymous.as_str(), "Anonymous — “Team member A”", v.team.as_str()),
+                choice(TeamDisplay::Roles.as_str(), "Role titles — “Senior developer 1”", v.team.as_str()),
+                choice(TeamDisplay::Names.as_str(), "Real names", v.team.as_str()),
+            ],
+        },
+        Setting {
+            name: "view",
+            label: "View",
+            options: vec![
+                choice(ViewMode::WeeklySummary.as_str(), "Weekly summary — completed weeks only", v.view.as_str()),
+                choice(ViewMode::RealTime.as_str(), "Real time", v.view.as_str()),
+            ],
+        },
+        Setting {
+            name: "non_billable",
+            label: "Non-billable time",
+            options: vec![
+                choice(NonBillable::Hidden.as_str(), "Hidden", v.non_billable.as_str()),
+                choice(NonBillable::Shown.as_str(), "Shown", v.non_billable.as_str()),
+            ],
+        },
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "admin_client.html")]
+struct ClientPage<'a> {
+    nav: &'a Nav,
+    client: &'a ClientRow,
+    settings: Vec<Setting>,
+    contacts: &'a [ContactView],
+    csrf: &'a str,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+pub fn render_client(
+    nav: &Nav,
+    client: &ClientRow,
+    v: &Visibility,
+    contacts: &[ContactView],
+    csrf: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<String, askama::Error> {
+    ClientPage { nav, client, settings: settings(v), contacts, csrf, notice, error }.render()
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage<'a> {
+    nav: &'a Nav,
+    csrf: &'a str,
+    error: Option<&'a str>,
+}
+
+pub fn render_invite(csrf: &str, error: Option<&str>) -> Result<String, askama::Error> {
+    InvitePage { nav: &Nav::None, csrf, error }.render()
+}
