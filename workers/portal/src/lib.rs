@@ -13,6 +13,8 @@
 //! - `/invite` (+POST): an invited contact sets a password
 
 mod admin;
+mod admin_catalog;
+mod admin_import;
 mod admin_pages;
 mod auth;
 mod charts;
@@ -61,6 +63,8 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         }
         (Method::Get, ["admin", "preview", contact, "projects"]) => private(admin::preview(&req, env, contact, None).await),
         (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
+        (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
+        (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
         (Method::Get, ["invite"]) => private(admin::invite_form(None)),
         (Method::Post, ["invite"]) => private(admin::accept_invite(req, env).await),
         (Method::Get, ["projects"]) => private(views::portfolio_page(&req, env).await),
