@@ -142,3 +142,33 @@ test('"view as client" shows exactly what the contact sees', async () => {
   assert.equal((await staff.get('/admin/clients/cli_nope')).status, 404);
   assert.equal((await a.get('/admin/preview/con_ada/projects')).status, 303);
 });
+
+test('staff notes reach the client, never the current week in weekly-summary mode', async () => {
+  let csrf = await staff.csrf('/admin/clients/cli_a');
+  let res = await staff.post('/admin/clients/cli_a/notes', { csrf, project: 'prj_a', week: '2026-11-18', body: 'Two days lost to the hosting outage.' });
+  assert.equal(res.status, 303);
+  // Another client's project is refused.
+  csrf = await staff.csrf('/admin/clients/cli_a');
+  res = await staff.post('/admin/clients/cli_a/notes', { csrf, project: 'prj_b', week: '2026-11-18', body: 'Wrong client' });
+  assert.equal(res.status, 400);
+  const a = new Browser(stack, 'portal', NOW);
+  await a.login(LOGINS.a.email, LOGINS.a.password);
+  const d = await (await a.get('/api/v1/projects/prj_a/dashboard')).json();
+  assert.deepEqual(d.notes, [{ week_start: '2026-11-16', week_end: '2026-11-22', body: 'Two days lost to the hosting outage.' }]);
+  assert.match(await (await a.get('/projects/prj_a')).text(), /Two days lost to the hosting outage\./);
+  // Client B (weekly summary, Sunday weeks): a note on the current week stays hidden.
+  csrf = await staff.csrf('/admin/clients/cli_b');
+  await staff.post('/admin/clients/cli_b/notes', { csrf, project: 'prj_b', week: '2026-11-24', body: 'CURRENT-WEEK-NOTE' });
+  csrf = await staff.csrf('/admin/clients/cli_b');
+  await staff.post('/admin/clients/cli_b/notes', { csrf, project: 'prj_b', week: '2026-11-10', body: 'Earlier note' });
+  const b = new Browser(stack, 'portal', NOW);
+  await b.login(LOGINS.b.email, LOGINS.b.password);
+  const db = await (await b.get('/api/v1/projects/prj_b/dashboard')).json();
+  assert.deepEqual(db.notes.map((n) => n.body), ['Earlier note']);
+  assert.equal(db.notes[0].week_start, '2026-11-08');
+  // Deleting removes it for the client.
+  const id = (await stack.db.prepare("SELECT id FROM client_notes WHERE body = 'Earlier note'").first()).id;
+  csrf = await staff.csrf('/admin/clients/cli_b');
+  assert.equal((await staff.post(`/admin/notes/${id}/delete`, { csrf })).status, 303);
+  assert.deepEqual((await (await b.get('/api/v1/projects/prj_b/dashboard')).json()).notes, []);
+});

@@ -6,7 +6,7 @@ use crate::db::{rows, Arg, Db, Result, StorageError};
 use crate::scope::{ClientScope, ProviderScope};
 use chrono::NaiveDate;
 use clearhours_domain::calendar::{Bucket, ClientCalendar};
-use clearhours_domain::client_view::{MemberRecord, PhaseRecord, TaskRecord};
+use clearhours_domain::client_view::{MemberRecord, NoteRecord, PhaseRecord, TaskRecord};
 use clearhours_domain::ids::{ClientId, MemberId, PhaseId, ProjectId, TaskId};
 use clearhours_domain::money::{Currency, HourlyRate};
 use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
@@ -238,12 +238,37 @@ fn catalogue_from(members: Vec<MemberDb>, tasks: Vec<TaskDb>, phases: Vec<PhaseD
     })
 }
 
+#[derive(Deserialize)]
+pub(crate) struct NoteDb {
+    id: String,
+    project_id: String,
+    week_start: String,
+    body: String,
+    author_staff_id: String,
+    created_at: String,
+}
+
+impl NoteDb {
+    pub(crate) fn into_record(self) -> Result<NoteRecord> {
+        Ok(NoteRecord {
+            id: self.id,
+            project_id: ProjectId::parse(&self.project_id).map_err(|e| corrupt("project id", e))?,
+            week_start: date(&self.week_start)?,
+            body: self.body,
+            author_staff_id: self.author_staff_id,
+            created_at: self.created_at,
+        })
+    }
+}
+
 /// One visible project with its rollups.
 pub struct ProjectData {
     pub project: Project,
     /// Newest entry change (UTC), if any.
     pub as_of: Option<String>,
     pub rollups: Rollups,
+    /// Staff notes for the client about this project's weeks (newest first, at most 50).
+    pub notes: Vec<NoteRecord>,
 }
 
 #[derive(Deserialize)]
@@ -284,15 +309,22 @@ pub async fn load_visible(db: &Db, scope: &ClientScope, only: Option<&ProjectId>
             )?,
             db.stmt("SELECT id, name, client_explanation, billable_default FROM tasks WHERE provider_id = ?", &args![scope.provider_id.as_str()])?,
             db.stmt(&format!("SELECT id, name FROM phases WHERE client_id = ?1 AND project_id IN ({visible}) ORDER BY position, name"), &a)?,
+            db.stmt(
+                &format!(
+                    "SELECT id, project_id, week_start, body, author_staff_id, created_at FROM client_notes
+                      WHERE client_id = ?1 AND deleted_at IS NULL AND project_id IN ({visible}) ORDER BY week_start DESC, created_at DESC LIMIT 50"
+                ),
+                &a,
+            )?,
         ])
         .await?;
-    let [projects, weeks, recent, totals, members, tasks, phases] = results.as_slice() else {
+    let [projects, weeks, recent, totals, members, tasks, phases, notes] = results.as_slice() else {
         return Err(StorageError::D1("batch returned an unexpected number of results".into()));
     };
     let mut by_project: Vec<ProjectData> = Vec::new();
     for row in rows::<ProjectRow>(projects)? {
         let (project, as_of) = row.into_project()?;
-        by_project.push(ProjectData { project, as_of, rollups: Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() } });
+        by_project.push(ProjectData { project, as_of, rollups: Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() }, notes: Vec::new() });
     }
     let slot = |id: &str, list: &mut Vec<ProjectData>| list.iter().position(|d| d.project.id.as_str() == id);
     for r in rows::<KeyedWeekRow>(weeks)? {
@@ -314,6 +346,11 @@ pub async fn load_visible(db: &Db, scope: &ClientScope, only: Option<&ProjectId>
     for r in rows::<KeyedTotal>(totals)? {
         if let Some(i) = slot(&r.project_id, &mut by_project) {
             by_project[i].rollups.totals.push(total_row(r.row)?);
+        }
+    }
+    for n in rows::<NoteDb>(notes)? {
+        if let Some(i) = slot(&n.project_id, &mut by_project) {
+            by_project[i].notes.push(n.into_record()?);
         }
     }
     let catalogue = catalogue_from(rows(members)?, rows(tasks)?, rows(phases)?)?;

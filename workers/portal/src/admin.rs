@@ -2,7 +2,7 @@
 //! accounts (create, invite, resend, revoke, disable), "view as client", and the invitation
 //! acceptance page. Every state change is a POST with the session's CSRF token and is logged.
 
-use crate::admin_pages::{self, ContactView};
+use crate::admin_pages::{self, ClientPageData, ContactView};
 use crate::auth::{self, StaffCtx};
 use crate::pages::{self, Nav};
 use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
@@ -81,6 +81,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "revoked" => "Invitation revoked.",
         "disabled" => "Account disabled and signed out everywhere.",
         "enabled" => "Account enabled.",
+        "note" => "Note added. The client sees it on the project's dashboard.",
+        "note_deleted" => "Note deleted.",
         _ => return None,
     })
 }
@@ -91,9 +93,12 @@ async fn render_client(ctx: &StaffCtx, id: &str, notice: Option<&str>, error: Op
     let contacts = store::contacts(&ctx.db, &ctx.scope, &id).await?;
     let views: Vec<ContactView> = contacts.iter().map(|c| ContactView::of(c, ctx.now)).collect();
     let visibility = client.visibility()?;
+    let projects = store::client_projects(&ctx.db, &ctx.scope, &id).await?;
+    let notes = store::notes(&ctx.db, &ctx.scope, &id).await?;
     let provider = provider_name(&ctx.db, &ctx.scope).await?;
     let nav = Nav::Staff { provider_name: provider, csrf: ctx.csrf.clone() };
-    let body = admin_pages::render_client(&nav, &client, &visibility, &views, &ctx.csrf, notice, error).map_err(ApiError::internal)?;
+    let data = ClientPageData { client: &client, visibility: &visibility, contacts: &views, projects: &projects, notes: &notes };
+    let body = admin_pages::render_client(&nav, &data, &ctx.csrf, notice, error).map_err(ApiError::internal)?;
     html(status, body)
 }
 
@@ -319,4 +324,41 @@ pub async fn accept_invite(mut req: Request, env: &Env) -> ApiResult<Response> {
     r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
     r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
     Ok(r)
+}
+
+/// POST /admin/clients/{id}/notes — a note for the client about one week of a project.
+pub async fn add_note(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    let client = store::client(&ctx.db, &ctx.scope, &cid).await?.ok_or_else(ApiError::not_found)?;
+    let body = field(&form, "body").trim().to_string();
+    if body.is_empty() || body.chars().count() > 2000 {
+        return render_client(&ctx, id, None, Some("Write a note of at most 2,000 characters."), 400).await;
+    }
+    let Ok(date) = chrono::NaiveDate::parse_from_str(&field(&form, "week"), "%Y-%m-%d") else {
+        return render_client(&ctx, id, None, Some("Pick a date in the week the note is about."), 400).await;
+    };
+    let calendar = clearhours_domain::calendar::ClientCalendar::parse(&client.time_zone, &client.week_start).map_err(ApiError::internal)?;
+    let project = field(&form, "project");
+    if !store::add_note(&ctx.db, &ctx.scope, &cid, &project, calendar.week_of(date).start, &body, ctx.now).await? {
+        return render_client(&ctx, id, None, Some("Pick one of this client's projects."), 400).await;
+    }
+    log(&ctx, &req, Some(cid.as_str()), "admin_note_add", &project).await?;
+    redirect(&format!("/admin/clients/{cid}?done=note"))
+}
+
+/// POST /admin/notes/{id}/delete
+pub async fn delete_note(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    staff_form(&mut req, &ctx).await?;
+    let client = store::delete_note(&ctx.db, &ctx.scope, id, ctx.now).await?.ok_or_else(ApiError::not_found)?;
+    log(&ctx, &req, Some(&client), "admin_note_delete", id).await?;
+    redirect(&format!("/admin/clients/{client}?done=note_deleted"))
 }

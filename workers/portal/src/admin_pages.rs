@@ -4,7 +4,7 @@ use crate::pages::Nav;
 use askama::Template;
 use chrono::{DateTime, Utc};
 use clearhours_domain::settings::{DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
-use clearhours_storage::admin::{ClientRow, ContactRow};
+use clearhours_storage::admin::{ClientRow, ContactRow, NoteRow, ProjectOption};
 
 /// A contact row as the admin page shows it.
 pub struct ContactView {
@@ -114,18 +114,32 @@ struct ClientPage<'a> {
     csrf: &'a str,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    projects: &'a [ProjectOption],
+    notes: &'a [NoteRow],
 }
 
-pub fn render_client(
-    nav: &Nav,
-    client: &ClientRow,
-    v: &Visibility,
-    contacts: &[ContactView],
-    csrf: &str,
-    notice: Option<&str>,
-    error: Option<&str>,
-) -> Result<String, askama::Error> {
-    ClientPage { nav, client, settings: settings(v), contacts, csrf, notice, error }.render()
+/// Everything the admin's client page shows.
+pub struct ClientPageData<'a> {
+    pub client: &'a ClientRow,
+    pub visibility: &'a Visibility,
+    pub contacts: &'a [ContactView],
+    pub projects: &'a [ProjectOption],
+    pub notes: &'a [NoteRow],
+}
+
+pub fn render_client(nav: &Nav, data: &ClientPageData, csrf: &str, notice: Option<&str>, error: Option<&str>) -> Result<String, askama::Error> {
+    ClientPage {
+        nav,
+        client: data.client,
+        settings: settings(data.visibility),
+        contacts: data.contacts,
+        csrf,
+        notice,
+        error,
+        projects: data.projects,
+        notes: data.notes,
+    }
+    .render()
 }
 
 #[derive(Template)]

@@ -57,6 +57,8 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["admin"]) => private(views::admin_home(&req, env).await),
         (Method::Get, ["admin", "clients", id]) => private(admin::client_page(&req, env, id).await),
         (Method::Post, ["admin", "clients", id, "visibility"]) => private(admin::save_visibility(req, env, id).await),
+        (Method::Post, ["admin", "clients", id, "notes"]) => private(admin::add_note(req, env, id).await),
+        (Method::Post, ["admin", "notes", id, "delete"]) => private(admin::delete_note(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "contacts"]) => private(admin::create_contact(req, env, id).await),
         (Method::Post, ["admin", "contacts", id, action @ ("invite" | "revoke" | "disable" | "enable")]) => {
             private(admin::contact_action(req, env, id, action).await)

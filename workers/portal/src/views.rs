@@ -5,7 +5,7 @@
 use crate::auth::{self, ContactCtx};
 use crate::pages::{self, AdminProjectRow, Nav};
 use crate::{html, redirect};
-use clearhours_domain::client_view::{project_dashboard, ClientContext, ClientDashboard};
+use clearhours_domain::client_view::{project_dashboard, project_notes, ClientContext, ClientDashboard};
 use clearhours_domain::figures::{self, FigureInputs};
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
@@ -46,7 +46,7 @@ pub(crate) async fn dashboards_for(db: &Db, scope: &ClientScope, now: DateTime<U
     };
     Ok(projects
         .into_iter()
-        .map(|ProjectData { project, as_of, rollups: r }| {
+        .map(|ProjectData { project, as_of, rollups: r, notes }| {
             let f = figures::compute(&FigureInputs {
                 project: &project,
                 calendar: &calendar,
@@ -57,7 +57,9 @@ pub(crate) async fn dashboards_for(db: &Db, scope: &ClientScope, now: DateTime<U
                 recent: &r.recent,
                 totals: &r.totals,
             });
-            project_dashboard(&cx, &project, &f, as_of)
+            let mut d = project_dashboard(&cx, &project, &f, as_of);
+            d.notes = project_notes(&notes, &project.id, settings.visibility.view, calendar.week_of(today).start);
+            d
         })
         .collect())
 }
