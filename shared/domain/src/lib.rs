@@ -5,6 +5,7 @@
 //! the workers are shells around this crate.
 
 pub mod alert;
+pub mod audit;
 pub mod calendar;
 pub mod client_view;
 pub mod entry;

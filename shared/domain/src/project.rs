@@ -41,6 +41,29 @@ pub struct Budget {
     pub includes_non_billable: bool,
 }
 
+/// Largest hours budget (per period) accepted from staff input.
+pub const MAX_BUDGET_HOURS: i64 = 1_000_000;
+
+impl Budget {
+    /// Parses an hours budget as staff type it (`"120"`, `"37.5"`, `"0.25"`) into minutes.
+    /// Refuses zero, negatives, more than [`MAX_BUDGET_HOURS`] and fractions of a minute.
+    pub fn parse_hours(s: &str) -> Result<i64, String> {
+        use rust_decimal::Decimal;
+        let d: Decimal = s.trim().parse().map_err(|_| format!("{:?} is not a number of hours", s.trim()))?;
+        if d <= Decimal::ZERO {
+            return Err("must be more than zero hours".into());
+        }
+        if d > Decimal::from(MAX_BUDGET_HOURS) {
+            return Err(format!("must be at most {MAX_BUDGET_HOURS} hours"));
+        }
+        let minutes = d * Decimal::from(60);
+        if !minutes.fract().is_zero() {
+            return Err("must come to whole minutes (for example 37.5 or 12.25 hours)".into());
+        }
+        i64::try_from(minutes).map_err(|_| "is too large".to_string())
+    }
+}
+
 /// Alert/status thresholds in percent of budget, ascending, distinct, 1..=500. Empty means
 /// "no alerts" (status still turns "over budget" at 100 %).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -131,5 +154,16 @@ mod tests {
         assert!(Thresholds::parse("0").is_err());
         assert!(Thresholds::parse("50,abc").is_err());
         assert_eq!(Thresholds::default().to_stored(), "75,90,100");
+    }
+
+    #[test]
+    fn budget_hours_parse_to_whole_minutes() {
+        assert_eq!(Budget::parse_hours("10"), Ok(600));
+        assert_eq!(Budget::parse_hours(" 37.5 "), Ok(2250));
+        assert_eq!(Budget::parse_hours("0.25"), Ok(15));
+        assert_eq!(Budget::parse_hours("1000000"), Ok(60_000_000));
+        for bad in ["", "abc", "0", "-1", "1.001", "1000000.5"] {
+            assert!(Budget::parse_hours(bad).is_err(), "{bad}");
+        }
     }
 }

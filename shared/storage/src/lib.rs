@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod admin;
 pub mod alerts;
 pub mod auth;
+pub mod catalog;
 pub mod dashboard;
 pub mod entries;
 pub mod db;

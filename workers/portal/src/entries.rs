@@ -114,6 +114,7 @@ struct EntriesPage<'a> {
     project_name: &'a str,
     e: &'a ClientEntries,
     range: String,
+    today: String,
     previous_href: String,
     next_href: Option<String>,
     /// The default week's link, when another week is shown.
@@ -157,6 +158,7 @@ fn render(nav: &Nav, l: &Loaded) -> Result<String, askama::Error> {
         project_name: &l.project_name,
         e,
         range: format!("{} – {}, {}", day(e.week_start), day(e.week_end), e.week_end.year()),
+        today: format!("{}, {}", short_date(e.today), e.today.year()),
         previous_href: href(e.previous_week),
         next_href: e.next_week.map(href),
         latest_href: (e.week_start != l.default_start).then(|| format!("/projects/{}/entries", l.project_id)),

@@ -16,6 +16,7 @@ mod admin;
 mod admin_catalog;
 mod admin_import;
 mod admin_pages;
+mod audit_views;
 mod auth;
 mod charts;
 mod pages;
@@ -55,6 +56,10 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Post, ["admin", "login"]) => private(auth::login(req, env, pages::LoginKind::Staff).await),
         (Method::Post, ["admin", "logout"]) => private(auth::logout(req, env, auth::Who::Staff).await),
         (Method::Get, ["admin"]) => private(views::admin_home(&req, env).await),
+        (Method::Get, ["admin", "audit"]) => private(audit_views::audit_page(&req, env).await),
+        (Method::Get, ["admin", "audit", "verify"]) => private(audit_views::verify(&req, env).await),
+        (Method::Get, ["activity"]) => private(audit_views::activity(&req, env, false).await),
+        (Method::Get, ["api", "v1", "activity"]) => private(audit_views::activity(&req, env, true).await),
         (Method::Get, ["admin", "clients", id]) => private(admin::client_page(&req, env, id).await),
         (Method::Post, ["admin", "clients", id, "visibility"]) => private(admin::save_visibility(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "notes"]) => private(admin::add_note(req, env, id).await),
