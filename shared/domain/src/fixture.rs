@@ -48,6 +48,9 @@ pub struct FxProvider {
     pub slack_webhook_url: Option<String>,
     #[serde(default)]
     pub alert_email: Option<String>,
+    /// CIDR blocks staff may sign in from (empty: anywhere).
+    #[serde(default)]
+    pub staff_ip_allowlist: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -118,6 +121,9 @@ pub struct FxClient {
     pub week_start: String,
     #[serde(default)]
     pub visibility: crate::settings::Visibility,
+    /// CIDR blocks the client's contacts may use the portal from (empty: anywhere).
+    #[serde(default)]
+    pub ip_allowlist: String,
     #[serde(default)]
     pub contacts: Vec<FxContact>,
     #[serde(default)]

@@ -15,10 +15,12 @@ pub mod figures;
 pub mod fixture;
 pub mod ids;
 pub mod money;
+pub mod network;
 pub mod password;
 pub mod project;
 pub mod rollup;
 pub mod settings;
+pub mod sources;
 pub mod webhook;
 
 pub use error::{FieldError, ValidationError};

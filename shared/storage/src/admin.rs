@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId};
 use clearhours_domain::money::Currency;
+use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -29,6 +30,7 @@ pub struct ClientRow {
     pub view_mode: String,
     pub non_billable: String,
     pub data_version: i64,
+    pub ip_allowlist: String,
 }
 
 impl ClientRow {
@@ -44,7 +46,8 @@ impl ClientRow {
     }
 }
 
-const CLIENT_COLUMNS: &str = "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, data_version";
+const CLIENT_COLUMNS: &str =
+    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, data_version, ip_allowlist";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
     db.all(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE provider_id = ? ORDER BY name"), &args![scope.provider_id.as_str()]).await
@@ -268,6 +271,7 @@ pub async fn preview_scope(db: &Db, scope: &ProviderScope, contact: &ContactId) 
             currency: Currency::parse(&r.client.currency).map_err(|e| corrupt(e.to_string()))?,
             visibility,
             data_version: r.client.data_version,
+            ip_allowlist: IpAllowlist::parse(&r.client.ip_allowlist).map_err(corrupt)?,
         },
     }))
 }
@@ -337,4 +341,12 @@ pub async fn client_projects(db: &Db, scope: &ProviderScope, client: &ClientId) 
         &args![client.as_str(), scope.provider_id.as_str()],
     )
     .await
+}
+
+/// Saves a client's IP allowlist (already validated); false if not the provider's client.
+pub async fn set_ip_allowlist(db: &Db, scope: &ProviderScope, id: &ClientId, list: &IpAllowlist) -> Result<bool> {
+    let n = db
+        .run("UPDATE clients SET ip_allowlist = ? WHERE id = ? AND provider_id = ?", &args![list.to_stored(), id.as_str(), scope.provider_id.as_str()])
+        .await?;
+    Ok(n == 1)
 }

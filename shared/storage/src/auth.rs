@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId, ProviderId, StaffId};
 use clearhours_domain::money::Currency;
+use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
 use serde::Deserialize;
 
@@ -51,11 +52,14 @@ pub struct LoginCandidate {
     pub password_hash: Option<String>,
     pub disabled_at: Option<String>,
     pub idle_timeout_minutes: i64,
+    /// The client's (contacts) or the provider's staff (staff) IP allowlist; empty = anywhere.
+    #[serde(default)]
+    pub ip_allowlist: String,
 }
 
 pub async fn find_contact_login(db: &Db, email: &str) -> Result<Option<LoginCandidate>> {
     db.first(
-        "SELECT c.id, cl.provider_id, c.client_id, c.password_hash, c.disabled_at, cl.idle_timeout_minutes
+        "SELECT c.id, cl.provider_id, c.client_id, c.password_hash, c.disabled_at, cl.idle_timeout_minutes, cl.ip_allowlist
            FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.email = ?",
         &args![email.trim()],
     )
@@ -65,8 +69,9 @@ pub async fn find_contact_login(db: &Db, email: &str) -> Result<Option<LoginCand
 pub async fn find_staff_login(db: &Db, email: &str) -> Result<Option<LoginCandidate>> {
     db.first(
         &format!(
-            "SELECT id, provider_id, NULL AS client_id, password_hash, disabled_at, {STAFF_IDLE_MINUTES} AS idle_timeout_minutes
-               FROM staff_users WHERE email = ?"
+            "SELECT s.id, s.provider_id, NULL AS client_id, s.password_hash, s.disabled_at, {STAFF_IDLE_MINUTES} AS idle_timeout_minutes,
+                    p.staff_ip_allowlist AS ip_allowlist
+               FROM staff_users s JOIN providers p ON p.id = s.provider_id WHERE s.email = ?"
         ),
         &args![email.trim()],
     )
@@ -169,6 +174,7 @@ struct ContactSessionRow {
     view_mode: String,
     non_billable: String,
     data_version: i64,
+    ip_allowlist: String,
 }
 
 /// The live session `sid` of an enabled contact, with the client scope it grants: one query
@@ -178,7 +184,8 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
         .first(
             "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
                     s.idle_timeout_minutes, s.expires_at, c.role, c.all_projects, cl.name, cl.time_zone, cl.week_start,
-                    cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.data_version
+                    cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.data_version,
+                    cl.ip_allowlist
                FROM sessions s
                JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
                JOIN clients cl ON cl.id = c.client_id
@@ -210,6 +217,7 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
                 non_billable: NonBillable::parse(&r.non_billable).map_err(corrupt)?,
             },
             data_version: r.data_version,
+            ip_allowlist: IpAllowlist::parse(&r.ip_allowlist).map_err(corrupt)?,
         },
     };
     Ok(Some((r.session, scope)))
@@ -224,19 +232,25 @@ pub async fn staff_scope(db: &Db, session: &Session) -> Result<Option<ProviderSc
     struct Row {
         id: String,
         provider_id: String,
+        staff_ip_allowlist: String,
     }
     let row: Option<Row> = db
-        .first("SELECT id, provider_id FROM staff_users WHERE id = ? AND disabled_at IS NULL", &args![&session.subject_id])
+        .first(
+            "SELECT s.id, s.provider_id, p.staff_ip_allowlist FROM staff_users s JOIN providers p ON p.id = s.provider_id
+              WHERE s.id = ? AND s.disabled_at IS NULL",
+            &args![&session.subject_id],
+        )
         .await?;
     Ok(row.and_then(|r| {
         Some(ProviderScope {
             provider_id: ProviderId::parse(&r.provider_id).ok()?,
             staff_id: Some(StaffId::parse(&r.id).ok()?),
+            staff_ip_allowlist: IpAllowlist::parse(&r.staff_ip_allowlist).ok()?,
         })
     }))
 }
 
 /// A provider scope for trusted server-side jobs (ingest after signature check, cron).
 pub fn system_scope(provider_id: ProviderId) -> ProviderScope {
-    ProviderScope { provider_id, staff_id: None }
+    ProviderScope { provider_id, staff_id: None, staff_ip_allowlist: IpAllowlist::default() }
 }

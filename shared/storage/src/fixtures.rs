@@ -12,6 +12,7 @@ use clearhours_domain::entry::{resolve, EntryDraft, When};
 use clearhours_domain::fixture::{Fixture, FxProjects};
 use clearhours_domain::ids::{ClientId, ExternalId, MemberId, PhaseId, ProjectId, TaskId};
 use clearhours_domain::money::{Currency, HourlyRate, Money};
+use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::password;
 use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
 use clearhours_domain::ValidationError;
@@ -41,9 +42,10 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
     let mut errors = ValidationError::default();
     let now_s = ts(now);
     let p = &fx.provider;
+    let staff_ips = check(&mut errors, "provider.staff_ip_allowlist".into(), IpAllowlist::parse(&p.staff_ip_allowlist)).unwrap_or_default();
     let mut meta: Vec<D1PreparedStatement> = vec![db.stmt(
-        "INSERT INTO providers (id, name, slack_webhook_url, alert_email, created_at) VALUES (?, ?, ?, ?, ?)",
-        &args![&p.id, &p.name, p.slack_webhook_url.clone(), p.alert_email.clone(), now_s.as_str()],
+        "INSERT INTO providers (id, name, slack_webhook_url, alert_email, staff_ip_allowlist, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        &args![&p.id, &p.name, p.slack_webhook_url.clone(), p.alert_email.clone(), staff_ips.to_stored(), now_s.as_str()],
     )?];
     for (i, s) in fx.staff.iter().enumerate() {
         let hash = check(&mut errors, format!("staff[{i}].password"), password::hash(&s.password, &random_salt()?));
@@ -89,12 +91,13 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         let (Some(calendar), Some(currency), Some(client_id)) = (calendar, currency, client_id) else { continue };
         let today = calendar.today(now);
         let v = c.visibility;
+        let client_ips = check(&mut errors, at("ip_allowlist"), IpAllowlist::parse(&c.ip_allowlist)).unwrap_or_default();
         meta.push(db.stmt(
-            "INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, ip_allowlist, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &args![
                 &c.id, &p.id, &c.name, &c.time_zone, currency.code(), weekday_name(calendar.first_day),
-                v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), now_s.as_str()
+                v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), client_ips.to_stored(), now_s.as_str()
             ],
         )?);
         let mut contact_rows = Vec::new();

@@ -1,6 +1,13 @@
 //! Writes of time entries. A delivery is one D1 batch: the delivery record (idempotency key),
 //! every entry upsert/delete (triggers move the rollups, bump the client's data version and the
 //! project's "as of"), all or nothing.
+//!
+//! [`apply_versioned`] adds, inside the same batch, the ordering rule of
+//! `clearhours_domain::sources` (versions and tombstones in `ingest_versions`: a stale command
+//! changes nothing), the invoiced-entry rule (an entry with `invoice_id` is never changed by
+//! ingest: the change is recorded in `ingest_flags` for the provider instead), and the unmapped
+//! queue (`unmapped_entries`). Every guard is evaluated by SQL inside the transaction, so
+//! concurrent deliveries cannot slip past them.
 
 use crate::args;
 use crate::auth::ts;
@@ -12,6 +19,7 @@ use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::entry::{resolve, EntryCommand, ResolvedEntry};
 use clearhours_domain::ids::{IntegrationId, ProviderId};
 use clearhours_domain::project::Project;
+use clearhours_domain::sources::ExternalEntry;
 use clearhours_domain::webhook::WebhookSecret;
 use clearhours_domain::ValidationError;
 use serde::Deserialize;
@@ -21,7 +29,10 @@ use std::collections::{HashMap, HashSet};
 pub struct IntegrationAuth {
     pub scope: ProviderScope,
     pub kind: String,
+    /// The live secrets that parse as Standard Webhooks secrets (`whsec_…`).
     pub secrets: Vec<WebhookSecret>,
+    /// The live secrets as stored (Toggl signs with the string's bytes, Clockify sends it).
+    pub raw_secrets: Vec<String>,
 }
 
 /// The integration if it exists and is enabled, with its unexpired secrets.
@@ -44,7 +55,8 @@ pub async fn integration(db: &Db, id: &IntegrationId, now: DateTime<Utc>) -> Res
     let provider_id = ProviderId::parse(&first.provider_id).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     let kind = first.kind.clone();
     let secrets = rows.iter().filter_map(|r| r.secret.as_deref()).filter_map(|s| WebhookSecret::parse(s).ok()).collect();
-    Ok(Some(IntegrationAuth { scope: crate::auth::system_scope(provider_id), kind, secrets }))
+    let raw_secrets = rows.iter().filter_map(|r| r.secret.clone()).filter(|s| !s.is_empty()).collect();
+    Ok(Some(IntegrationAuth { scope: crate::auth::system_scope(provider_id), kind, secrets, raw_secrets }))
 }
 
 pub async fn delivery_seen(db: &Db, integration: &IntegrationId, delivery_id: &str) -> Result<bool> {
@@ -78,6 +90,20 @@ async fn existing_ids(db: &Db, sql_prefix: &str, first: &str, ids: &HashSet<&str
 /// Resolves commands against the provider's data. Unknown references are validation errors
 /// naming the entry (`entries[3].project_id`).
 pub async fn prepare(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>) -> Result<std::result::Result<Vec<Write>, ValidationError>> {
+    let mut errors = ValidationError::default();
+    let mut writes = Vec::with_capacity(commands.len());
+    for r in prepare_each(db, scope, commands).await? {
+        match r {
+            Ok(w) => writes.push(w),
+            Err(e) => errors.errors.extend(e.errors),
+        }
+    }
+    Ok(errors.into_result(writes))
+}
+
+/// Like [`prepare`], one result per command (in order), so a caller can set aside the commands
+/// whose references do not exist instead of refusing the whole delivery.
+pub async fn prepare_each(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>) -> Result<Vec<std::result::Result<Write, ValidationError>>> {
     let provider = scope.provider_id.as_str();
     let mut project_ids: HashSet<&str> = HashSet::new();
     let mut member_ids: HashSet<&str> = HashSet::new();
@@ -142,15 +168,16 @@ pub async fn prepare(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>
         rows.into_iter().map(|r| (r.id, r.project_id)).collect()
     };
 
-    let mut errors = ValidationError::default();
-    let mut writes = Vec::with_capacity(commands.len());
+    let mut out = Vec::with_capacity(commands.len());
     for (i, c) in commands.into_iter().enumerate() {
+        let mut errors = ValidationError::default();
         match c {
-            EntryCommand::Delete { external_id } => writes.push(Write::Delete(external_id.to_string())),
+            EntryCommand::Delete { external_id } => out.push(Ok(Write::Delete(external_id.to_string()))),
             EntryCommand::Upsert(d) => {
                 let at = |f: &str| format!("entries[{i}].{f}");
                 let Some((project, calendar)) = projects.get(d.project_id.as_str()) else {
                     errors.push(at("project_id"), "no such project");
+                    out.push(Err(errors));
                     continue;
                 };
                 if !members.contains(d.member_id.as_str()) {
@@ -166,11 +193,11 @@ pub async fn prepare(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>
                         errors.push(at("phase_id"), "no such phase in this project");
                     }
                 }
-                writes.push(Write::Upsert(resolve(d, project, calendar)));
+                out.push(errors.into_result(Write::Upsert(resolve(d, project, calendar))));
             }
         }
     }
-    Ok(errors.into_result(writes))
+    Ok(out)
 }
 
 const UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
@@ -187,10 +214,13 @@ const UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, proj
 
 /// The upsert statement of one resolved entry under `source` (an integration id or `fixture`).
 pub(crate) fn upsert_statement(db: &Db, provider: &str, source: &str, integration: Option<&str>, e: &ResolvedEntry, now: &str) -> Result<worker::D1PreparedStatement> {
+    db.stmt(UPSERT, &upsert_args(provider, source, integration, e, now)?)
+}
+
+/// The 22 values of a `time_entries` row for an upsert.
+fn upsert_args(provider: &str, source: &str, integration: Option<&str>, e: &ResolvedEntry, now: &str) -> Result<Vec<Arg>> {
     let d = &e.draft;
-    db.stmt(
-        UPSERT,
-        &args![
+    Ok(args![
             new_id("ent")?,
             provider,
             e.client_id.as_str(),
@@ -213,8 +243,7 @@ pub(crate) fn upsert_statement(db: &Db, provider: &str, source: &str, integratio
             d.external_id.as_str(),
             now,
             now,
-        ],
-    )
+        ])
 }
 
 /// What became of a delivery.
@@ -256,4 +285,235 @@ pub async fn apply(db: &Db, scope: &ProviderScope, integration: &IntegrationId, 
         Err(StorageError::Conflict(msg)) if msg.contains("ingest_deliveries") => Ok(Applied::Duplicate),
         Err(e) => Err(e),
     }
+}
+
+/// A write with its version (Unix milliseconds; see `clearhours_domain::sources`).
+pub struct VersionedWrite {
+    pub version: i64,
+    pub write: Write,
+}
+
+/// An entry that could not be mapped yet: it waits in the unmapped queue.
+pub struct Queued {
+    pub version: i64,
+    pub entry: ExternalEntry,
+    pub reason: String,
+}
+
+/// What became of each part of an applied delivery.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub upserts: usize,
+    pub deletes: usize,
+    /// Older than what is stored: nothing changed.
+    pub stale: usize,
+    /// On an invoiced entry: not applied, flagged for the provider.
+    pub flagged: usize,
+    /// Kept in the unmapped queue.
+    pub unmapped: usize,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Delivered {
+    Stored(Outcome),
+    Duplicate,
+}
+
+/// `NOT EXISTS` a stored version that makes an upsert stale (5 arguments: provider, source,
+/// external id, version, version).
+const UPSERT_FRESH: &str = "NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ?
+       AND (v.version > ? OR (v.version = ? AND v.deleted = 1)))";
+
+const VERSIONED_UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
+        week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
+        created_at, updated_at)
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+      WHERE NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ?
+                          AND (v.version > ? OR (v.version = ? AND v.deleted = 1)))
+     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET
+        client_id = excluded.client_id, project_id = excluded.project_id, member_id = excluded.member_id,
+        task_id = excluded.task_id, phase_id = excluded.phase_id, local_date = excluded.local_date,
+        started_at = excluded.started_at, week_start = excluded.week_start, month = excluded.month,
+        minutes = excluded.minutes, billable = excluded.billable, description = excluded.description,
+        internal_note = excluded.internal_note, rate = excluded.rate, amount_minor = excluded.amount_minor,
+        updated_at = excluded.updated_at
+      WHERE time_entries.invoice_id IS NULL";
+
+/// Records the new version unless it is stale; returns a row when it was recorded.
+const VERSION: &str = "INSERT INTO ingest_versions (provider_id, source, external_id, version, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET
+        version = excluded.version, deleted = excluded.deleted, updated_at = excluded.updated_at
+      WHERE excluded.version > ingest_versions.version
+         OR (excluded.version = ingest_versions.version AND (excluded.deleted = 1 OR ingest_versions.deleted = 0))
+     RETURNING version";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Plain,
+    Flag,
+    Version,
+    Queue,
+}
+
+/// Whether a batch result returned any row.
+fn returned(r: &worker::D1Result) -> bool {
+    crate::db::rows::<serde_json::Value>(r).map(|v| !v.is_empty()).unwrap_or(false)
+}
+
+/// The statements of one versioned write (flag, change, version), tagged for counting.
+fn versioned_statements(db: &Db, provider: &str, source: &str, delivery_id: &str, w: &VersionedWrite, now_s: &str, out: &mut Vec<(Tag, worker::D1PreparedStatement)>) -> Result<()> {
+    let v = w.version;
+    match &w.write {
+        Write::Upsert(e) => {
+            let d = &e.draft;
+            let ext = d.external_id.as_str();
+            let detail = format!(
+                "{} min on {} ({}), project {}, member {}{}",
+                d.minutes,
+                e.local_date,
+                if d.billable { "billable" } else { "non-billable" },
+                d.project_id,
+                d.member_id,
+                d.task_id.as_ref().map(|t| format!(", task {t}")).unwrap_or_default()
+            );
+            out.push((
+                Tag::Flag,
+                db.stmt(
+                    &format!(
+                        "INSERT INTO ingest_flags (provider_id, integration_id, entry_id, external_id, invoice_id, change, detail, delivery_id, received_at)
+                         SELECT t.provider_id, ?, t.id, t.external_id, t.invoice_id, 'update', ?, ?, ?
+                           FROM time_entries t
+                          WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.invoice_id IS NOT NULL
+                            AND NOT (t.project_id = ? AND t.member_id = ? AND COALESCE(t.task_id, '') = ? AND COALESCE(t.phase_id, '') = ?
+                                     AND t.local_date = ? AND t.minutes = ? AND t.billable = ? AND t.description = ?)
+                            AND {UPSERT_FRESH}
+                         RETURNING id"
+                    ),
+                    &args![
+                        source, detail, delivery_id, now_s,
+                        provider, source, ext,
+                        d.project_id.as_str(), d.member_id.as_str(), d.task_id.as_ref().map_or(String::new(), |t| t.to_string()),
+                        d.phase_id.as_ref().map_or(String::new(), |p| p.to_string()), e.local_date.to_string(), d.minutes, d.billable, &d.description,
+                        provider, source, ext, v, v
+                    ],
+                )?,
+            ));
+            let mut a = upsert_args(provider, source, Some(source), e, now_s)?;
+            a.extend(args![provider, source, ext, v, v]);
+            out.push((Tag::Plain, db.stmt(VERSIONED_UPSERT, &a)?));
+            out.push((Tag::Version, db.stmt(VERSION, &args![provider, source, ext, v, false, now_s])?));
+        }
+        Write::Delete(ext) => {
+            let ext = ext.as_str();
+            out.push((
+                Tag::Flag,
+                db.stmt(
+                    "INSERT INTO ingest_flags (provider_id, integration_id, entry_id, external_id, invoice_id, change, detail, delivery_id, received_at)
+                     SELECT t.provider_id, ?, t.id, t.external_id, t.invoice_id, 'delete', 'delete', ?, ?
+                       FROM time_entries t
+                      WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.invoice_id IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ? AND v.version > ?)
+                     RETURNING id",
+                    &args![source, delivery_id, now_s, provider, source, ext, provider, source, ext, v],
+                )?,
+            ));
+            out.push((
+                Tag::Plain,
+                db.stmt(
+                    "DELETE FROM time_entries WHERE provider_id = ? AND source = ? AND external_id = ? AND invoice_id IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ? AND v.version > ?)",
+                    &args![provider, source, ext, provider, source, ext, v],
+                )?,
+            ));
+            out.push((Tag::Version, db.stmt(VERSION, &args![provider, source, ext, v, true, now_s])?));
+        }
+    }
+    Ok(())
+}
+
+/// The statement that keeps an unmapped entry in the queue (unless a newer state is stored).
+fn queue_statement(db: &Db, provider: &str, source: &str, q: &Queued, now_s: &str) -> Result<worker::D1PreparedStatement> {
+    let payload = serde_json::to_string(&q.entry).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let ext = q.entry.external_id.as_str();
+    db.stmt(
+        &format!(
+            "INSERT INTO unmapped_entries (integration_id, provider_id, external_id, version, payload, reason, received_at)
+             SELECT ?, ?, ?, ?, ?, ?, ? WHERE {UPSERT_FRESH}
+             ON CONFLICT (integration_id, external_id) DO UPDATE SET
+                version = excluded.version, payload = excluded.payload, reason = excluded.reason, received_at = excluded.received_at
+              WHERE excluded.version >= unmapped_entries.version
+             RETURNING version"
+        ),
+        &args![source, provider, ext, q.version, payload, &q.reason, now_s, provider, source, ext, q.version, q.version],
+    )
+}
+
+/// Applies a delivery atomically with versions, invoice flags and the unmapped queue. The
+/// delivery row comes first: a concurrent duplicate fails the whole batch and changes nothing.
+/// `extra` statements (e.g. removing re-resolved rows from the queue) join the same batch.
+pub async fn apply_versioned(
+    db: &Db,
+    scope: &ProviderScope,
+    integration: &IntegrationId,
+    delivery_id: &str,
+    writes: &[VersionedWrite],
+    queued: &[Queued],
+    extra: Vec<worker::D1PreparedStatement>,
+    now: DateTime<Utc>,
+) -> Result<Delivered> {
+    let provider = scope.provider_id.as_str();
+    let now_s = ts(now);
+    let source = integration.as_str();
+    let mut tagged: Vec<(Tag, worker::D1PreparedStatement)> = Vec::with_capacity(writes.len() * 3 + queued.len() + extra.len() + 1);
+    let count = i64::try_from(writes.len() + queued.len()).unwrap_or(0);
+    tagged.push((
+        Tag::Plain,
+        db.stmt(
+            "INSERT INTO ingest_deliveries (integration_id, delivery_id, received_at, entries) VALUES (?, ?, ?, ?)",
+            &args![source, delivery_id, now_s.as_str(), count],
+        )?,
+    ));
+    for s in extra {
+        tagged.push((Tag::Plain, s));
+    }
+    // Per write: which result index holds its flag, and whether it is a delete.
+    let mut items: Vec<(usize, bool)> = Vec::with_capacity(writes.len());
+    for w in writes {
+        items.push((tagged.len(), matches!(w.write, Write::Delete(_))));
+        versioned_statements(db, provider, source, delivery_id, w, &now_s, &mut tagged)?;
+    }
+    for q in queued {
+        tagged.push((Tag::Queue, queue_statement(db, provider, source, q, &now_s)?));
+    }
+    let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
+    let results = match db.batch(tagged.into_iter().map(|t| t.1).collect()).await {
+        Ok(r) => r,
+        Err(StorageError::Conflict(msg)) if msg.contains("ingest_deliveries") => return Ok(Delivered::Duplicate),
+        Err(e) => return Err(e),
+    };
+    let mut o = Outcome::default();
+    for (flag_at, is_delete) in items {
+        // Statements of a write: flag at `flag_at`, change at +1, version at +2.
+        let flagged = tags.get(flag_at) == Some(&Tag::Flag) && results.get(flag_at).is_some_and(returned);
+        let recorded = tags.get(flag_at + 2) == Some(&Tag::Version) && results.get(flag_at + 2).is_some_and(returned);
+        if !recorded {
+            o.stale += 1;
+        } else if flagged {
+            o.flagged += 1;
+        } else if is_delete {
+            o.deletes += 1;
+        } else {
+            o.upserts += 1;
+        }
+    }
+    for (i, t) in tags.iter().enumerate() {
+        if *t == Tag::Queue {
+            if results.get(i).is_some_and(returned) {
+                o.unmapped += 1;
+            } else {
+                o.stale += 1;
+            }
+        }
+    }
+    Ok(Delivered::Stored(o))
 }

@@ -16,6 +16,8 @@ pub mod db;
 pub mod fixtures;
 pub mod ingest;
 pub mod kv;
+pub mod mapping;
 pub mod scope;
+pub mod throttle;
 
 pub use db::{Db, StorageError};

@@ -4,6 +4,7 @@
 use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId, ProviderId, StaffId};
 use clearhours_domain::money::Currency;
+use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::settings::{ContactRole, Visibility};
 
 /// An authorised client contact's view of one client.
@@ -25,6 +26,8 @@ pub struct ClientSettings {
     pub currency: Currency,
     pub visibility: Visibility,
     pub data_version: i64,
+    /// Networks the client's contacts may use the portal from (empty = anywhere).
+    pub ip_allowlist: IpAllowlist,
 }
 
 impl ClientScope {
@@ -50,6 +53,7 @@ impl ClientScope {
 pub struct ProviderScope {
     pub(crate) provider_id: ProviderId,
     pub(crate) staff_id: Option<StaffId>,
+    pub(crate) staff_ip_allowlist: IpAllowlist,
 }
 
 impl ProviderScope {
@@ -58,5 +62,8 @@ impl ProviderScope {
     }
     pub fn staff_id(&self) -> Option<&StaffId> {
         self.staff_id.as_ref()
+    }
+    pub fn staff_ip_allowlist(&self) -> &IpAllowlist {
+        &self.staff_ip_allowlist
     }
 }

@@ -83,6 +83,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "enabled" => "Account enabled.",
         "note" => "Note added. The client sees it on the project's dashboard.",
         "note_deleted" => "Note deleted.",
+        "network" => "Network access saved.",
         _ => return None,
     })
 }
@@ -315,6 +316,8 @@ pub async fn accept_invite(mut req: Request, env: &Env) -> ApiResult<Response> {
         password_hash: Some(hash),
         disabled_at: None,
         idle_timeout_minutes: inv.idle_timeout_minutes,
+        // The client's allowlist is enforced on every request of the new session.
+        ip_allowlist: String::new(),
     };
     let s = auth_store::create_session(&db, &who, SubjectKind::Contact, now, &ip, &ua).await?;
     let keys = Keys::from_env(env)?;
@@ -361,4 +364,23 @@ pub async fn delete_note(mut req: Request, env: &Env, id: &str) -> ApiResult<Res
     let client = store::delete_note(&ctx.db, &ctx.scope, id, ctx.now).await?.ok_or_else(ApiError::not_found)?;
     log(&ctx, &req, Some(&client), "admin_note_delete", id).await?;
     redirect(&format!("/admin/clients/{client}?done=note_deleted"))
+}
+
+/// POST /admin/clients/{id}/network — the client's IP allowlist.
+pub async fn save_network(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let list = match clearhours_domain::network::IpAllowlist::parse(&field(&form, "ip_allowlist")) {
+        Ok(l) => l,
+        Err(e) => return render_client(&ctx, id, None, Some(&format!("Not saved: {e}")), 400).await,
+    };
+    let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    if !store::set_ip_allowlist(&ctx.db, &ctx.scope, &cid, &list).await? {
+        return Err(ApiError::not_found());
+    }
+    log(&ctx, &req, Some(cid.as_str()), "admin_ip_allowlist", &list.to_stored()).await?;
+    redirect(&format!("/admin/clients/{cid}?done=network"))
 }

@@ -115,17 +115,26 @@ fn done(req: &Request) -> Option<String> {
 
 /// A trimmed single-line text of at most `max` characters.
 fn text(value: &str, label: &str, max: usize, required: bool) -> Result<String, String> {
-    let v = value.trim();
+    let v = multiline(value, label, max)?;
     if required && v.is_empty() {
         return Err(format!("{label} is required."));
     }
+    if v.contains(char::is_control) {
+        return Err(format!("{label} must be one line."));
+    }
+    Ok(v)
+}
+
+/// A trimmed text of at most `max` characters; line breaks and tabs allowed.
+fn multiline(value: &str, label: &str, max: usize) -> Result<String, String> {
+    let v = value.trim().replace("\r\n", "\n");
     if v.chars().count() > max {
         return Err(format!("{label} may be at most {max} characters."));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(format!("{label} contains characters that are not allowed."));
     }
-    Ok(v.to_string())
+    Ok(v)
 }
 
 /// An optional hourly rate (`""` = none), parsed by the domain.

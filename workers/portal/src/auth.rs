@@ -4,11 +4,13 @@ use crate::pages::{self, LoginKind};
 use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
 use crate::{html, redirect};
 use chrono::{DateTime, Duration, Utc};
+use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::password;
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::auth::{self as store, Session, SubjectKind};
 use clearhours_storage::scope::{ClientScope, ProviderScope};
+use clearhours_storage::throttle::{self, Gate};
 use clearhours_storage::Db;
 use worker::{Env, FormEntry, Request, Response};
 
@@ -39,6 +41,12 @@ fn field(form: &worker::FormData, name: &str) -> String {
 }
 
 const BAD_LOGIN: &str = "E-mail or password is incorrect.";
+const NETWORK_DENIED: &str = "Access from your network is not allowed for this account. Ask your agency to allow it.";
+
+/// Whether `ip` passes a stored allowlist; a list that does not parse lets nobody through.
+fn allowed(list: &str, ip: &str) -> bool {
+    IpAllowlist::parse(list).map_or(false, |l| l.allows(ip))
+}
 
 pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Response> {
     let now = now(&req, env);
@@ -54,6 +62,30 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     }
     let db = db(env)?;
+    let (actor_kind, subject) = match kind {
+        LoginKind::Client => ("contact", SubjectKind::Contact),
+        LoginKind::Staff => ("staff", SubjectKind::Staff),
+    };
+    let event = |action: &'static str, outcome: &'static str| AccessEvent {
+        at: now,
+        provider_id: None,
+        client_id: None,
+        actor_kind,
+        actor_id: "",
+        action,
+        target: "",
+        outcome,
+        ip: "",
+        user_agent: "",
+    };
+    match throttle::gate(&db, &email, &ip, now).await? {
+        Gate::Open => {}
+        Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } => {
+            access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "throttled") }).await?;
+            let msg = format!("Too many failed sign-ins. Try again in {retry_minutes} minutes.");
+            return login_form(kind, &email, Some((429, &msg)));
+        }
+    }
     let candidate = match kind {
         LoginKind::Client => store::find_contact_login(&db, &email).await?,
         LoginKind::Staff => store::find_staff_login(&db, &email).await?,
@@ -65,18 +97,19 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         Some(c) if verified && c.password_hash.is_some() && c.disabled_at.is_none() => Some(c),
         _ => None,
     };
-    let (actor_kind, subject) = match kind {
-        LoginKind::Client => ("contact", SubjectKind::Contact),
-        LoginKind::Staff => ("staff", SubjectKind::Staff),
-    };
     let Some(who) = who else {
-        access_log::append(
-            &db,
-            &AccessEvent { at: now, provider_id: None, client_id: None, actor_kind, actor_id: "", action: "login", target: &email, outcome: "failure", ip: &ip, user_agent: &ua },
-        )
-        .await?;
+        access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "failure") }).await?;
+        if throttle::record_failure(&db, &email, &ip, now).await? {
+            access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("lockout", "locked") }).await?;
+        }
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     };
+    throttle::clear(&db, &email).await?;
+    if !allowed(&who.ip_allowlist, &ip) {
+        let denied = AccessEvent { provider_id: Some(&who.provider_id), client_id: who.client_id.as_deref(), actor_id: &who.id, ip: &ip, user_agent: &ua, ..event("login", "ip_denied") };
+        access_log::append(&db, &denied).await?;
+        return login_form(kind, &email, Some((403, NETWORK_DENIED)));
+    }
     let s = store::create_session(&db, &who, subject, now, &ip, &ua).await?;
     access_log::append(
         &db,
@@ -158,7 +191,12 @@ pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> 
     }
     let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
-    Ok(Some(ContactCtx { db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) }))
+    let ctx = ContactCtx { db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) };
+    if !ctx.scope.settings().ip_allowlist.allows(&ctx.ip) {
+        ctx.log("request", &req.path(), "ip_denied").await?;
+        return Err(ApiError::forbidden(NETWORK_DENIED));
+    }
+    Ok(Some(ctx))
 }
 
 /// An authorised provider staff user.
@@ -174,6 +212,23 @@ pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
     let now = now(req, env);
     let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Staff).await? else { return Ok(None) };
     let Some(scope) = store::staff_scope(&db, &session).await? else { return Ok(None) };
+    let ip = client_ip(req);
+    if !scope.staff_ip_allowlist().allows(&ip) {
+        let denied = AccessEvent {
+            at: now,
+            provider_id: Some(scope.provider_id().as_str()),
+            client_id: None,
+            actor_kind: "staff",
+            actor_id: scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
+            action: "request",
+            target: &req.path(),
+            outcome: "ip_denied",
+            ip: &ip,
+            user_agent: &user_agent(req),
+        };
+        access_log::append(&db, &denied).await?;
+        return Err(ApiError::forbidden(NETWORK_DENIED));
+    }
     let csrf = keys.csrf_token(&session.id);
     Ok(Some(StaffCtx { db, now, scope, csrf }))
 }

@@ -62,6 +62,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["api", "v1", "activity"]) => private(audit_views::activity(&req, env, true).await),
         (Method::Get, ["admin", "clients", id]) => private(admin::client_page(&req, env, id).await),
         (Method::Post, ["admin", "clients", id, "visibility"]) => private(admin::save_visibility(req, env, id).await),
+        (Method::Post, ["admin", "clients", id, "network"]) => private(admin::save_network(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "notes"]) => private(admin::add_note(req, env, id).await),
         (Method::Post, ["admin", "notes", id, "delete"]) => private(admin::delete_note(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "contacts"]) => private(admin::create_contact(req, env, id).await),

@@ -1,0 +1,38 @@
+//! `POST /v1/integrations/{id}/clockify`: Clockify webhooks.
+//!
+//! `Clockify-Signature` (the webhook's token, constant-time against each live stored secret)
+//! before parsing → delivery id `cf-<SHA-256 of event type and body>` already seen? duplicate →
+//! parse by `Clockify-Webhook-Event-Type` → map project/task/user ids (names as fallback) → one
+//! batch; unmapped entries wait in the queue (202). Details: `clearhours_domain::sources::clockify`.
+
+use crate::common::{self, MAX_BODY};
+use clearhours_domain::ids::IntegrationId;
+use clearhours_domain::sources::clockify::{self, ClockifyEvent, EVENT_HEADER, SIGNATURE_HEADER};
+use clearhours_http::{body_limited, now, ApiError, ApiResult};
+use clearhours_storage::ingest::{self, Delivered};
+use clearhours_storage::mapping;
+use worker::{Env, Request, Response};
+
+pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiResult<Response> {
+    let now = now(req, env);
+    let body = body_limited(req, MAX_BODY).await?;
+    let db = common::db(env)?;
+    let integration = common::integration(&db, id, "clockify", now).await?;
+    let token = req.headers().get(SIGNATURE_HEADER)?;
+    let secrets: Vec<&[u8]> = integration.raw_secrets.iter().map(String::as_bytes).collect();
+    clockify::verify(token.as_deref(), &secrets).map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    let event_type = req.headers().get(EVENT_HEADER)?;
+    let delivery_id = clockify::delivery_id(event_type.as_deref().unwrap_or_default(), &body);
+    if ingest::delivery_seen(&db, id, &delivery_id).await? {
+        return Ok(common::duplicate("delivery_id", &delivery_id));
+    }
+    let item = match clockify::parse(event_type.as_deref(), &body, now.timestamp_millis()).map_err(|e| ApiError::invalid(400, e))? {
+        ClockifyEvent::Ignored(reason) => return Ok(common::ignored(&reason)),
+        ClockifyEvent::Entry(item) => item,
+    };
+    let (writes, queued) = mapping::resolve_items(&db, &integration.scope, id, vec![item]).await?;
+    match ingest::apply_versioned(&db, &integration.scope, id, &delivery_id, &writes, &queued, Vec::new(), now).await? {
+        Delivered::Stored(o) => Ok(common::outcome("delivery_id", &delivery_id, &o)),
+        Delivered::Duplicate => Ok(common::duplicate("delivery_id", &delivery_id)),
+    }
+}

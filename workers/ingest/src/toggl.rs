@@ -1,0 +1,42 @@
+//! `POST /v1/integrations/{id}/toggl`: Toggl Track webhooks.
+//!
+//! Signature (`X-Webhook-Signature-256`, HMAC-SHA256 of the raw body keyed with the bytes of the
+//! stored secret string) before parsing → PING answered with its `validation_code` → `event_id`
+//! already seen? duplicate → map workspace/project/user/task ids → one batch. Entries that do
+//! not map yet wait in the unmapped queue (202). Details: `clearhours_domain::sources::toggl`.
+
+use crate::common::{self, MAX_BODY};
+use clearhours_domain::ids::IntegrationId;
+use clearhours_domain::sources::toggl::{self, TogglEvent, SIGNATURE_HEADER};
+use clearhours_http::{body_limited, json, now, ApiError, ApiResult};
+use clearhours_storage::ingest::{self, Delivered};
+use clearhours_storage::mapping;
+use worker::{Env, Request, Response};
+
+pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiResult<Response> {
+    let now = now(req, env);
+    let body = body_limited(req, MAX_BODY).await?;
+    let db = common::db(env)?;
+    let integration = common::integration(&db, id, "toggl", now).await?;
+    let header = req.headers().get(SIGNATURE_HEADER)?;
+    let secrets: Vec<&[u8]> = integration.raw_secrets.iter().map(String::as_bytes).collect();
+    toggl::verify(header.as_deref(), &body, &secrets).map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    let (event_id, item) = match toggl::parse(&body).map_err(|e| ApiError::invalid(400, e))? {
+        TogglEvent::Ping { validation_code } => {
+            return Ok(match validation_code {
+                Some(code) => json(200, &serde_json::json!({"validation_code": code})),
+                None => json(200, &serde_json::json!({"status": "ok"})),
+            })
+        }
+        TogglEvent::Ignored { reason, .. } => return Ok(common::ignored(&reason)),
+        TogglEvent::Entry { event_id, item } => (event_id, item),
+    };
+    if ingest::delivery_seen(&db, id, &event_id).await? {
+        return Ok(common::duplicate("event_id", &event_id));
+    }
+    let (writes, queued) = mapping::resolve_items(&db, &integration.scope, id, vec![item]).await?;
+    match ingest::apply_versioned(&db, &integration.scope, id, &event_id, &writes, &queued, Vec::new(), now).await? {
+        Delivered::Stored(o) => Ok(common::outcome("event_id", &event_id, &o)),
+        Delivered::Duplicate => Ok(common::duplicate("event_id", &event_id)),
+    }
+}
