@@ -20,6 +20,7 @@ pub mod password;
 pub mod project;
 pub mod rollup;
 pub mod settings;
+pub mod totp;
 pub mod sources;
 pub mod webhook;
 

@@ -31,6 +31,7 @@ pub struct ClientRow {
     pub non_billable: String,
     pub data_version: i64,
     pub ip_allowlist: String,
+    pub mfa_required: i64,
 }
 
 impl ClientRow {
@@ -47,7 +48,7 @@ impl ClientRow {
 }
 
 const CLIENT_COLUMNS: &str =
-    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, data_version, ip_allowlist";
+    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, data_version, ip_allowlist, mfa_required";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
     db.all(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE provider_id = ? ORDER BY name"), &args![scope.provider_id.as_str()]).await

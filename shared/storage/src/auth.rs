@@ -90,9 +90,17 @@ pub struct Session {
     pub last_seen_at: String,
     pub idle_timeout_minutes: i64,
     pub expires_at: String,
+    /// `none`, `pending`, `enroll` or `verified` (see migrations/0008_mfa.sql).
+    #[serde(default)]
+    pub mfa_state: String,
 }
 
 impl Session {
+    /// Whether the second step (if any) is done, so the session may reach the portal.
+    pub fn is_complete(&self) -> bool {
+        self.mfa_state == "none" || self.mfa_state == "verified"
+    }
+
     /// When the session dies of idleness if nothing happens.
     pub fn idle_deadline(&self) -> Result<DateTime<Utc>> {
         Ok(parse_ts(&self.last_seen_at)? + Duration::minutes(self.idle_timeout_minutes))
@@ -101,6 +109,19 @@ impl Session {
 
 /// Starts a session (a new id every login).
 pub async fn create_session(db: &Db, who: &LoginCandidate, kind: SubjectKind, now: DateTime<Utc>, ip: &str, user_agent: &str) -> Result<Session> {
+    create_session_with(db, who, kind, "none", now, ip, user_agent).await
+}
+
+/// Starts a session in a given MFA state (`pending` / `enroll` until the second step is done).
+pub async fn create_session_with(
+    db: &Db,
+    who: &LoginCandidate,
+    kind: SubjectKind,
+    mfa_state: &str,
+    now: DateTime<Utc>,
+    ip: &str,
+    user_agent: &str,
+) -> Result<Session> {
     let id = new_id("ses")?;
     let expires = now + Duration::hours(ABSOLUTE_HOURS);
     let s = Session {
@@ -113,12 +134,13 @@ pub async fn create_session(db: &Db, who: &LoginCandidate, kind: SubjectKind, no
         last_seen_at: ts(now),
         idle_timeout_minutes: who.idle_timeout_minutes,
         expires_at: ts(expires),
+        mfa_state: mfa_state.to_string(),
     };
     let ua: String = user_agent.chars().take(300).collect();
     let mut statements = vec![db.stmt(
-        "INSERT INTO sessions (id, subject_kind, subject_id, provider_id, client_id, created_at, last_seen_at, idle_timeout_minutes, expires_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &args![&s.id, &s.subject_kind, &s.subject_id, &s.provider_id, s.client_id.clone(), &s.created_at, &s.last_seen_at, s.idle_timeout_minutes, &s.expires_at, ip, ua],
+        "INSERT INTO sessions (id, subject_kind, subject_id, provider_id, client_id, created_at, last_seen_at, idle_timeout_minutes, expires_at, ip, user_agent, mfa_state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &args![&s.id, &s.subject_kind, &s.subject_id, &s.provider_id, s.client_id.clone(), &s.created_at, &s.last_seen_at, s.idle_timeout_minutes, &s.expires_at, ip, ua, &s.mfa_state],
     )?];
     if kind == SubjectKind::Contact {
         statements.push(db.stmt("UPDATE contacts SET last_login_at = ? WHERE id = ?", &args![ts(now), &s.subject_id])?);
@@ -132,7 +154,7 @@ pub async fn create_session(db: &Db, who: &LoginCandidate, kind: SubjectKind, no
 pub async fn live_session(db: &Db, id: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
     let s: Option<Session> = db
         .first(
-            "SELECT id, subject_kind, subject_id, provider_id, client_id, created_at, last_seen_at, idle_timeout_minutes, expires_at
+            "SELECT id, subject_kind, subject_id, provider_id, client_id, created_at, last_seen_at, idle_timeout_minutes, expires_at, mfa_state
                FROM sessions WHERE id = ? AND revoked_at IS NULL",
             &args![id],
         )
@@ -183,13 +205,13 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
     let row: Option<ContactSessionRow> = db
         .first(
             "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
-                    s.idle_timeout_minutes, s.expires_at, c.role, c.all_projects, cl.name, cl.time_zone, cl.week_start,
+                    s.idle_timeout_minutes, s.expires_at, s.mfa_state, c.role, c.all_projects, cl.name, cl.time_zone, cl.week_start,
                     cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.data_version,
                     cl.ip_allowlist
                FROM sessions s
                JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
                JOIN clients cl ON cl.id = c.client_id
-              WHERE s.id = ? AND s.revoked_at IS NULL AND s.subject_kind = 'contact'",
+              WHERE s.id = ? AND s.revoked_at IS NULL AND s.subject_kind = 'contact' AND s.mfa_state IN ('none', 'verified')",
             &args![sid],
         )
         .await?;
@@ -225,7 +247,7 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
 
 /// The provider scope of a live staff session.
 pub async fn staff_scope(db: &Db, session: &Session) -> Result<Option<ProviderScope>> {
-    if session.subject_kind != SubjectKind::Staff.as_str() {
+    if session.subject_kind != SubjectKind::Staff.as_str() || !session.is_complete() {
         return Ok(None);
     }
     #[derive(Deserialize)]

@@ -16,6 +16,7 @@ pub mod db;
 pub mod fixtures;
 pub mod ingest;
 pub mod kv;
+pub mod mfa;
 pub mod mapping;
 pub mod scope;
 pub mod throttle;

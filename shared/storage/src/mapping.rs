@@ -201,7 +201,8 @@ pub async fn resolve_items(db: &Db, scope: &ProviderScope, id: &IntegrationId, i
     resolve_with(db, scope, &m, items).await
 }
 
-async fn resolve_with(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<SourceItem>) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
+/// [`resolve_items`] with mappings already loaded (a CSV import resolves many batches).
+pub async fn resolve_with(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<SourceItem>) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
     let mut commands = Vec::with_capacity(items.len());
     let mut meta: Vec<(i64, Option<ExternalEntry>)> = Vec::with_capacity(items.len());
     let mut queued = Vec::new();

@@ -84,6 +84,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "note" => "Note added. The client sees it on the project's dashboard.",
         "note_deleted" => "Note deleted.",
         "network" => "Network access saved.",
+        "mfa" => "Two-step verification setting saved. It applies from each contact's next sign-in.",
         _ => return None,
     })
 }
@@ -319,11 +320,12 @@ pub async fn accept_invite(mut req: Request, env: &Env) -> ApiResult<Response> {
         // The client's allowlist is enforced on every request of the new session.
         ip_allowlist: String::new(),
     };
-    let s = auth_store::create_session(&db, &who, SubjectKind::Contact, now, &ip, &ua).await?;
+    let (_, required) = clearhours_storage::mfa::requirement(&db, SubjectKind::Contact, &inv.contact_id).await?;
+    let s = auth_store::create_session_with(&db, &who, SubjectKind::Contact, if required { "enroll" } else { "none" }, now, &ip, &ua).await?;
     let keys = Keys::from_env(env)?;
     let lifetime = Duration::hours(ABSOLUTE_HOURS);
     let token = keys.issue(&s.id, SubjectKind::Contact.as_str(), now, lifetime)?;
-    let mut r = redirect("/projects")?;
+    let mut r = redirect(if required { "/mfa/setup" } else { "/projects" })?;
     r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
     r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
     Ok(r)
@@ -383,4 +385,20 @@ pub async fn save_network(mut req: Request, env: &Env, id: &str) -> ApiResult<Re
     }
     log(&ctx, &req, Some(cid.as_str()), "admin_ip_allowlist", &list.to_stored()).await?;
     redirect(&format!("/admin/clients/{cid}?done=network"))
+}
+
+/// POST /admin/clients/{id}/mfa — whether the client's contacts must use two-step verification.
+pub async fn save_mfa(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let required = field(&form, "mfa_required") == "1";
+    let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    if !clearhours_storage::mfa::set_client_required(&ctx.db, &ctx.scope, cid.as_str(), required).await? {
+        return Err(ApiError::not_found());
+    }
+    log(&ctx, &req, Some(cid.as_str()), "admin_mfa_required", if required { "on" } else { "off" }).await?;
+    redirect(&format!("/admin/clients/{cid}?done=mfa"))
 }

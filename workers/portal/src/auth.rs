@@ -10,6 +10,7 @@ use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::auth::{self as store, Session, SubjectKind};
 use clearhours_storage::scope::{ClientScope, ProviderScope};
+use clearhours_storage::mfa;
 use clearhours_storage::throttle::{self, Gate};
 use clearhours_storage::Db;
 use worker::{Env, FormEntry, Request, Response};
@@ -110,7 +111,15 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         access_log::append(&db, &denied).await?;
         return login_form(kind, &email, Some((403, NETWORK_DENIED)));
     }
-    let s = store::create_session(&db, &who, subject, now, &ip, &ua).await?;
+    let (enrolled, required) = mfa::requirement(&db, subject, &who.id).await?;
+    let mfa_state = if enrolled {
+        "pending"
+    } else if required {
+        "enroll"
+    } else {
+        "none"
+    };
+    let s = store::create_session_with(&db, &who, subject, mfa_state, now, &ip, &ua).await?;
     access_log::append(
         &db,
         &AccessEvent {
@@ -130,7 +139,13 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     let keys = Keys::from_env(env)?;
     let lifetime = Duration::hours(store::ABSOLUTE_HOURS);
     let token = keys.issue(&s.id, subject.as_str(), now, lifetime)?;
-    let mut r = redirect(if kind == LoginKind::Client { "/projects" } else { "/admin" })?;
+    let next = match (mfa_state, kind) {
+        ("pending", _) => "/mfa",
+        ("enroll", _) => "/mfa/setup",
+        (_, LoginKind::Client) => "/projects",
+        (_, LoginKind::Staff) => "/admin",
+    };
+    let mut r = redirect(next)?;
     r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
     r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
     Ok(r)

@@ -19,7 +19,9 @@ mod admin_pages;
 mod audit_views;
 mod auth;
 mod charts;
+mod mfa;
 mod pages;
+mod qr;
 mod session;
 mod views;
 mod entries;
@@ -62,6 +64,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["api", "v1", "activity"]) => private(audit_views::activity(&req, env, true).await),
         (Method::Get, ["admin", "clients", id]) => private(admin::client_page(&req, env, id).await),
         (Method::Post, ["admin", "clients", id, "visibility"]) => private(admin::save_visibility(req, env, id).await),
+        (Method::Post, ["admin", "clients", id, "mfa"]) => private(admin::save_mfa(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "network"]) => private(admin::save_network(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "notes"]) => private(admin::add_note(req, env, id).await),
         (Method::Post, ["admin", "notes", id, "delete"]) => private(admin::delete_note(req, env, id).await),
@@ -73,6 +76,10 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
+        (Method::Get, ["mfa"]) => private(mfa::prompt_page(&req, env).await),
+        (Method::Post, ["mfa"]) => private(mfa::verify(req, env).await),
+        (Method::Get, ["mfa", "setup"]) => private(mfa::setup_form(&req, env).await),
+        (Method::Post, ["mfa", "setup"]) => private(mfa::setup_confirm(req, env).await),
         (Method::Get, ["invite"]) => private(admin::invite_form(None)),
         (Method::Post, ["invite"]) => private(admin::accept_invite(req, env).await),
         (Method::Get, ["projects"]) => private(views::portfolio_page(&req, env).await),
