@@ -1,0 +1,133 @@
+// Privacy (issue 4). A canary suite: the fixture plants unique strings in internal notes,
+// hidden rates, members' personal data and another client's data; under every combination of
+// visibility settings, every client-facing page and API response is fetched and must contain
+// no canary, and must show exactly what the settings say. Then a cross-tenant matrix: a
+// contact of client A substituting client B's ids gets 404 and no data, everywhere.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, signed } from './harness.mjs';
+import { smallFixture, NOW, LOGINS, SECRET } from './fixtures.mjs';
+import { Browser } from './client.mjs';
+
+const CANARY = {
+  internal: 'CANARY-INTERNAL-NOTE',
+  email: 'canary.lena@private.test',
+  phone: '+1 555 0199 CANARY',
+  personal: 'CANARY-PERSONAL-NOTE',
+  costRate: '66.61',
+  hiddenRate: '142.42',
+  otherClient: 'CANARY-OTHER-CLIENT',
+  otherProject: 'CANARY-OTHER-PROJECT',
+  otherDescription: 'CANARY-OTHER-DESCRIPTION',
+  otherMember: 'Canary Otto',
+};
+
+function fixture() {
+  const fx = smallFixture(null);
+  const [lead] = fx.members;
+  Object.assign(lead, { email: CANARY.email, phone: CANARY.phone, personal_notes: CANARY.personal, cost_rate: CANARY.costRate });
+  fx.members.push({ id: 'mem_otto', name: CANARY.otherMember, role_title: 'Other-client specialist', email: 'otto@private.test', phone: '', cost_rate: null, default_rate: null, personal_notes: '' });
+  const a = fx.clients[0];
+  const web = a.projects[0];
+  web.rate = CANARY.hiddenRate;
+  web.entries.push(
+    { member: 'mem_lead', task: 'tsk_dev', phase: 'phs_build', day: '2026-11-24', minutes: 45, billable: true, description: 'Current week work', internal_note: CANARY.internal },
+    { member: 'mem_dev', task: 'tsk_pm', phase: null, day: '2026-11-12', minutes: 30, billable: false, description: 'Unbilled courtesy call', internal_note: '' },
+  );
+  for (const e of web.entries) e.internal_note = e.internal_note ? CANARY.internal : '';
+  const b = fx.clients[1];
+  b.name = CANARY.otherClient;
+  b.projects[0].name = CANARY.otherProject;
+  b.projects[0].entries = [{ member: 'mem_otto', task: 'tsk_dev', phase: null, day: '2026-11-03', minutes: 120, billable: true, description: CANARY.otherDescription, internal_note: CANARY.internal }];
+  return fx;
+}
+
+let stack;
+let staff;
+before(async () => {
+  stack = await startStack({ workers: ['portal', 'ingest'] });
+  await stack.loadFixture(fixture(), NOW);
+  staff = new Browser(stack, 'portal', NOW);
+  await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true });
+});
+after(async () => stack && (await stack.close()));
+
+const CLIENT_SURFACES = [
+  '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/activity',
+  '/api/v1/projects', '/api/v1/projects/prj_a/dashboard', '/api/v1/projects/prj_a/entries', '/api/v1/projects/prj_a/entries?week=2026-11-09', '/api/v1/activity',
+];
+
+function combos() {
+  const out = [];
+  for (const rates of ['shown', 'hidden'])
+    for (const descriptions of ['detailed', 'summarised'])
+      for (const team of ['names', 'roles', 'anonymous'])
+        for (const view of ['real_time', 'weekly_summary'])
+          for (const non_billable of ['shown', 'hidden']) out.push({ rates, descriptions, team, view, non_billable });
+  return out;
+}
+
+test('no canary leaks, and each setting shows what it says, under all 48 combinations', async () => {
+  const a = new Browser(stack, 'portal', NOW);
+  await a.login(LOGINS.a.email, LOGINS.a.password);
+  for (const v of combos()) {
+    const csrf = await staff.csrf('/admin/clients/cli_a');
+    assert.equal((await staff.post('/admin/clients/cli_a/visibility', { csrf, ...v })).status, 303);
+    const bodies = {};
+    for (const path of CLIENT_SURFACES) {
+      const res = await a.get(path);
+      assert.equal(res.status, 200, `${path} under ${JSON.stringify(v)}`);
+      bodies[path] = await res.text();
+    }
+    const all = Object.values(bodies).join('\n');
+    const label = JSON.stringify(v);
+    for (const [name, canary] of Object.entries(CANARY)) {
+      if (name === 'hiddenRate' && v.rates === 'shown') continue;
+      assert.ok(!all.includes(canary), `${name} canary leaked under ${label}`);
+    }
+    // What should be shown is shown.
+    const entriesPast = bodies['/api/v1/projects/prj_a/entries?week=2026-11-09'];
+    const pastRows = JSON.parse(entriesPast).rows;
+    assert.equal(all.includes('Lena Lead'), v.team === 'names', `names under ${label}`);
+    assert.equal(all.includes('Lead developer'), v.team === 'roles', `roles under ${label}`);
+    assert.equal(all.includes('Team member A'), v.team === 'anonymous', `anonymous under ${label}`);
+    assert.equal(entriesPast.includes('Cart page'), v.descriptions === 'detailed', `descriptions under ${label}`);
+    assert.equal(entriesPast.includes(CANARY.hiddenRate) || bodies['/projects/prj_a/entries?week=2026-11-09'].includes(CANARY.hiddenRate), v.rates === 'shown', `rates under ${label}`);
+    assert.equal(pastRows.some((r) => r.minutes === 30), v.non_billable === 'shown', `non-billable under ${label}`);
+    const d = JSON.parse(bodies['/api/v1/projects/prj_a/dashboard']);
+    assert.equal(d.this_week === null, v.view === 'weekly_summary', `view under ${label}`);
+    const current = JSON.parse(bodies['/api/v1/projects/prj_a/entries']);
+    assert.ok(!JSON.stringify(current).includes('Current week work') || v.view === 'real_time', `current week under ${label}`);
+  }
+});
+
+test("cross-tenant matrix: client B's ids give 404 and nothing of B", async () => {
+  const a = new Browser(stack, 'portal', NOW);
+  await a.login(LOGINS.a.email, LOGINS.a.password);
+  const bIds = { project: 'prj_b', contact: 'con_bo', client: 'cli_b' };
+  const routes = [
+    `/projects/${bIds.project}`, `/projects/${bIds.project}/entries`, `/projects/${bIds.project}/entries?week=2026-11-02`,
+    `/api/v1/projects/${bIds.project}/dashboard`, `/api/v1/projects/${bIds.project}/entries`, `/api/v1/projects/${bIds.project}/entries?week=2026-11-02`,
+  ];
+  for (const path of routes) {
+    const res = await a.get(path);
+    assert.equal(res.status, 404, path);
+    const body = await res.text();
+    for (const c of [CANARY.otherClient, CANARY.otherProject, CANARY.otherDescription, CANARY.otherMember]) assert.ok(!body.includes(c), `${path} leaks ${c}`);
+  }
+  // Staff-only routes with B's ids are not reachable by a client at all.
+  for (const path of [`/admin/clients/${bIds.client}`, `/admin/preview/${bIds.contact}/projects`]) {
+    assert.equal((await a.get(path)).status, 303, path);
+  }
+  // Nothing of B appears in A's lists either.
+  const lists = await Promise.all(['/projects', '/api/v1/projects', '/api/v1/activity'].map(async (p) => (await a.get(p)).text()));
+  for (const c of [CANARY.otherClient, CANARY.otherProject, CANARY.otherDescription, CANARY.otherMember]) assert.ok(!lists.join('').includes(c));
+  // An entry delivered for B does not change anything A sees.
+  const beforeA = await (await a.get('/api/v1/projects')).text();
+  const body = JSON.stringify({ entries: [{ external_id: 'b-extra', project_id: 'prj_b', member_id: 'mem_otto', date: '2026-11-24', minutes: 60 }] });
+  const res = await stack.fetch('ingest', '/v1/integrations/int_api/entries', { method: 'POST', headers: { 'x-clearhours-now': NOW, ...signed(SECRET, body, { timestamp: Math.floor(Date.parse(NOW) / 1000) }) }, body });
+  assert.equal(res.status, 200);
+  const afterA = await (await a.get('/api/v1/projects')).text();
+  const strip = (s) => s.replace(/"as_of":"[^"]*"/g, '');
+  assert.equal(strip(afterA), strip(beforeA));
+});
