@@ -61,6 +61,47 @@ impl Invitation<'_> {
     }
 }
 
+/// A link e-mailed to reset a password (1 hour) or to sign in without one (10 minutes).
+pub struct AccountLink<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    pub portal_base_url: &'a str,
+    /// `/password/reset` or `/login/link`.
+    pub path: &'a str,
+    pub token: &'a str,
+    pub minutes_valid: i64,
+    pub purpose: LinkPurpose,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Reset,
+    SignIn,
+}
+
+impl AccountLink<'_> {
+    pub fn render(&self) -> Email {
+        let link = format!("{}{}#{}", self.portal_base_url.trim_end_matches('/'), self.path, self.token);
+        let (subject, action) = match self.purpose {
+            LinkPurpose::Reset => ("Reset your Clearhours password", "choose a new password"),
+            LinkPurpose::SignIn => ("Your Clearhours sign-in link", "sign in"),
+        };
+        let text = format!(
+            "Hello {name},\n\nUse this link to {action} (it works once, for {m} minutes):\n{link}\n\n             If you did not ask for it, ignore this e-mail; nothing changes.\n",
+            name = self.name,
+            m = self.minutes_valid,
+        );
+        let html = format!(
+            "<p>Hello {name},</p><p><a href=\"{link}\">Use this link to {action}</a> (it works once, for {m} minutes).</p>\
+             <p>If you did not ask for it, ignore this e-mail; nothing changes.</p>",
+            name = escape(self.name),
+            link = escape(&link),
+            m = self.minutes_valid,
+        );
+        Email { to: self.to.to_string(), subject: subject.to_string(), text, html }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

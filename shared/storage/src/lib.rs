@@ -6,6 +6,7 @@
 //! [`scope::ProviderScope`].
 
 pub mod access_log;
+pub mod account_links;
 pub mod admin;
 pub mod alerts;
 pub mod auth;

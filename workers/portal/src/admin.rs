@@ -5,10 +5,9 @@
 use crate::admin_pages::{self, ClientPageData, ContactView};
 use crate::auth::{self, StaffCtx};
 use crate::pages::{self, Nav};
-use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
+use crate::session::{self, LOGIN_CSRF_COOKIE};
 use crate::views::dashboards_for;
 use crate::{html, redirect};
-use chrono::Duration;
 use clearhours_domain::email::{Email, Invitation};
 use clearhours_domain::ids::{ClientId, ContactId, ProjectId};
 use clearhours_domain::password;
@@ -16,7 +15,7 @@ use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, Rat
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::admin::{self as store, NewContactError};
-use clearhours_storage::auth::{self as auth_store, LoginCandidate, SubjectKind, ABSOLUTE_HOURS};
+use clearhours_storage::auth::{LoginCandidate, SubjectKind};
 use clearhours_storage::dashboard::provider_name;
 use worker::{Env, Fetch, FormEntry, Method, Request, RequestInit, Response};
 
@@ -215,7 +214,7 @@ async fn send_invitation(ctx: &StaffCtx, req: &Request, env: &Env, id: &ContactI
 }
 
 /// Sends an e-mail through the HTTP e-mail API at `EMAIL_API_URL` (a capture server locally).
-async fn send_email(env: &Env, email: &Email) -> Result<(), String> {
+pub(crate) async fn send_email(env: &Env, email: &Email) -> Result<(), String> {
     let url = env.var("EMAIL_API_URL").map(|v| v.to_string()).map_err(|_| "EMAIL_API_URL is not configured".to_string())?;
     let headers = worker::Headers::new();
     headers.set("content-type", "application/json").map_err(|e| e.to_string())?;
@@ -320,15 +319,7 @@ pub async fn accept_invite(mut req: Request, env: &Env) -> ApiResult<Response> {
         // The client's allowlist is enforced on every request of the new session.
         ip_allowlist: String::new(),
     };
-    let (_, required) = clearhours_storage::mfa::requirement(&db, SubjectKind::Contact, &inv.contact_id).await?;
-    let s = auth_store::create_session_with(&db, &who, SubjectKind::Contact, if required { "enroll" } else { "none" }, now, &ip, &ua).await?;
-    let keys = Keys::from_env(env)?;
-    let lifetime = Duration::hours(ABSOLUTE_HOURS);
-    let token = keys.issue(&s.id, SubjectKind::Contact.as_str(), now, lifetime)?;
-    let mut r = redirect(if required { "/mfa/setup" } else { "/projects" })?;
-    r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
-    r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
-    Ok(r)
+    auth::sign_in(env, &db, &who, SubjectKind::Contact, now, &ip, &ua, "login_invitation").await
 }
 
 /// POST /admin/clients/{id}/notes — a note for the client about one week of a project.

@@ -8,7 +8,7 @@ use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::password;
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
-use clearhours_storage::auth::{self as store, Session, SubjectKind};
+use clearhours_storage::auth::{self as store, LoginCandidate, Session, SubjectKind};
 use clearhours_storage::scope::{ClientScope, ProviderScope};
 use clearhours_storage::mfa;
 use clearhours_storage::throttle::{self, Gate};
@@ -106,12 +106,18 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     };
     throttle::clear(&db, &email).await?;
-    if !allowed(&who.ip_allowlist, &ip) {
-        let denied = AccessEvent { provider_id: Some(&who.provider_id), client_id: who.client_id.as_deref(), actor_id: &who.id, ip: &ip, user_agent: &ua, ..event("login", "ip_denied") };
-        access_log::append(&db, &denied).await?;
+    if !network_allows(&db, &who, subject, now, &ip, &ua).await? {
         return login_form(kind, &email, Some((403, NETWORK_DENIED)));
     }
-    let (enrolled, required) = mfa::requirement(&db, subject, &who.id).await?;
+    sign_in(env, &db, &who, subject, now, &ip, &ua, "login").await
+}
+
+/// Starts a session for an account whose first factor is proven (password, invitation, or an
+/// e-mailed link): the second step is pending if the account has MFA, enrollment is demanded if
+/// MFA is required, and the access log records `action`.
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in(env: &Env, db: &Db, who: &LoginCandidate, subject: SubjectKind, now: DateTime<Utc>, ip: &str, ua: &str, action: &str) -> ApiResult<Response> {
+    let (enrolled, required) = mfa::requirement(db, subject, &who.id).await?;
     let mfa_state = if enrolled {
         "pending"
     } else if required {
@@ -119,37 +125,60 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     } else {
         "none"
     };
-    let s = store::create_session_with(&db, &who, subject, mfa_state, now, &ip, &ua).await?;
+    let s = store::create_session_with(db, who, subject, mfa_state, now, ip, ua).await?;
     access_log::append(
-        &db,
+        db,
         &AccessEvent {
             at: now,
             provider_id: Some(&who.provider_id),
             client_id: who.client_id.as_deref(),
-            actor_kind,
+            actor_kind: subject.as_str(),
             actor_id: &who.id,
-            action: "login",
+            action,
             target: "",
             outcome: "success",
-            ip: &ip,
-            user_agent: &ua,
+            ip,
+            user_agent: ua,
         },
     )
     .await?;
     let keys = Keys::from_env(env)?;
     let lifetime = Duration::hours(store::ABSOLUTE_HOURS);
     let token = keys.issue(&s.id, subject.as_str(), now, lifetime)?;
-    let next = match (mfa_state, kind) {
+    let next = match (mfa_state, subject) {
         ("pending", _) => "/mfa",
         ("enroll", _) => "/mfa/setup",
-        (_, LoginKind::Client) => "/projects",
-        (_, LoginKind::Staff) => "/admin",
+        (_, SubjectKind::Contact) => "/projects",
+        (_, SubjectKind::Staff) => "/admin",
     };
     let mut r = redirect(next)?;
     r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
     r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
     Ok(r)
 }
+
+/// Whether an account may sign in from `ip`; logs and says no when it may not.
+pub async fn network_allows(db: &Db, who: &LoginCandidate, subject: SubjectKind, now: DateTime<Utc>, ip: &str, ua: &str) -> ApiResult<bool> {
+    if allowed(&who.ip_allowlist, ip) {
+        return Ok(true);
+    }
+    let denied = AccessEvent {
+        at: now,
+        provider_id: Some(&who.provider_id),
+        client_id: who.client_id.as_deref(),
+        actor_kind: subject.as_str(),
+        actor_id: &who.id,
+        action: "login",
+        target: "",
+        outcome: "ip_denied",
+        ip,
+        user_agent: ua,
+    };
+    access_log::append(db, &denied).await?;
+    Ok(false)
+}
+
+pub const NETWORK_DENIED_MESSAGE: &str = NETWORK_DENIED;
 
 /// The live session behind the request's cookie, if any.
 async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys)>> {

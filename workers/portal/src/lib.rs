@@ -11,7 +11,10 @@
 //!   it), `/admin/contacts/{id}/{invite|revoke|disable|enable}` (POST),
 //!   `/admin/preview/{contact}/projects[/{id}]` ("view as client")
 //! - `/invite` (+POST): an invited contact sets a password
+//! - `/password/forgot`, `/password/reset`, `/login/link`, `/login/link/confirm` (+POST each):
+//!   e-mailed single-use links; `/mfa`, `/mfa/setup` (+POST): two-step verification
 
+mod account;
 mod admin;
 mod admin_catalog;
 mod admin_import;
@@ -76,6 +79,14 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
+        (Method::Get, ["password", "forgot"]) => private(account::page(&req, account::Form::Forgot)),
+        (Method::Post, ["password", "forgot"]) => private(account::request_link(req, env, account::Form::Forgot).await),
+        (Method::Get, ["password", "reset"]) => private(account::page(&req, account::Form::Reset)),
+        (Method::Post, ["password", "reset"]) => private(account::use_link(req, env, account::Form::Reset).await),
+        (Method::Get, ["login", "link"]) => private(account::page(&req, account::Form::LinkRequest)),
+        (Method::Post, ["login", "link"]) => private(account::request_link(req, env, account::Form::LinkRequest).await),
+        (Method::Get, ["login", "link", "confirm"]) => private(account::page(&req, account::Form::LinkConfirm)),
+        (Method::Post, ["login", "link", "confirm"]) => private(account::use_link(req, env, account::Form::LinkConfirm).await),
         (Method::Get, ["mfa"]) => private(mfa::prompt_page(&req, env).await),
         (Method::Post, ["mfa"]) => private(mfa::verify(req, env).await),
         (Method::Get, ["mfa", "setup"]) => private(mfa::setup_form(&req, env).await),

@@ -49,7 +49,7 @@
 // Invitation links carry their token in the URL fragment, which browsers never send to a
 // server: move it into the form and drop it from the address bar.
 (function () {
-  var form = document.querySelector('[data-invite-form]');
+  var form = document.querySelector('[data-invite-form], [data-token-from-hash]');
   if (!form || !location.hash || location.hash.length < 2) return;
   var field = form.querySelector('input[name="token"]');
   if (field) field.value = decodeURIComponent(location.hash.slice(1));

@@ -1,0 +1,223 @@
+//! Account links by e-mail: password reset (1 hour) and passwordless sign-in (10 minutes).
+//! The request form answers the same whether the address exists or not (no enumeration); the
+//! token travels in the link's fragment and is consumed only on POST; a reset revokes every
+//! session and never signs in (so it cannot bypass MFA); a sign-in link goes through the same
+//! network and MFA checks as a password.
+
+use crate::admin::send_email;
+use crate::auth::{self, NETWORK_DENIED_MESSAGE};
+use crate::html;
+use crate::pages::Nav;
+use crate::session::{self, LOGIN_CSRF_COOKIE};
+use askama::Template;
+use clearhours_domain::email::{AccountLink, LinkPurpose};
+use clearhours_domain::password;
+use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
+use clearhours_storage::access_log::{self, AccessEvent};
+use clearhours_storage::account_links::{self as store, Purpose};
+use clearhours_storage::auth::{find_contact_login, find_staff_login, SubjectKind};
+use clearhours_storage::throttle::{self, Gate};
+use worker::{Env, FormEntry, Request, Response};
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    nav: &'a Nav,
+    title: &'a str,
+    intro: &'a str,
+    action: &'a str,
+    button: &'a str,
+    who: &'a str,
+    csrf: &'a str,
+    back: &'a str,
+    show_form: bool,
+    ask_email: bool,
+    ask_token: bool,
+    ask_password: bool,
+    message: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+/// Which form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Forgot,
+    Reset,
+    LinkRequest,
+    LinkConfirm,
+}
+
+fn who_of(req: &Request) -> &'static str {
+    let staff = req.url().ok().is_some_and(|u| u.query_pairs().any(|(k, v)| k == "who" && v == "staff"));
+    if staff {
+        "staff"
+    } else {
+        "contact"
+    }
+}
+
+fn render(form: Form, who: &str, message: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
+    let csrf = session::random_token()?;
+    let back = if who == "staff" { "/admin/login" } else { "/login" };
+    let (title, intro, action, button) = match form {
+        Form::Forgot => ("Reset your password", "We will e-mail you a link to choose a new password. It works once, for an hour.", "/password/forgot", "Send the link"),
+        Form::Reset => ("Choose a new password", "At least 8 characters; a phrase of a few words works well. Every signed-in session ends.", "/password/reset", "Save the password"),
+        Form::LinkRequest => ("Sign in by e-mail", "We will e-mail you a link that signs you in. It works once, for 10 minutes.", "/login/link", "Send the link"),
+        Form::LinkConfirm => ("Sign in", "Press the button to sign in with the link from your e-mail.", "/login/link/confirm", "Sign in"),
+    };
+    let sent = message.is_some();
+    let body = AccountPage {
+        nav: &Nav::None,
+        title,
+        intro,
+        action,
+        button,
+        who,
+        csrf: &csrf,
+        back,
+        show_form: !sent,
+        ask_email: matches!(form, Form::Forgot | Form::LinkRequest),
+        ask_token: matches!(form, Form::Reset | Form::LinkConfirm),
+        ask_password: form == Form::Reset,
+        message,
+        error,
+    }
+    .render()
+    .map_err(ApiError::internal)?;
+    let mut r = html(status, body)?;
+    r.headers_mut().append("set-cookie", &session::login_csrf_cookie(&csrf))?;
+    Ok(r)
+}
+
+pub fn page(req: &Request, form: Form) -> ApiResult<Response> {
+    render(form, who_of(req), None, None, 200)
+}
+
+fn field(form: &worker::FormData, name: &str) -> String {
+    match form.get(name) {
+        Some(FormEntry::Field(v)) => v,
+        _ => String::new(),
+    }
+}
+
+const SENT: &str = "If an account uses that address, we have sent it a link. Check your inbox (and spam folder).";
+
+/// POST /password/forgot and /login/link — the same answer whether the account exists or not.
+pub async fn request_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult<Response> {
+    let now = now(&req, env);
+    let (ip, ua) = (client_ip(&req), user_agent(&req));
+    let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
+    let who = if field(&form, "who") == "staff" { "staff" } else { "contact" };
+    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), field(&form, "csrf").as_bytes())) {
+        return render(form_kind, who, None, Some("This form expired. Please try again."), 403);
+    }
+    let email = field(&form, "email").trim().to_string();
+    if email.is_empty() || email.len() > 254 {
+        return render(form_kind, who, None, Some("Enter your e-mail address."), 400);
+    }
+    let db = auth::db(env)?;
+    // At most 10 links per address per 15 minutes (mail-bombing), counted like failures.
+    let key = format!("mail:{}", email.to_lowercase());
+    if !matches!(throttle::gate(&db, &key, &ip, now).await?, Gate::Open) {
+        return render(form_kind, who, Some(SENT), None, 200);
+    }
+    throttle::record_failure(&db, &key, &ip, now).await?;
+    let (kind, candidate) = if who == "staff" {
+        (SubjectKind::Staff, find_staff_login(&db, &email).await?)
+    } else {
+        (SubjectKind::Contact, find_contact_login(&db, &email).await?)
+    };
+    let purpose = if form_kind == Form::Forgot { Purpose::Reset } else { Purpose::SignIn };
+    if let Some(c) = candidate.filter(|c| c.disabled_at.is_none()) {
+        let token = store::issue(&db, purpose, kind, &c.id, now).await?;
+        let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
+        let mail = AccountLink {
+            to: &email,
+            name: &email,
+            portal_base_url: &base,
+            path: if purpose == Purpose::Reset { "/password/reset" } else { "/login/link/confirm" },
+            token: &token,
+            minutes_valid: purpose.minutes(),
+            purpose: if purpose == Purpose::Reset { LinkPurpose::Reset } else { LinkPurpose::SignIn },
+        }
+        .render();
+        if let Err(e) = send_email(env, &mail).await {
+            worker::console_error!("account link e-mail failed: {e}");
+        }
+        let action = if purpose == Purpose::Reset { "password_reset_requested" } else { "sign_in_link_requested" };
+        access_log::append(
+            &db,
+            &AccessEvent {
+                at: now,
+                provider_id: Some(&c.provider_id),
+                client_id: c.client_id.as_deref(),
+                actor_kind: kind.as_str(),
+                actor_id: &c.id,
+                action,
+                target: "",
+                outcome: "success",
+                ip: &ip,
+                user_agent: &ua,
+            },
+        )
+        .await?;
+    }
+    render(form_kind, who, Some(SENT), None, 200)
+}
+
+const INVALID: &str = "This link is not valid any more: it was used, replaced by a newer one, or has expired. Ask for a new one.";
+
+/// POST /password/reset and /login/link/confirm — consume the token.
+pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult<Response> {
+    let now = now(&req, env);
+    let (ip, ua) = (client_ip(&req), user_agent(&req));
+    let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
+    let who = if field(&form, "who") == "staff" { "staff" } else { "contact" };
+    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), field(&form, "csrf").as_bytes())) {
+        return render(form_kind, who, None, Some("This form expired. Open the link from the e-mail again."), 403);
+    }
+    let token = field(&form, "token");
+    let token = token.trim();
+    let db = auth::db(env)?;
+    if form_kind == Form::Reset {
+        let (pw, pw2) = (field(&form, "password"), field(&form, "password2"));
+        if pw != pw2 {
+            return render(form_kind, who, None, Some("The two passwords differ."), 400);
+        }
+        if let Err(e) = password::check_new(&pw) {
+            return render(form_kind, who, None, Some(&e), 400);
+        }
+        let Some((kind, c)) = (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::Reset, token, now).await? }) else {
+            return render(form_kind, who, None, Some(INVALID), 400);
+        };
+        let hash = password::hash(&pw, &clearhours_storage::db::random_salt()?).map_err(ApiError::internal)?;
+        store::set_password(&db, kind, &c.id, &hash, now).await?;
+        access_log::append(
+            &db,
+            &AccessEvent {
+                at: now,
+                provider_id: Some(&c.provider_id),
+                client_id: c.client_id.as_deref(),
+                actor_kind: kind.as_str(),
+                actor_id: &c.id,
+                action: "password_reset",
+                target: "",
+                outcome: "success",
+                ip: &ip,
+                user_agent: &ua,
+            },
+        )
+        .await?;
+        let who = if kind == SubjectKind::Staff { "staff" } else { "contact" };
+        return render(form_kind, who, Some("Your password is changed and every session has ended. Sign in with the new password."), None, 200);
+    }
+    let Some((kind, c)) = (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::SignIn, token, now).await? }) else {
+        return render(form_kind, who, None, Some(INVALID), 400);
+    };
+    if !auth::network_allows(&db, &c, kind, now, &ip, &ua).await? {
+        return render(form_kind, who, None, Some(NETWORK_DENIED_MESSAGE), 403);
+    }
+    auth::sign_in(env, &db, &c, kind, now, &ip, &ua, "login_link").await
+}
