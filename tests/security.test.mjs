@@ -71,6 +71,8 @@ test('IP allowlists admit and refuse IPv4 and IPv6 addresses, and denials are lo
 test('sessions end after 30 idle minutes and after 12 hours in all', async () => {
   const b = browser(at(60));
   await b.login(LOGINS.a.email, LOGINS.a.password);
+  // The page knows the idle timeout, to warn before it ends.
+  assert.match(await (await b.get('/projects')).text(), /<body data-idle-minutes="30">/);
   b.now = at(89);
   assert.equal((await b.get('/api/v1/projects')).status, 200); // 29 idle minutes: fine, and touched
   b.now = at(118);

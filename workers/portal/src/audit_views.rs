@@ -75,7 +75,7 @@ pub async fn activity(req: &Request, env: &Env, api: bool) -> ApiResult<Response
         return Ok(json(200, &serde_json::json!({ "activity": rows })));
     }
     let older = (rows.len() == 100).then(|| format!("/activity?before={}", rows.last().map_or(0, |r| r.seq)));
-    let nav = Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone() };
+    let nav = Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes };
     let body = ActivityPage { nav: &nav, rows: &rows, filtered: false, show_client: false, older }.render().map_err(ApiError::internal)?;
     html(200, body)
 }

@@ -193,6 +193,8 @@ async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: Subje
 
 /// An authorised client contact.
 pub struct ContactCtx {
+    /// The session's idle timeout, for the page's expiry warning.
+    pub idle_minutes: i64,
     pub db: Db,
     pub now: DateTime<Utc>,
     pub scope: ClientScope,
@@ -235,7 +237,7 @@ pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> 
     }
     let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
-    let ctx = ContactCtx { db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) };
+    let ctx = ContactCtx { idle_minutes: session.idle_timeout_minutes, db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) };
     if !ctx.scope.settings().ip_allowlist.allows(&ctx.ip) {
         ctx.log("request", &req.path(), "ip_denied").await?;
         return Err(ApiError::forbidden(NETWORK_DENIED));

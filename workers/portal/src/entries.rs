@@ -80,7 +80,7 @@ pub async fn entries_page(req: &Request, env: &Env, id: &str) -> ApiResult<Respo
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
     let asked = requested_date(req)?;
     let loaded = load(&ctx, id, asked, "view_entries").await?;
-    let nav = Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone() };
+    let nav = Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes };
     let body = render(&nav, &loaded).map_err(ApiError::internal)?;
     with_rows_read(html(200, body)?, env, &ctx)
 }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Nav {
     None,
-    Client { client_name: String, csrf: String },
+    Client { client_name: String, csrf: String, idle_minutes: i64 },
     Staff { provider_name: String, csrf: String },
     /// Staff previewing what a contact sees ("view as client").
     Preview { label: String, csrf: String },
@@ -31,7 +31,7 @@ impl Nav {
     pub fn header(&self) -> Option<NavHeader<'_>> {
         match self {
             Nav::None => None,
-            Nav::Client { client_name, csrf } => Some(NavHeader {
+            Nav::Client { client_name, csrf, .. } => Some(NavHeader {
                 name: client_name,
                 csrf,
                 home_href: "/projects",
@@ -52,6 +52,15 @@ impl Nav {
                 home_label: "Overview",
                 logout_action: "/admin/logout",
             }),
+        }
+    }
+
+    /// Minutes of inactivity after which the session ends (the page warns before).
+    pub fn idle_minutes(&self) -> Option<i64> {
+        match self {
+            Nav::None => None,
+            Nav::Client { idle_minutes, .. } => Some(*idle_minutes),
+            Nav::Staff { .. } | Nav::Preview { .. } => Some(clearhours_storage::auth::STAFF_IDLE_MINUTES),
         }
     }
 

@@ -1,13 +1,15 @@
 // Clearhours portal. No dependencies, no inline handlers, no eval (CSP: script-src 'self').
-// Only job: if <body data-idle-deadline="RFC 3339"> is set, show a non-modal banner two
-// minutes before the session's idle deadline.
+// Idle warning: <body data-idle-minutes="30"> (or data-idle-deadline="RFC 3339") shows a
+// non-modal banner two minutes before the session ends for inactivity; loading the page was
+// the last activity, so the deadline is counted from now.
 (function () {
   "use strict";
   var WARN_MS = 2 * 60 * 1000;
   var MAX_TIMEOUT = 2147483647;
   var body = document.body;
   var raw = body && body.getAttribute("data-idle-deadline");
-  var deadline = raw ? Date.parse(raw) : NaN;
+  var minutes = body && Number(body.getAttribute("data-idle-minutes"));
+  var deadline = raw ? Date.parse(raw) : minutes > 0 ? Date.now() + minutes * 60 * 1000 : NaN;
   if (isNaN(deadline)) return;
 
   function show() {
