@@ -175,7 +175,7 @@ pub struct Catalogue {
 }
 
 #[derive(Deserialize)]
-struct MemberDb {
+pub(crate) struct MemberDb {
     id: String,
     name: String,
     role_title: String,
@@ -188,7 +188,7 @@ struct MemberDb {
 }
 
 #[derive(Deserialize)]
-struct TaskDb {
+pub(crate) struct TaskDb {
     id: String,
     name: String,
     client_explanation: String,
@@ -196,12 +196,12 @@ struct TaskDb {
 }
 
 #[derive(Deserialize)]
-struct PhaseDb {
+pub(crate) struct PhaseDb {
     id: String,
     name: String,
 }
 
-fn catalogue_from(members: Vec<MemberDb>, tasks: Vec<TaskDb>, phases: Vec<PhaseDb>) -> Result<Catalogue> {
+pub(crate) fn catalogue_from(members: Vec<MemberDb>, tasks: Vec<TaskDb>, phases: Vec<PhaseDb>) -> Result<Catalogue> {
     let rate = |s: Option<String>| s.as_deref().map(HourlyRate::parse).transpose().map_err(|e| corrupt("rate", e));
     Ok(Catalogue {
         members: members
@@ -278,14 +278,17 @@ struct KeyedWeekRow {
     row: WeekRowDb,
 }
 
+/// The ids of the projects a contact may see. Parameters: ?1 client, ?2 all-projects flag (1/0),
+/// ?3 contact, ?4 one project id or NULL for all. Every client-scoped read nests this.
+pub(crate) const VISIBLE_PROJECTS: &str = "SELECT p.id FROM projects p WHERE p.client_id = ?1 AND p.status = 'active'
+     AND (?2 = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ?3 AND client_id = ?1))
+     AND (?4 IS NULL OR p.id = ?4)";
+
 /// The projects a contact may see — all of them, or only `only` — with their rollups (dimension
 /// rows from `window_start` on) and the catalogue to name members, tasks and phases: one D1
 /// round trip. A project outside the scope is simply absent (callers answer 404).
 pub async fn load_visible(db: &Db, scope: &ClientScope, only: Option<&ProjectId>, window_start: NaiveDate) -> Result<(Vec<ProjectData>, Catalogue)> {
-    // ?1 client, ?2 all-projects flag, ?3 contact, ?4 one project or NULL.
-    let visible = "SELECT p.id FROM projects p WHERE p.client_id = ?1 AND p.status = 'active'
-         AND (?2 = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ?3 AND client_id = ?1))
-         AND (?4 IS NULL OR p.id = ?4)";
+    let visible = VISIBLE_PROJECTS;
     let a = args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), only.map(|p| p.to_string())];
     let week_cols = "project_id, week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
     let mut with_window = a.clone();

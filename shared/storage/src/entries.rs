@@ -8,12 +8,11 @@
 //! read into memory.
 
 use crate::args;
-use crate::dashboard::{date, Catalogue};
+use crate::dashboard::{catalogue_from, date, Catalogue, VISIBLE_PROJECTS};
 use crate::db::{rows, Db, Result, StorageError};
 use crate::scope::ClientScope;
 use chrono::NaiveDate;
 use clearhours_domain::client_view::entries::EntryRecord;
-use clearhours_domain::client_view::{MemberRecord, PhaseRecord, TaskRecord};
 use clearhours_domain::ids::{EntryId, ExternalId, InvoiceId, MemberId, PhaseId, ProjectId, TaskId};
 use clearhours_domain::money::HourlyRate;
 use serde::Deserialize;
@@ -54,32 +53,8 @@ struct EntryDb {
     invoice_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct MemberDb {
-    id: String,
-    name: String,
-    role_title: String,
-    email: String,
-    phone: String,
-    cost_rate: Option<String>,
-    default_rate: Option<String>,
-    personal_notes: String,
-    seq: i64,
-}
 
-#[derive(Deserialize)]
-struct TaskDb {
-    id: String,
-    name: String,
-    client_explanation: String,
-    billable_default: i64,
-}
 
-#[derive(Deserialize)]
-struct PhaseDb {
-    id: String,
-    name: String,
-}
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("{what}: {e}"))
@@ -112,28 +87,12 @@ fn entry(r: EntryDb) -> Result<EntryRecord> {
     })
 }
 
-fn member(m: MemberDb) -> Result<MemberRecord> {
-    Ok(MemberRecord {
-        id: id("member id", &m.id, MemberId::parse)?,
-        name: m.name,
-        role_title: m.role_title,
-        email: m.email,
-        phone: m.phone,
-        cost_rate: rate(m.cost_rate.as_deref())?,
-        default_rate: rate(m.default_rate.as_deref())?,
-        personal_notes: m.personal_notes,
-        client_seq: u32::try_from(m.seq).unwrap_or(u32::MAX),
-    })
-}
 
 /// Entries of `project` with a local date in `from ..= to`, if the scope may see the project;
 /// `None` otherwise (callers answer 404, never 403). One D1 round trip; the entries are read
 /// through the `(project_id, local_date)` index.
 pub async fn week_entries(db: &Db, scope: &ClientScope, project: &ProjectId, from: NaiveDate, to: NaiveDate) -> Result<Option<WeekEntries>> {
-    // ?1 client, ?2 all-projects flag, ?3 contact, ?4 project — as in `dashboard::load_visible`.
-    let visible = "SELECT p.id FROM projects p WHERE p.client_id = ?1 AND p.status = 'active'
-         AND (?2 = 1 OR p.id IN (SELECT project_id FROM contact_projects WHERE contact_id = ?3 AND client_id = ?1))
-         AND p.id = ?4";
+    let visible = VISIBLE_PROJECTS;
     let a = args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), project.as_str()];
     let mut range = a.clone();
     range.extend(args![from.to_string(), to.to_string(), WEEK_LIMIT]);
@@ -174,24 +133,7 @@ pub async fn week_entries(db: &Db, scope: &ClientScope, project: &ProjectId, fro
         return Err(StorageError::D1("batch returned an unexpected number of results".into()));
     };
     let Some(p) = rows::<ProjectDb>(projects)?.into_iter().next() else { return Ok(None) };
-    let catalogue = Catalogue {
-        members: rows::<MemberDb>(members)?.into_iter().map(member).collect::<Result<_>>()?,
-        tasks: rows::<TaskDb>(tasks)?
-            .into_iter()
-            .map(|t| {
-                Ok(TaskRecord {
-                    id: id("task id", &t.id, TaskId::parse)?,
-                    name: t.name,
-                    client_explanation: t.client_explanation,
-                    billable_default: t.billable_default != 0,
-                })
-            })
-            .collect::<Result<_>>()?,
-        phases: rows::<PhaseDb>(phases)?
-            .into_iter()
-            .map(|p| Ok(PhaseRecord { id: id("phase id", &p.id, PhaseId::parse)?, name: p.name }))
-            .collect::<Result<_>>()?,
-    };
+    let catalogue = catalogue_from(rows(members)?, rows(tasks)?, rows(phases)?)?;
     Ok(Some(WeekEntries {
         project_id: id("project id", &p.id, ProjectId::parse)?,
         project_name: p.name,
