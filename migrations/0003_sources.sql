@@ -2,17 +2,18 @@
 -- queue, and flags for changes refused on invoiced entries.
 -- integrations.kind already allows 'clearhours', 'toggl' and 'clockify' (0001).
 
--- The newest version applied per (provider, source, external id), and whether it was a delete
--- (a tombstone). See shared/domain/src/sources/mod.rs for the ordering rule: an upsert applies
--- only if newer than this (or equal and not deleted), a delete if newer or equal.
--- Versions are Unix milliseconds.
-CREATE TABLE ingest_versions (
+-- Ordering of out-of-order updates and deletes (rule: shared/domain/src/sources/mod.rs).
+-- Versions are Unix milliseconds. The version of the state an entry row holds is kept on the
+-- row (NULL for rows written before, or by fixtures: older than anything); a delete leaves a
+-- tombstone with its version, so an older update arriving later cannot bring the entry back.
+ALTER TABLE time_entries ADD COLUMN source_version INTEGER;
+
+CREATE TABLE ingest_tombstones (
   provider_id TEXT NOT NULL,
   source TEXT NOT NULL,
   external_id TEXT NOT NULL,
   version INTEGER NOT NULL,
-  deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
-  updated_at TEXT NOT NULL,
+  deleted_at TEXT NOT NULL,
   PRIMARY KEY (provider_id, source, external_id)
 ) WITHOUT ROWID;
 
@@ -42,14 +43,6 @@ CREATE TABLE unmapped_entries (
   PRIMARY KEY (integration_id, external_id)
 ) WITHOUT ROWID;
 CREATE INDEX unmapped_entries_provider ON unmapped_entries(provider_id, received_at);
-
--- A newer applied version (an update that was mapped, or a delete) supersedes a queued one.
-CREATE TRIGGER ingest_versions_dequeue_insert AFTER INSERT ON ingest_versions BEGIN
-  DELETE FROM unmapped_entries WHERE integration_id = NEW.source AND external_id = NEW.external_id AND version <= NEW.version;
-END;
-CREATE TRIGGER ingest_versions_dequeue_update AFTER UPDATE ON ingest_versions BEGIN
-  DELETE FROM unmapped_entries WHERE integration_id = NEW.source AND external_id = NEW.external_id AND version <= NEW.version;
-END;
 
 -- Changes that arrived for entries already on an invoice: not applied, listed for the provider.
 CREATE TABLE ingest_flags (

@@ -149,3 +149,29 @@ test('no password, token or secret appears in any response or in the access log'
     for (const body of seen) assert.ok(!body.includes(s), `a response contains a secret (${s.slice(0, 6)}…)`);
   }
 });
+
+test('staff security: MFA for all staff, a staff allowlist that cannot lock out its author, client idle timeout', async () => {
+  const staff = browser(at(1200), '203.0.113.50');
+  await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true });
+  let csrf = await staff.csrf('/admin/security');
+  let res = await staff.post('/admin/security', { csrf, staff_ip_allowlist: '198.51.100.0/24' });
+  assert.equal(res.status, 400, "a list without the author's own network is refused");
+  csrf = await staff.csrf('/admin/security');
+  res = await staff.post('/admin/security', { csrf, staff_ip_allowlist: '203.0.113.0/24', staff_mfa_required: '1' });
+  assert.equal(res.status, 303);
+  assert.equal((await browser(at(1201), '192.0.2.99').login(LOGINS.staff.email, LOGINS.staff.password, { staff: true })).status, 403);
+  const next = await browser(at(1201), '203.0.113.51').login(LOGINS.staff.email, LOGINS.staff.password, { staff: true });
+  assert.equal(next.headers.get('location'), '/mfa/setup');
+  csrf = await staff.csrf('/admin/security');
+  await staff.post('/admin/security', { csrf, staff_ip_allowlist: '' });
+  // A 5-minute idle timeout for client A applies to sessions started after it.
+  csrf = await staff.csrf('/admin/clients/cli_a');
+  assert.equal((await staff.post('/admin/clients/cli_a/timeout', { csrf, idle_timeout_minutes: '2' })).status, 400);
+  csrf = await staff.csrf('/admin/clients/cli_a');
+  assert.equal((await staff.post('/admin/clients/cli_a/timeout', { csrf, idle_timeout_minutes: '5' })).status, 303);
+  const a = browser(at(1210));
+  await a.login(LOGINS.a.email, LOGINS.a.password);
+  assert.match(await (await a.get('/projects')).text(), /data-idle-minutes="5"/);
+  a.now = at(1216);
+  assert.equal((await a.get('/api/v1/projects')).status, 401);
+});

@@ -32,6 +32,7 @@ pub struct ClientRow {
     pub data_version: i64,
     pub ip_allowlist: String,
     pub mfa_required: i64,
+    pub idle_timeout_minutes: i64,
 }
 
 impl ClientRow {
@@ -48,7 +49,7 @@ impl ClientRow {
 }
 
 const CLIENT_COLUMNS: &str =
-    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, data_version, ip_allowlist, mfa_required";
+    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, data_version, ip_allowlist, mfa_required, idle_timeout_minutes";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
     db.all(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE provider_id = ? ORDER BY name"), &args![scope.provider_id.as_str()]).await
@@ -348,6 +349,34 @@ pub async fn client_projects(db: &Db, scope: &ProviderScope, client: &ClientId) 
 pub async fn set_ip_allowlist(db: &Db, scope: &ProviderScope, id: &ClientId, list: &IpAllowlist) -> Result<bool> {
     let n = db
         .run("UPDATE clients SET ip_allowlist = ? WHERE id = ? AND provider_id = ?", &args![list.to_stored(), id.as_str(), scope.provider_id.as_str()])
+        .await?;
+    Ok(n == 1)
+}
+
+/// The provider's staff security settings: MFA required for all staff, staff IP allowlist.
+pub async fn staff_security(db: &Db, scope: &ProviderScope) -> Result<(bool, String)> {
+    #[derive(Deserialize)]
+    struct Row {
+        staff_mfa_required: i64,
+        staff_ip_allowlist: String,
+    }
+    let row: Option<Row> = db.first("SELECT staff_mfa_required, staff_ip_allowlist FROM providers WHERE id = ?", &args![scope.provider_id.as_str()]).await?;
+    Ok(row.map_or((false, String::new()), |r| (r.staff_mfa_required != 0, r.staff_ip_allowlist)))
+}
+
+pub async fn set_staff_security(db: &Db, scope: &ProviderScope, mfa_required: bool, allowlist: &IpAllowlist) -> Result<()> {
+    db.run(
+        "UPDATE providers SET staff_mfa_required = ?, staff_ip_allowlist = ? WHERE id = ?",
+        &args![mfa_required, allowlist.to_stored(), scope.provider_id.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a client's idle timeout (minutes, 5–480); false if not the provider's client.
+pub async fn set_idle_timeout(db: &Db, scope: &ProviderScope, id: &ClientId, minutes: i64) -> Result<bool> {
+    let n = db
+        .run("UPDATE clients SET idle_timeout_minutes = ? WHERE id = ? AND provider_id = ?", &args![minutes, id.as_str(), scope.provider_id.as_str()])
         .await?;
     Ok(n == 1)
 }

@@ -319,39 +319,33 @@ pub enum Delivered {
     Duplicate,
 }
 
-/// `NOT EXISTS` a stored version that makes an upsert stale (5 arguments: provider, source,
-/// external id, version, version).
-const UPSERT_FRESH: &str = "NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ?
-       AND (v.version > ? OR (v.version = ? AND v.deleted = 1)))";
+/// `NOT EXISTS` a tombstone that makes an upsert of version `v` stale (4 arguments: provider,
+/// source, external id, v). A delete wins a tie.
+const NO_TOMBSTONE: &str = "NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ? AND d.source = ? AND d.external_id = ? AND d.version >= ?)";
 
+/// The upsert of one versioned entry: not over a tombstone as new or newer, not over a newer
+/// stored state, never over an invoiced entry. Returns a row when it wrote.
 const VERSIONED_UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
         week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
-        created_at, updated_at)
-     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-      WHERE NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ?
-                          AND (v.version > ? OR (v.version = ? AND v.deleted = 1)))
+        created_at, updated_at, source_version)
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+      WHERE NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ? AND d.source = ? AND d.external_id = ? AND d.version >= ?)
      ON CONFLICT (provider_id, source, external_id) DO UPDATE SET
         client_id = excluded.client_id, project_id = excluded.project_id, member_id = excluded.member_id,
         task_id = excluded.task_id, phase_id = excluded.phase_id, local_date = excluded.local_date,
         started_at = excluded.started_at, week_start = excluded.week_start, month = excluded.month,
         minutes = excluded.minutes, billable = excluded.billable, description = excluded.description,
         internal_note = excluded.internal_note, rate = excluded.rate, amount_minor = excluded.amount_minor,
-        updated_at = excluded.updated_at
-      WHERE time_entries.invoice_id IS NULL";
-
-/// Records the new version unless it is stale; returns a row when it was recorded.
-const VERSION: &str = "INSERT INTO ingest_versions (provider_id, source, external_id, version, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET
-        version = excluded.version, deleted = excluded.deleted, updated_at = excluded.updated_at
-      WHERE excluded.version > ingest_versions.version
-         OR (excluded.version = ingest_versions.version AND (excluded.deleted = 1 OR ingest_versions.deleted = 0))
-     RETURNING version";
+        updated_at = excluded.updated_at, source_version = excluded.source_version
+      WHERE time_entries.invoice_id IS NULL
+        AND (time_entries.source_version IS NULL OR time_entries.source_version <= excluded.source_version)
+     RETURNING id";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tag {
     Plain,
     Flag,
-    Version,
+    Write,
     Queue,
 }
 
@@ -360,10 +354,13 @@ fn returned(r: &worker::D1Result) -> bool {
     crate::db::rows::<serde_json::Value>(r).map(|v| !v.is_empty()).unwrap_or(false)
 }
 
-/// The statements of one versioned write (flag, change, version), tagged for counting.
-fn versioned_statements(db: &Db, provider: &str, source: &str, delivery_id: &str, w: &VersionedWrite, now_s: &str, out: &mut Vec<(Tag, worker::D1PreparedStatement)>) -> Result<()> {
+/// The statements of one versioned write, tagged for counting: the invoice flag, then the
+/// change (upsert, or delete + tombstone), then (for mapped sources) taking older queued
+/// versions of the entry off the unmapped queue.
+fn versioned_statements(db: &Db, provider: &str, source: &str, b: &Batch<'_>, w: &VersionedWrite, now_s: &str, out: &mut Vec<(Tag, worker::D1PreparedStatement)>) -> Result<()> {
     let v = w.version;
-    match &w.write {
+    let delivery_id = b.delivery_id;
+    let ext = match &w.write {
         Write::Upsert(e) => {
             let d = &e.draft;
             let ext = d.external_id.as_str();
@@ -384,24 +381,25 @@ fn versioned_statements(db: &Db, provider: &str, source: &str, delivery_id: &str
                          SELECT t.provider_id, ?, t.id, t.external_id, t.invoice_id, 'update', ?, ?, ?
                            FROM time_entries t
                           WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.invoice_id IS NOT NULL
+                            AND (t.source_version IS NULL OR t.source_version <= ?)
                             AND NOT (t.project_id = ? AND t.member_id = ? AND COALESCE(t.task_id, '') = ? AND COALESCE(t.phase_id, '') = ?
                                      AND t.local_date = ? AND t.minutes = ? AND t.billable = ? AND t.description = ?)
-                            AND {UPSERT_FRESH}
+                            AND {NO_TOMBSTONE}
                          RETURNING id"
                     ),
                     &args![
                         source, detail, delivery_id, now_s,
-                        provider, source, ext,
+                        provider, source, ext, v,
                         d.project_id.as_str(), d.member_id.as_str(), d.task_id.as_ref().map_or(String::new(), |t| t.to_string()),
                         d.phase_id.as_ref().map_or(String::new(), |p| p.to_string()), e.local_date.to_string(), d.minutes, d.billable, &d.description,
-                        provider, source, ext, v, v
+                        provider, source, ext, v
                     ],
                 )?,
             ));
             let mut a = upsert_args(provider, source, Some(source), e, now_s)?;
-            a.extend(args![provider, source, ext, v, v]);
-            out.push((Tag::Plain, db.stmt(VERSIONED_UPSERT, &a)?));
-            out.push((Tag::Version, db.stmt(VERSION, &args![provider, source, ext, v, false, now_s])?));
+            a.extend(args![v, provider, source, ext, v]);
+            out.push((Tag::Write, db.stmt(VERSIONED_UPSERT, &a)?));
+            ext
         }
         Write::Delete(ext) => {
             let ext = ext.as_str();
@@ -412,21 +410,41 @@ fn versioned_statements(db: &Db, provider: &str, source: &str, delivery_id: &str
                      SELECT t.provider_id, ?, t.id, t.external_id, t.invoice_id, 'delete', 'delete', ?, ?
                        FROM time_entries t
                       WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.invoice_id IS NOT NULL
-                        AND NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ? AND v.version > ?)
+                        AND (t.source_version IS NULL OR t.source_version <= ?)
                      RETURNING id",
-                    &args![source, delivery_id, now_s, provider, source, ext, provider, source, ext, v],
+                    &args![source, delivery_id, now_s, provider, source, ext, v],
                 )?,
             ));
             out.push((
                 Tag::Plain,
                 db.stmt(
                     "DELETE FROM time_entries WHERE provider_id = ? AND source = ? AND external_id = ? AND invoice_id IS NULL
-                        AND NOT EXISTS (SELECT 1 FROM ingest_versions v WHERE v.provider_id = ? AND v.source = ? AND v.external_id = ? AND v.version > ?)",
-                    &args![provider, source, ext, provider, source, ext, v],
+                        AND (source_version IS NULL OR source_version <= ?)",
+                    &args![provider, source, ext, v],
                 )?,
             ));
-            out.push((Tag::Version, db.stmt(VERSION, &args![provider, source, ext, v, true, now_s])?));
+            // Recorded unless a newer state is stored (then the delete is stale); returns a row
+            // when recorded.
+            out.push((
+                Tag::Write,
+                db.stmt(
+                    "INSERT INTO ingest_tombstones (provider_id, source, external_id, version, deleted_at)
+                     SELECT ?, ?, ?, ?, ?
+                      WHERE NOT EXISTS (SELECT 1 FROM time_entries t WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.source_version > ?)
+                     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET version = excluded.version, deleted_at = excluded.deleted_at
+                      WHERE excluded.version > ingest_tombstones.version
+                     RETURNING version",
+                    &args![provider, source, ext, v, now_s, provider, source, ext, v],
+                )?,
+            ));
+            ext
         }
+    };
+    if b.dequeue || matches!(w.write, Write::Delete(_)) {
+        out.push((
+            Tag::Plain,
+            db.stmt("DELETE FROM unmapped_entries WHERE integration_id = ? AND external_id = ? AND version <= ?", &args![source, ext, v])?,
+        ));
     }
     Ok(())
 }
@@ -438,51 +456,56 @@ fn queue_statement(db: &Db, provider: &str, source: &str, q: &Queued, now_s: &st
     db.stmt(
         &format!(
             "INSERT INTO unmapped_entries (integration_id, provider_id, external_id, version, payload, reason, received_at)
-             SELECT ?, ?, ?, ?, ?, ?, ? WHERE {UPSERT_FRESH}
+             SELECT ?, ?, ?, ?, ?, ?, ? WHERE {NO_TOMBSTONE}
              ON CONFLICT (integration_id, external_id) DO UPDATE SET
                 version = excluded.version, payload = excluded.payload, reason = excluded.reason, received_at = excluded.received_at
               WHERE excluded.version >= unmapped_entries.version
              RETURNING version"
         ),
-        &args![source, provider, ext, q.version, payload, &q.reason, now_s, provider, source, ext, q.version, q.version],
+        &args![source, provider, ext, q.version, payload, &q.reason, now_s, provider, source, ext, q.version],
     )
+}
+
+/// A delivery for [`apply_versioned`].
+pub struct Batch<'a> {
+    /// The idempotency key, recorded in `ingest_deliveries` (first statement of the batch).
+    pub delivery_id: &'a str,
+    pub writes: &'a [VersionedWrite],
+    pub queued: &'a [Queued],
+    /// More statements for the same transaction (e.g. the mapping whose save re-resolves).
+    pub extra: Vec<worker::D1PreparedStatement>,
+    /// Whether applied upserts take older queued versions of their entry off the unmapped queue
+    /// (sources that map; deletes always do).
+    pub dequeue: bool,
 }
 
 /// Applies a delivery atomically with versions, invoice flags and the unmapped queue. The
 /// delivery row comes first: a concurrent duplicate fails the whole batch and changes nothing.
-/// `extra` statements (e.g. removing re-resolved rows from the queue) join the same batch.
-pub async fn apply_versioned(
-    db: &Db,
-    scope: &ProviderScope,
-    integration: &IntegrationId,
-    delivery_id: &str,
-    writes: &[VersionedWrite],
-    queued: &[Queued],
-    extra: Vec<worker::D1PreparedStatement>,
-    now: DateTime<Utc>,
-) -> Result<Delivered> {
+pub async fn apply_versioned(db: &Db, scope: &ProviderScope, integration: &IntegrationId, b: Batch<'_>, now: DateTime<Utc>) -> Result<Delivered> {
     let provider = scope.provider_id.as_str();
     let now_s = ts(now);
     let source = integration.as_str();
-    let mut tagged: Vec<(Tag, worker::D1PreparedStatement)> = Vec::with_capacity(writes.len() * 3 + queued.len() + extra.len() + 1);
-    let count = i64::try_from(writes.len() + queued.len()).unwrap_or(0);
+    let mut tagged: Vec<(Tag, worker::D1PreparedStatement)> = Vec::with_capacity(b.writes.len() * 3 + b.queued.len() + b.extra.len() + 1);
+    let count = i64::try_from(b.writes.len() + b.queued.len()).unwrap_or(0);
     tagged.push((
         Tag::Plain,
         db.stmt(
             "INSERT INTO ingest_deliveries (integration_id, delivery_id, received_at, entries) VALUES (?, ?, ?, ?)",
-            &args![source, delivery_id, now_s.as_str(), count],
+            &args![source, b.delivery_id, now_s.as_str(), count],
         )?,
     ));
+    let Batch { extra, .. } = b;
+    let b = Batch { extra: Vec::new(), ..b };
     for s in extra {
         tagged.push((Tag::Plain, s));
     }
-    // Per write: which result index holds its flag, and whether it is a delete.
-    let mut items: Vec<(usize, bool)> = Vec::with_capacity(writes.len());
-    for w in writes {
+    // Per write: where its statements start, and whether it is a delete.
+    let mut items: Vec<(usize, bool)> = Vec::with_capacity(b.writes.len());
+    for w in b.writes {
         items.push((tagged.len(), matches!(w.write, Write::Delete(_))));
-        versioned_statements(db, provider, source, delivery_id, w, &now_s, &mut tagged)?;
+        versioned_statements(db, provider, source, &b, w, &now_s, &mut tagged)?;
     }
-    for q in queued {
+    for q in b.queued {
         tagged.push((Tag::Queue, queue_statement(db, provider, source, q, &now_s)?));
     }
     let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
@@ -491,15 +514,16 @@ pub async fn apply_versioned(
         Err(StorageError::Conflict(msg)) if msg.contains("ingest_deliveries") => return Ok(Delivered::Duplicate),
         Err(e) => return Err(e),
     };
+    let returned_at = |i: usize, tag: Tag| tags.get(i) == Some(&tag) && results.get(i).is_some_and(returned);
     let mut o = Outcome::default();
-    for (flag_at, is_delete) in items {
-        // Statements of a write: flag at `flag_at`, change at +1, version at +2.
-        let flagged = tags.get(flag_at) == Some(&Tag::Flag) && results.get(flag_at).is_some_and(returned);
-        let recorded = tags.get(flag_at + 2) == Some(&Tag::Version) && results.get(flag_at + 2).is_some_and(returned);
-        if !recorded {
-            o.stale += 1;
-        } else if flagged {
+    for (start, is_delete) in items {
+        // A write's statements: flag at `start`, then the upsert, or the delete and tombstone.
+        let flagged = returned_at(start, Tag::Flag);
+        let written = returned_at(start + if is_delete { 2 } else { 1 }, Tag::Write);
+        if flagged {
             o.flagged += 1;
+        } else if !written {
+            o.stale += 1;
         } else if is_delete {
             o.deletes += 1;
         } else {

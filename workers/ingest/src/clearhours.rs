@@ -34,9 +34,9 @@ pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiRes
     let versions: Vec<i64> = items.iter().map(|v| v.version).collect();
     let commands = items.into_iter().map(|v| v.command).collect();
     let writes = ingest::prepare(&db, &integration.scope, commands).await?.map_err(|e| ApiError::invalid(422, e))?;
-    let _ = versions;
-    match ingest::apply(&db, &integration.scope, id, delivery_id, &writes, now).await? {
-        ingest::Applied::Stored { .. } => Ok(common::duplicate("webhook_id", delivery_id)),
-        ingest::Applied::Duplicate => Ok(common::duplicate("webhook_id", delivery_id)),
+    let writes: Vec<VersionedWrite> = writes.into_iter().zip(versions).map(|(write, version)| VersionedWrite { version, write }).collect();
+    match ingest::apply_versioned(&db, &integration.scope, id, delivery_id, &writes, &[], Vec::new(), now).await? {
+        Delivered::Stored(o) => Ok(common::outcome("webhook_id", delivery_id, &o)),
+        Delivered::Duplicate => Ok(common::duplicate("webhook_id", delivery_id)),
     }
 }

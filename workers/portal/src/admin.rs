@@ -17,6 +17,7 @@ use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::admin::{self as store, NewContactError};
 use clearhours_storage::auth::{LoginCandidate, SubjectKind};
 use clearhours_storage::dashboard::provider_name;
+use askama::Template;
 use worker::{Env, Fetch, FormEntry, Method, Request, RequestInit, Response};
 
 fn field(form: &worker::FormData, name: &str) -> String {
@@ -392,4 +393,70 @@ pub async fn save_mfa(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
     }
     log(&ctx, &req, Some(cid.as_str()), "admin_mfa_required", if required { "on" } else { "off" }).await?;
     redirect(&format!("/admin/clients/{cid}?done=mfa"))
+}
+
+#[derive(askama::Template)]
+#[template(path = "admin_security.html")]
+struct SecurityPage<'a> {
+    nav: &'a Nav,
+    csrf: &'a str,
+    mfa_required: bool,
+    allowlist: &'a str,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+async fn render_security(ctx: &StaffCtx, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
+    let (mfa_required, allowlist) = store::staff_security(&ctx.db, &ctx.scope).await?;
+    let nav = Nav::Staff { provider_name: provider_name(&ctx.db, &ctx.scope).await?, csrf: ctx.csrf.clone() };
+    let body = SecurityPage { nav: &nav, csrf: &ctx.csrf, mfa_required, allowlist: &allowlist, notice, error }.render().map_err(ApiError::internal)?;
+    html(status, body)
+}
+
+/// GET /admin/security
+pub async fn security_page(req: &Request, env: &Env) -> ApiResult<Response> {
+    let ctx = match staff_or_login(req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let saved = req.url().ok().is_some_and(|u| u.query_pairs().any(|(k, _)| k == "done"));
+    render_security(&ctx, saved.then_some("Saved."), None, 200).await
+}
+
+/// POST /admin/security — staff MFA requirement and staff IP allowlist.
+pub async fn save_security(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let list = match clearhours_domain::network::IpAllowlist::parse(&field(&form, "staff_ip_allowlist")) {
+        Ok(l) => l,
+        Err(e) => return render_security(&ctx, None, Some(&format!("Not saved: {e}")), 400).await,
+    };
+    if !list.allows(&client_ip(&req)) {
+        return render_security(&ctx, None, Some("Not saved: your own network is not in the list, so you would be locked out."), 400).await;
+    }
+    let mfa_required = field(&form, "staff_mfa_required") == "1";
+    store::set_staff_security(&ctx.db, &ctx.scope, mfa_required, &list).await?;
+    log(&ctx, &req, None, "admin_staff_security", &format!("mfa_required={mfa_required} ips={}", list.to_stored())).await?;
+    redirect("/admin/security?done=1")
+}
+
+/// POST /admin/clients/{id}/timeout — the client's session idle timeout.
+pub async fn save_timeout(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let Some(minutes) = field(&form, "idle_timeout_minutes").trim().parse::<i64>().ok().filter(|m| (5..=480).contains(m)) else {
+        return render_client(&ctx, id, None, Some("The idle timeout is a whole number of minutes between 5 and 480."), 400).await;
+    };
+    let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    if !store::set_idle_timeout(&ctx.db, &ctx.scope, &cid, minutes).await? {
+        return Err(ApiError::not_found());
+    }
+    log(&ctx, &req, Some(cid.as_str()), "admin_idle_timeout", &minutes.to_string()).await?;
+    redirect(&format!("/admin/clients/{cid}?done=network"))
 }
