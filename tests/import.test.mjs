@@ -268,3 +268,55 @@ test('Clockify and Toggl CSV exports (12-hour times, US dates, H:MM:SS durations
   assert.match(await t.text(), /data-stored="2"/);
   assert.equal(await countFiles(), before + 3);
 });
+
+test('integration setup: create, sign with the shown secret, rotate, retire', async () => {
+  const csrf = await staff.csrf('/admin/integrations');
+  let res = await staff.post('/admin/integrations', { csrf, name: 'Clockify', kind: 'clockify', secret: '' });
+  assert.equal(res.status, 400);
+  assert.match(text(await res.text()), /paste the signing secret Clockify shows/);
+  res = await staff.post('/admin/integrations', { csrf, name: 'Clockify', kind: 'clockify', secret: 'short' });
+  assert.equal(res.status, 400);
+  res = await staff.post('/admin/integrations', { csrf, name: 'API', kind: 'clearhours', secret: 'not-a-whsec-secret' });
+  assert.equal(res.status, 400);
+  assert.equal((await staff.post('/admin/integrations', { name: 'No CSRF', kind: 'toggl' })).status, 403);
+
+  // Toggl: the secret is generated and shown once; Toggl signs with it.
+  res = await staff.post('/admin/integrations', { csrf, name: 'Toggl (new)', kind: 'toggl' });
+  assert.equal(res.status, 200);
+  let page = await res.text();
+  const secret1 = decode(/id="new-secret">([^<]+)</.exec(page)[1]);
+  const id = /action="\/admin\/integrations\/([^/"]+)\/secrets"/.exec(page)[1];
+  assert.match(text(page), /Copy its secret now/);
+  assert.doesNotMatch(text(await (await staff.get(`/admin/integrations/${id}`)).text()), new RegExp(secret1));
+  const ping = formats('toggl-ping.json');
+  const pingWith = async (secret, now = NOW) => {
+    const sig = 'sha256=' + createHmac('sha256', secret).update(ping).digest('hex');
+    return (await stack.fetch('ingest', `/v1/integrations/${id}/toggl`, { method: 'POST', headers: { 'x-clearhours-now': now, 'x-webhook-signature-256': sig }, body: ping })).status;
+  };
+  assert.equal(await pingWith(secret1), 200);
+  // Rotation: the new secret works at once, the old one until it is retired 24 h later.
+  res = await staff.post(`/admin/integrations/${id}/secrets`, { csrf, retire: '1' });
+  assert.equal(res.status, 200);
+  page = await res.text();
+  const secret2 = decode(/id="new-secret">([^<]+)</.exec(page)[1]);
+  assert.notEqual(secret2, secret1);
+  assert.match(text(page), /previous secrets stop working in 24 hours/);
+  assert.equal(await pingWith(secret2), 200);
+  assert.equal(await pingWith(secret1), 200);
+  const later = '2026-11-26T15:30:00Z';
+  assert.equal(await pingWith(secret1, later), 401);
+  assert.equal(await pingWith(secret2, later), 200);
+
+  // Clockify: the pasted token is the one compared.
+  res = await staff.post('/admin/integrations', { csrf, name: 'Clockify', kind: 'clockify', secret: 'clockify-signing-token-0042' });
+  assert.equal(res.status, 200);
+  const cid = /action="\/admin\/integrations\/([^/"]+)\/secrets"/.exec(await res.text())[1];
+  const clockify = async (token) => (await stack.fetch('ingest', `/v1/integrations/${cid}/clockify`, {
+    method: 'POST', headers: { 'x-clearhours-now': NOW, 'clockify-signature': token, 'clockify-webhook-event-type': 'NEW_INVOICE' }, body: '{}',
+  })).status;
+  assert.equal(await clockify('clockify-signing-token-0042'), 200);
+  assert.equal(await clockify('clockify-signing-token-0043'), 401);
+  const list = text(await (await staff.get('/admin/integrations')).text());
+  assert.match(list, /Toggl \(new\)/);
+  assert.equal(await count("SELECT COUNT(*) AS n FROM access_log WHERE action IN ('admin_integration_create', 'admin_integration_secret')"), 3);
+});

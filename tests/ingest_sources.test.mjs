@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
-import { startStack, signed, ROOT } from './harness.mjs';
+import { startStack, signed, prng, ROOT } from './harness.mjs';
 import { smallFixture, NOW, SECRET } from './fixtures.mjs';
 
 const formats = (f) => readFileSync(path.join(ROOT, 'tests', 'formats', f), 'utf8');
@@ -86,6 +86,53 @@ test('API: an older update never overwrites a newer one; a delete wins over olde
   assert.equal(r.status, 400);
   assert.equal(r.body.errors[0].field, 'entries[0].updated_at');
 });
+
+for (const seed of [11, 12]) {
+  test(`API: in any delivery order, the newest version of each entry wins (seed ${seed})`, async () => {
+    const rnd = prng(seed);
+    const ids = Array.from({ length: 8 }, (_, i) => `prop${seed}-${i}`);
+    // Per id, 6 events with distinct versions: upserts of random content, or deletes.
+    const events = ids.flatMap((id, k) => Array.from({ length: 6 }, (_, j) => {
+      const updated_at = new Date(Date.parse('2026-11-25T10:00:00Z') + (j * 8 + k) * 60000).toISOString();
+      return rnd() < 0.3
+        ? { op: 'delete', external_id: id, updated_at }
+        : apiEntry({ external_id: id, minutes: 1 + Math.floor(rnd() * 300), date: `2026-11-${String(1 + Math.floor(rnd() * 24)).padStart(2, '0')}`, member_id: rnd() < 0.5 ? 'mem_dev' : 'mem_lead', billable: rnd() < 0.7, updated_at });
+    }));
+    const expected = new Map();
+    for (const e of events) {
+      const cur = expected.get(e.external_id);
+      if (!cur || e.updated_at > cur.updated_at) expected.set(e.external_id, e);
+    }
+    // Shuffle, then deliver in batches without repeating an id within a batch.
+    for (let i = events.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [events[i], events[j]] = [events[j], events[i]];
+    }
+    let stale = 0;
+    while (events.length) {
+      const batch = [];
+      const seen = new Set();
+      for (let i = 0; i < events.length && batch.length < 1 + Math.floor(rnd() * 6);) {
+        if (seen.has(events[i].external_id)) { i++; continue; }
+        seen.add(events[i].external_id);
+        batch.push(events.splice(i, 1)[0]);
+      }
+      const r = await api(batch);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      stale += r.body.stale ?? 0;
+    }
+    assert.ok(stale > 5, `out-of-order deliveries were exercised (${stale} stale)`);
+    for (const [id, e] of expected) {
+      const row = await entry('int_api', id);
+      if (e.op === 'delete') assert.equal(row, null, id);
+      else assert.deepEqual([row?.minutes, row?.local_date, row?.member_id, row?.billable], [e.minutes, e.date, e.member_id, e.billable ? 1 : 0], id);
+    }
+    const recomputed = (await stack.db.prepare("SELECT project_id, SUM(minutes) AS m, COUNT(*) AS n FROM time_entries GROUP BY project_id ORDER BY 1").all()).results;
+    const stored = (await stack.db.prepare("SELECT project_id, minutes AS m, entries AS n FROM rollup_total WHERE dim = 'all' AND billable IN (0, 1) ORDER BY 1").all()).results;
+    const folded = Object.values(stored.reduce((a, r) => ((a[r.project_id] ??= { project_id: r.project_id, m: 0, n: 0 }), (a[r.project_id].m += r.m), (a[r.project_id].n += r.n), a), {}));
+    assert.deepEqual(folded, recomputed);
+  });
+}
 
 test('API: several signatures in one header and several live secrets (rotation)', async () => {
   const newSecret = 'whsec_' + Buffer.alloc(32, 4).toString('base64');

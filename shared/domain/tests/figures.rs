@@ -1230,8 +1230,10 @@ proptest! {
             }
             Projection::NoBudget => prop_assert!(b.allocated_minutes.is_none() && b.allocated_amount_minor.is_none()),
         }
-        if let Some(p) = b.percent() {
-            prop_assert_eq!(f.status == Some(Status::OverBudget), p >= Decimal::from(100));
+        // Status compares exactly (not the rounded percentage): over budget iff used ≥ allocated.
+        let exhausted = b.allocated_minutes.is_some_and(|a| b.used_minutes >= a) || b.allocated_amount_minor.is_some_and(|a| b.used_amount_minor >= a);
+        if b.percent().is_some() {
+            prop_assert_eq!(f.status == Some(Status::OverBudget), exhausted);
         }
     }
 

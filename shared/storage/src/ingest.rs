@@ -3,7 +3,7 @@
 //! project's "as of"), all or nothing.
 //!
 //! [`apply_versioned`] adds, inside the same batch, the ordering rule of
-//! `clearhours_domain::sources` (versions and tombstones in `ingest_versions`: a stale command
+//! `clearhours_domain::sources` (the version on each entry row, tombstones in `ingest_tombstones`: a stale command
 //! changes nothing), the invoiced-entry rule (an entry with `invoice_id` is never changed by
 //! ingest: the change is recorded in `ingest_flags` for the provider instead), and the unmapped
 //! queue (`unmapped_entries`). Every guard is evaluated by SQL inside the transaction, so
@@ -494,9 +494,8 @@ pub async fn apply_versioned(db: &Db, scope: &ProviderScope, integration: &Integ
             &args![source, b.delivery_id, now_s.as_str(), count],
         )?,
     ));
-    let Batch { extra, .. } = b;
-    let b = Batch { extra: Vec::new(), ..b };
-    for s in extra {
+    let mut b = b;
+    for s in std::mem::take(&mut b.extra) {
         tagged.push((Tag::Plain, s));
     }
     // Per write: where its statements start, and whether it is a delete.

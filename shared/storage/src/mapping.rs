@@ -8,7 +8,7 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{new_id, Db, Result, StorageError};
-use crate::ingest::{self, Delivered, Outcome, Queued, VersionedWrite, Write};
+use crate::ingest::{self, Batch, Delivered, Outcome, Queued, VersionedWrite};
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
 use clearhours_domain::entry::EntryCommand;
@@ -281,24 +281,23 @@ pub async fn save_mapping(db: &Db, scope: &ProviderScope, id: &IntegrationId, ne
     )?;
     let mut m = mappings(db, id).await?;
     m.insert(new.kind, new.match_on, &key, new.target);
-    let (writes, queued, extra) = requeue_plan(db, scope, id, &m).await?;
+    let (writes, queued) = requeue_plan(db, scope, id, &m).await?;
     let still_unmapped = queued.len();
     if writes.is_empty() {
         db.batch(vec![mapping_stmt]).await?;
         return Ok(Ok(Saved { flowed: Outcome::default(), still_unmapped }));
     }
-    let mut all = vec![mapping_stmt];
-    all.extend(extra);
     let delivery = format!("remap-{}", new_id("r")?);
-    match ingest::apply_versioned(db, scope, id, &delivery, &writes, &[], all, now).await? {
+    // Applied (or stale) writes take their queued versions off the queue in the same batch.
+    let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &[], extra: vec![mapping_stmt], dequeue: true };
+    match ingest::apply_versioned(db, scope, id, batch, now).await? {
         Delivered::Stored(o) => Ok(Ok(Saved { flowed: o, still_unmapped })),
         Delivered::Duplicate => Err(StorageError::Conflict("remap delivery id collided".into())),
     }
 }
 
-/// The queue re-resolved with `m`: writes for what maps now, what still does not, and the
-/// statements that take the applied rows off the queue (only the exact version re-resolved).
-async fn requeue_plan(db: &Db, scope: &ProviderScope, id: &IntegrationId, m: &Mappings) -> Result<(Vec<VersionedWrite>, Vec<Queued>, Vec<worker::D1PreparedStatement>)> {
+/// The queue re-resolved with `m`: writes for what maps now, and what still does not.
+async fn requeue_plan(db: &Db, scope: &ProviderScope, id: &IntegrationId, m: &Mappings) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
     #[derive(Deserialize)]
     struct Row {
         version: i64,
@@ -314,17 +313,7 @@ async fn requeue_plan(db: &Db, scope: &ProviderScope, id: &IntegrationId, m: &Ma
         .into_iter()
         .filter_map(|r| serde_json::from_str::<ExternalEntry>(&r.payload).ok().map(|e| SourceItem { version: r.version, command: SourceCommand::Upsert(e) }))
         .collect();
-    let (writes, queued) = resolve_with(db, scope, m, items).await?;
-    let mut extra = Vec::with_capacity(writes.len());
-    for w in &writes {
-        if let Write::Upsert(e) = &w.write {
-            extra.push(db.stmt(
-                "DELETE FROM unmapped_entries WHERE integration_id = ? AND external_id = ? AND version = ?",
-                &args![id.as_str(), e.draft.external_id.as_str(), w.version],
-            )?);
-        }
-    }
-    Ok((writes, queued, extra))
+    resolve_with(db, scope, m, items).await
 }
 
 /// Removes a mapping (entries already stored stay as they are).
@@ -339,4 +328,65 @@ pub async fn delete_mapping(db: &Db, scope: &ProviderScope, id: &IntegrationId, 
         )
         .await?
         > 0)
+}
+
+/// The kinds of integration (the `integrations.kind` CHECK).
+pub const KINDS: [&str; 3] = ["clearhours", "toggl", "clockify"];
+
+/// Creates an integration with its first secret. `Err(message)` for a bad kind.
+pub async fn create_integration(db: &Db, scope: &ProviderScope, kind: &str, name: &str, secret: &str, now: DateTime<Utc>) -> Result<std::result::Result<IntegrationId, String>> {
+    if !KINDS.contains(&kind) {
+        return Ok(Err("kind must be clearhours, toggl or clockify".into()));
+    }
+    let id = new_id("int")?;
+    let now_s = ts(now);
+    db.batch(vec![
+        db.stmt(
+            "INSERT INTO integrations (id, provider_id, kind, name, created_at) VALUES (?, ?, ?, ?, ?)",
+            &args![id.as_str(), scope.provider_id.as_str(), kind, name, now_s.as_str()],
+        )?,
+        db.stmt(
+            "INSERT INTO integration_secrets (id, integration_id, secret, created_at) VALUES (?, ?, ?, ?)",
+            &args![new_id("sec")?, id.as_str(), secret, now_s.as_str()],
+        )?,
+    ])
+    .await?;
+    Ok(Ok(IntegrationId::parse(&id).map_err(|e| StorageError::Corrupt(e.to_string()))?))
+}
+
+/// A live secret as the admin page lists it (never its value).
+#[derive(Clone, Debug, Deserialize)]
+pub struct SecretRow {
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+pub async fn live_secrets(db: &Db, id: &IntegrationId, now: DateTime<Utc>) -> Result<Vec<SecretRow>> {
+    db.all(
+        "SELECT created_at, expires_at FROM integration_secrets WHERE integration_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id",
+        &args![id.as_str(), ts(now)],
+    )
+    .await
+}
+
+/// Rotation without downtime: adds a secret, live at once, and (if `retire_at` is given) makes
+/// the secrets live now expire then, so senders can switch in between. One batch.
+pub async fn add_secret(db: &Db, scope: &ProviderScope, id: &IntegrationId, secret: &str, retire_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<bool> {
+    if integration(db, scope, id).await?.is_none() {
+        return Ok(false);
+    }
+    let now_s = ts(now);
+    let mut statements = Vec::with_capacity(2);
+    if let Some(at) = retire_at {
+        statements.push(db.stmt(
+            "UPDATE integration_secrets SET expires_at = ? WHERE integration_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+            &args![ts(at), id.as_str(), ts(at)],
+        )?);
+    }
+    statements.push(db.stmt(
+        "INSERT INTO integration_secrets (id, integration_id, secret, created_at) VALUES (?, ?, ?, ?)",
+        &args![new_id("sec")?, id.as_str(), secret, now_s.as_str()],
+    )?);
+    db.batch(statements).await?;
+    Ok(true)
 }

@@ -2,8 +2,11 @@
 //!
 //! Routes (all staff-only; another provider's integration is a 404; every POST carries the
 //! session's CSRF token and is logged):
-//! - `/admin/integrations` — the provider's integrations with their queue and flag counts.
+//! - `/admin/integrations` — the provider's integrations with their queue and flag counts; POST
+//!   creates one (its first secret is generated, or pasted for Clockify, and shown once).
 //!   `/admin/unmapped` redirects there.
+//! - POST `/admin/integrations/{id}/secrets` — rotation without downtime: a new secret, live at
+//!   once; optionally the current ones expire in [`RETIRE_HOURS`] hours, time to switch senders.
 //! - `/admin/integrations/{id}` — mappings (list, add), the unmapped queue, open flags on
 //!   invoiced entries. POST `…/mappings` saves a mapping: queued entries that now map flow in,
 //!   in the same D1 batch as the mapping. POST `…/mappings/delete` removes one. POST
@@ -24,11 +27,12 @@ use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::money::hours;
 use clearhours_domain::sources::csv::{parse_export, CsvProblem};
 use clearhours_domain::sources::mapping::{MapKind, MatchOn};
-use clearhours_domain::sources::{ExtRef, ExternalEntry, SourceCommand, SourceItem};
+use clearhours_domain::sources::{check_secret, ExtRef, ExternalEntry, SourceCommand, SourceItem};
+use clearhours_domain::webhook::WebhookSecret;
 use clearhours_http::{client_ip, segments, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::dashboard::provider_name;
-use clearhours_storage::ingest::{self, Delivered, Outcome};
+use clearhours_storage::ingest::{self, Batch, Delivered, Outcome};
 use clearhours_storage::mapping::{self as store, IntegrationRow, NewMapping};
 use worker::{Env, FormEntry, Method, Request, Response};
 
@@ -40,12 +44,16 @@ const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 const PREVIEW_ROWS: usize = 300;
 /// Queue entries and flags listed on an integration page.
 const LIST_LIMIT: usize = 200;
+/// Grace period of secrets retired by a rotation.
+pub const RETIRE_HOURS: i64 = 24;
 
 pub async fn route(req: Request, env: &Env) -> ApiResult<Response> {
     let segs = segments(&req);
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (req.method(), segs.as_slice()) {
         (Method::Get, ["admin", "integrations"]) => list(&req, env).await,
+        (Method::Post, ["admin", "integrations"]) => create(req, env).await,
+        (Method::Post, ["admin", "integrations", id, "secrets"]) => rotate(req, env, id).await,
         (Method::Get, ["admin", "unmapped"]) => redirect("/admin/integrations"),
         (Method::Get, ["admin", "integrations", id]) => page(&req, env, id).await,
         (Method::Post, ["admin", "integrations", id, "mappings"]) => save_mapping(req, env, id).await,
@@ -57,7 +65,7 @@ pub async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             _,
             ["admin", "integrations" | "unmapped" | "import"]
             | ["admin", "integrations", _]
-            | ["admin", "integrations", _, "mappings"]
+            | ["admin", "integrations", _, "mappings" | "secrets"]
             | ["admin", "integrations", _, "mappings", "delete"]
             | ["admin", "integrations", _, "flags", _, "resolve"],
         ) => Err(ApiError::method_not_allowed()),
@@ -187,7 +195,17 @@ impl IntegrationView {
 #[template(path = "import_integrations.html")]
 struct ListPage<'a> {
     nav: &'a Nav,
+    csrf: &'a str,
     rows: Vec<IntegrationView>,
+    name: &'a str,
+    kind: &'a str,
+    error: Option<String>,
+}
+
+async fn render_list(ctx: &StaffCtx, name: &str, kind: &str, error: Option<String>, status: u16) -> ApiResult<Response> {
+    let rows = store::integrations(&ctx.db, &ctx.scope).await?.iter().map(IntegrationView::of).collect();
+    let nav = nav(ctx).await?;
+    html(status, ListPage { nav: &nav, csrf: &ctx.csrf, rows, name, kind, error }.render().map_err(ApiError::internal)?)
 }
 
 /// GET /admin/integrations
@@ -196,9 +214,74 @@ async fn list(req: &Request, env: &Env) -> ApiResult<Response> {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
-    let rows = store::integrations(&ctx.db, &ctx.scope).await?.iter().map(IntegrationView::of).collect();
-    let nav = nav(&ctx).await?;
-    html(200, ListPage { nav: &nav, rows }.render().map_err(ApiError::internal)?)
+    render_list(&ctx, "", "toggl", None, 200).await
+}
+
+/// A new secret for an integration of `kind`: the pasted one if given (checked), else generated
+/// (Clockify generates its own token: it must be pasted).
+fn secret_for(kind: &str, pasted: &str) -> ApiResult<Result<String, String>> {
+    let pasted = pasted.trim();
+    if !pasted.is_empty() {
+        return Ok(check_secret(kind, pasted).map(|()| pasted.to_string()));
+    }
+    Ok(match kind {
+        "clearhours" => {
+            let mut key = [0u8; 32];
+            getrandom::getrandom(&mut key).map_err(ApiError::internal)?;
+            Ok(WebhookSecret::from_bytes(key.to_vec()).encode())
+        }
+        "toggl" => Ok(clearhours_storage::db::random_token(24)?),
+        "clockify" => Err("paste the signing secret Clockify shows for the webhook".into()),
+        _ => Err("kind must be clearhours, toggl or clockify".into()),
+    })
+}
+
+/// POST /admin/integrations — creates an integration; its secret is shown once.
+async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let (name, kind) = (field(&form, "name").trim().to_string(), field(&form, "kind"));
+    if name.is_empty() || name.chars().count() > 100 || name.contains(char::is_control) {
+        return render_list(&ctx, &name, &kind, Some("Not created: give the integration a name of at most 100 characters.".into()), 400).await;
+    }
+    let secret = match secret_for(&kind, &field(&form, "secret"))? {
+        Ok(s) => s,
+        Err(e) => return render_list(&ctx, &name, &kind, Some(format!("Not created: {e}.")), 400).await,
+    };
+    let id = match store::create_integration(&ctx.db, &ctx.scope, &kind, &name, &secret, ctx.now).await? {
+        Ok(id) => id,
+        Err(e) => return render_list(&ctx, &name, &kind, Some(format!("Not created: {e}.")), 400).await,
+    };
+    log(&ctx, &req, "admin_integration_create", &format!("{id} {kind}")).await?;
+    let notice = "Integration created. Copy its secret now: it is not shown again.".to_string();
+    render_integration(&ctx, id.as_str(), Form::default(), Some(notice), None, Some(secret), 200).await
+}
+
+/// POST /admin/integrations/{id}/secrets — a new secret; optionally retire the others.
+async fn rotate(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let (iid, row) = integration(&ctx, id).await?;
+    let secret = match secret_for(&row.kind, &field(&form, "secret"))? {
+        Ok(s) => s,
+        Err(e) => return render_integration(&ctx, id, Form::default(), None, Some(format!("No secret added: {e}.")), None, 400).await,
+    };
+    let retire = form.get("retire").is_some().then(|| ctx.now + chrono::Duration::hours(RETIRE_HOURS));
+    if !store::add_secret(&ctx.db, &ctx.scope, &iid, &secret, retire, ctx.now).await? {
+        return Err(ApiError::not_found());
+    }
+    log(&ctx, &req, "admin_integration_secret", &format!("{iid} retire_others={}", retire.is_some())).await?;
+    let notice = match retire {
+        Some(_) => format!("New secret added and live now. The previous secrets stop working in {RETIRE_HOURS} hours. Copy it now: it is not shown again."),
+        None => "New secret added and live now; the previous secrets keep working. Copy it now: it is not shown again.".to_string(),
+    };
+    render_integration(&ctx, id, Form::default(), Some(notice), None, Some(secret), 200).await
 }
 
 pub struct MappingView {
@@ -248,6 +331,17 @@ pub struct Form {
     pub target: String,
 }
 
+impl Default for Form {
+    fn default() -> Self {
+        Self { kind: "project".into(), match_on: "id".into(), external: String::new(), target: String::new() }
+    }
+}
+
+pub struct SecretView {
+    pub created_at: String,
+    pub expires_at: String,
+}
+
 #[derive(Template)]
 #[template(path = "import_integration.html")]
 struct IntegrationPage<'a> {
@@ -263,6 +357,9 @@ struct IntegrationPage<'a> {
     form: Form,
     notice: Option<String>,
     error: Option<String>,
+    secrets: Vec<SecretView>,
+    /// A secret just created, shown this once.
+    secret_once: Option<String>,
 }
 
 fn prefill_links(id: &str, e: &ExternalEntry, reason: &str) -> Vec<Prefill> {
@@ -297,8 +394,13 @@ fn url_encode(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
-async fn render_integration(ctx: &StaffCtx, id: &str, form: Form, notice: Option<String>, error: Option<String>, status: u16) -> ApiResult<Response> {
+async fn render_integration(ctx: &StaffCtx, id: &str, form: Form, notice: Option<String>, error: Option<String>, secret_once: Option<String>, status: u16) -> ApiResult<Response> {
     let (iid, row) = integration(ctx, id).await?;
+    let secrets = store::live_secrets(&ctx.db, &iid, ctx.now)
+        .await?
+        .into_iter()
+        .map(|s| SecretView { created_at: s.created_at, expires_at: s.expires_at.unwrap_or_else(|| "never".into()) })
+        .collect();
     let mappings = store::mapping_rows(&ctx.db, &iid)
         .await?
         .into_iter()
@@ -343,6 +445,8 @@ async fn render_integration(ctx: &StaffCtx, id: &str, form: Form, notice: Option
         form,
         notice,
         error,
+        secrets,
+        secret_once,
     };
     html(status, page.render().map_err(ApiError::internal)?)
 }
@@ -369,7 +473,7 @@ async fn page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
         external: query(req, "key").unwrap_or_default(),
         target: String::new(),
     };
-    render_integration(&ctx, id, form, notice, None, 200).await
+    render_integration(&ctx, id, form, notice, None, None, 200).await
 }
 
 /// POST /admin/integrations/{id}/mappings
@@ -384,12 +488,12 @@ async fn save_mapping(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
     let parsed = MapKind::parse(&f.kind).and_then(|k| MatchOn::parse(&f.match_on).map(|m| (k, m)));
     let (kind, match_on) = match parsed {
         Ok(p) => p,
-        Err(e) => return render_integration(&ctx, id, f, None, Some(format!("Not saved: {e}.")), 400).await,
+        Err(e) => return render_integration(&ctx, id, f, None, Some(format!("Not saved: {e}.")), None, 400).await,
     };
     let new = NewMapping { kind, match_on, external: &f.external, target: f.target.trim() };
     let saved = match store::save_mapping(&ctx.db, &ctx.scope, &iid, &new, ctx.now).await? {
         Ok(s) => s,
-        Err(e) => return render_integration(&ctx, id, f, None, Some(format!("Not saved: {e}.")), 400).await,
+        Err(e) => return render_integration(&ctx, id, f, None, Some(format!("Not saved: {e}.")), None, 400).await,
     };
     let flowed = saved.flowed.upserts + saved.flowed.flagged + saved.flowed.stale;
     log(&ctx, &req, "admin_mapping_save", &format!("{iid} {}:{}:{} -> {} (flowed {flowed})", kind.as_str(), match_on.as_str(), f.external.trim(), new.target)).await?;
@@ -611,7 +715,8 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         let items: Vec<SourceItem> = chunk.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
         let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
         let delivery = format!("csv-{version}-{run}-{n}");
-        let applied = ingest::apply_versioned(&ctx.db, &ctx.scope, &iid, &delivery, &writes, &queued, Vec::new(), ctx.now).await;
+        let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
+        let applied = ingest::apply_versioned(&ctx.db, &ctx.scope, &iid, batch, ctx.now).await;
         match applied {
             Ok(Delivered::Stored(o)) => {
                 add(&mut result, &o);

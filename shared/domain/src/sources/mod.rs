@@ -7,14 +7,17 @@
 //! ids, or says why it cannot yet (the entry then waits in the unmapped queue).
 //!
 //! ## Ordering rule (out-of-order updates and deletes)
-//! Storage keeps, per (provider, source, external id), the newest version applied and whether it
-//! was a delete (a tombstone). A command with version `v` applies when:
-//! - **upsert**: nothing is stored yet, or `v` is newer than the stored version, or equal to it
-//!   and the stored state is not a delete (so replaying the same state is harmless);
-//! - **delete**: nothing is stored yet, or `v` is newer than *or equal to* the stored version
-//!   (a delete wins a tie).
+//! Storage keeps, per (provider, source, external id), the version of the state an entry holds
+//! (on the entry row) and, after a delete, a tombstone with the delete's version. A command with
+//! version `v` applies when:
+//! - **upsert**: no tombstone with a version ≥ `v`, and the stored entry (if any) is not newer
+//!   than `v` (an equal version applies again, so replaying the same state is harmless);
+//! - **delete**: the stored entry (if any) is not newer than `v` (a delete wins a tie).
 //!
-//! Anything else is *stale* and changes nothing. Versions are Unix milliseconds:
+//! Anything else is *stale* and changes nothing (acknowledged with a `stale` count). Entries on
+//! an invoice (`invoice_id` set) are never changed by ingest: the change is flagged for the
+//! provider instead. Entries written before versions existed count as older than anything.
+//! Versions are Unix milliseconds:
 //! - Clearhours API: the entry's optional `updated_at` (RFC 3339), else the signed
 //!   `webhook-timestamp` of the delivery.
 //! - Toggl: the time entry's `at` (last modified); for deletes `server_deleted_at`; else the
@@ -123,6 +126,27 @@ pub struct SourceItem {
     pub command: SourceCommand,
 }
 
+/// Checks a secret given for an integration of `kind`: the Clearhours API needs a Standard
+/// Webhooks secret (`whsec_…`); Toggl and Clockify secrets are strings used as they are (Toggl:
+/// the HMAC key's bytes; Clockify: the token compared with `Clockify-Signature`), 16–200
+/// printable characters without spaces.
+pub fn check_secret(kind: &str, secret: &str) -> Result<(), String> {
+    match kind {
+        "clearhours" => crate::webhook::WebhookSecret::parse(secret).map(|_| ()),
+        "toggl" | "clockify" => {
+            let n = secret.chars().count();
+            if !(16..=200).contains(&n) {
+                Err("the secret must be 16 to 200 characters".into())
+            } else if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                Err("the secret must not contain spaces or control characters".into())
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err("kind must be clearhours, toggl or clockify".into()),
+    }
+}
+
 /// Seconds to whole minutes: nearest minute (30 s rounds up), at least 1. Documented rule for
 /// every source that counts in seconds (Toggl `duration`, Clockify `PT26S`, CSV `00:00:26`).
 pub fn minutes_from_seconds(secs: i64) -> i64 {
@@ -218,5 +242,9 @@ mod tests {
         assert_eq!(unhex("0g"), None);
         assert_eq!(unhex("abc"), None);
         assert!(check_minutes(1441).is_err());
+        assert!(check_secret("toggl", "short").is_err());
+        assert!(check_secret("clockify", "a-long-enough-token-123").is_ok());
+        assert!(check_secret("clockify", "a long enough token with spaces").is_err());
+        assert!(check_secret("clearhours", "a-long-enough-token-123").is_err());
     }
 }
