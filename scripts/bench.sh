@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Dashboard + ingest benchmark: builds release workers and runs bench/dashboard.mjs.
+# Benchmarks: builds release workers, runs bench/dashboard.mjs (dashboard latency and rows read
+# at 1k/10k/100k entries, sign-in cost) and bench/ingest.mjs (entries/s and ack latency per source).
 # BENCH_SIZES=1000,10000,100000 BENCH_VIEWS=200 by default.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -7,3 +8,4 @@ cd "$ROOT"
 scripts/setup.sh
 scripts/build.sh
 node bench/dashboard.mjs
+node bench/ingest.mjs
