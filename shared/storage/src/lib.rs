@@ -5,6 +5,9 @@
 //! the scope's client id. Provider-wide work (ingest, alerts, admin) goes through a
 //! [`scope::ProviderScope`].
 
+// `args![…]` builds a Vec so lists can be extended; where a slice would do, clippy flags it.
+#![allow(clippy::useless_vec)]
+
 pub mod access_log;
 pub mod account_links;
 pub mod admin;

@@ -2,6 +2,7 @@
 //! accounts (create, invite, resend, revoke, disable), "view as client", and the invitation
 //! acceptance page. Every state change is a POST with the session's CSRF token and is logged.
 
+use crate::staff::{field, log, staff_form, staff_or_login};
 use crate::admin_pages::{self, ClientPageData, ContactView};
 use crate::auth::{self, StaffCtx};
 use crate::pages::{self, Nav};
@@ -18,51 +19,7 @@ use clearhours_storage::admin::{self as store, NewContactError};
 use clearhours_storage::auth::{LoginCandidate, SubjectKind};
 use clearhours_storage::dashboard::provider_name;
 use askama::Template;
-use worker::{Env, Fetch, FormEntry, Method, Request, RequestInit, Response};
-
-fn field(form: &worker::FormData, name: &str) -> String {
-    match form.get(name) {
-        Some(FormEntry::Field(v)) => v,
-        _ => String::new(),
-    }
-}
-
-async fn staff_or_login(req: &Request, env: &Env) -> ApiResult<Result<StaffCtx, Response>> {
-    Ok(match auth::staff(req, env).await? {
-        Some(ctx) => Ok(ctx),
-        None => Err(redirect("/admin/login")?),
-    })
-}
-
-/// Reads a staff form and checks its CSRF token.
-async fn staff_form(req: &mut Request, ctx: &StaffCtx) -> ApiResult<worker::FormData> {
-    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
-    let given = field(&form, "csrf");
-    if given.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), ctx.csrf.as_bytes())) {
-        return Err(ApiError::forbidden("CSRF token missing or wrong"));
-    }
-    Ok(form)
-}
-
-async fn log(ctx: &StaffCtx, req: &Request, client: Option<&str>, action: &str, target: &str) -> ApiResult<()> {
-    access_log::append(
-        &ctx.db,
-        &AccessEvent {
-            at: ctx.now,
-            provider_id: Some(ctx.scope.provider_id().as_str()),
-            client_id: client,
-            actor_kind: "staff",
-            actor_id: ctx.scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
-            action,
-            target,
-            outcome: "success",
-            ip: &client_ip(req),
-            user_agent: &user_agent(req),
-        },
-    )
-    .await?;
-    Ok(())
-}
+use worker::{Env, Fetch, Method, Request, RequestInit, Response};
 
 /// GET /admin/clients/{id}
 pub async fn client_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {

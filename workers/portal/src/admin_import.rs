@@ -19,7 +19,8 @@
 //!   queue. Re-importing is idempotent: external ids are derived from the rows (see
 //!   `clearhours_domain::sources::csv`).
 
-use crate::auth::{self, StaffCtx};
+use crate::staff::{field, log, staff_form, staff_or_login, nav};
+use crate::auth::StaffCtx;
 use crate::pages::Nav;
 use crate::{html, redirect};
 use askama::Template;
@@ -29,9 +30,7 @@ use clearhours_domain::sources::csv::{parse_export, CsvProblem};
 use clearhours_domain::sources::mapping::{MapKind, MatchOn};
 use clearhours_domain::sources::{check_secret, ExtRef, ExternalEntry, SourceCommand, SourceItem};
 use clearhours_domain::webhook::WebhookSecret;
-use clearhours_http::{client_ip, segments, user_agent, ApiError, ApiResult};
-use clearhours_storage::access_log::{self, AccessEvent};
-use clearhours_storage::dashboard::provider_name;
+use clearhours_http::{segments, ApiError, ApiResult};
 use clearhours_storage::ingest::{self, Batch, Delivered, Outcome};
 use clearhours_storage::mapping::{self as store, IntegrationRow, NewMapping};
 use worker::{Env, FormEntry, Method, Request, Response};
@@ -74,53 +73,6 @@ pub async fn route(req: Request, env: &Env) -> ApiResult<Response> {
 }
 
 // ------------------------------------------------------------------------------- helpers
-
-fn field(form: &worker::FormData, name: &str) -> String {
-    match form.get(name) {
-        Some(FormEntry::Field(v)) => v,
-        _ => String::new(),
-    }
-}
-
-async fn staff_or_login(req: &Request, env: &Env) -> ApiResult<Result<StaffCtx, Response>> {
-    Ok(match auth::staff(req, env).await? {
-        Some(ctx) => Ok(ctx),
-        None => Err(redirect("/admin/login")?),
-    })
-}
-
-async fn staff_form(req: &mut Request, ctx: &StaffCtx) -> ApiResult<worker::FormData> {
-    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
-    let given = field(&form, "csrf");
-    if given.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), ctx.csrf.as_bytes())) {
-        return Err(ApiError::forbidden("CSRF token missing or wrong"));
-    }
-    Ok(form)
-}
-
-async fn log(ctx: &StaffCtx, req: &Request, action: &str, target: &str) -> ApiResult<()> {
-    access_log::append(
-        &ctx.db,
-        &AccessEvent {
-            at: ctx.now,
-            provider_id: Some(ctx.scope.provider_id().as_str()),
-            client_id: None,
-            actor_kind: "staff",
-            actor_id: ctx.scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
-            action,
-            target,
-            outcome: "success",
-            ip: &client_ip(req),
-            user_agent: &user_agent(req),
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-async fn nav(ctx: &StaffCtx) -> ApiResult<Nav> {
-    Ok(Nav::Staff { provider_name: provider_name(&ctx.db, &ctx.scope).await?, csrf: ctx.csrf.clone() })
-}
 
 fn query(req: &Request, key: &str) -> Option<String> {
     req.url().ok().and_then(|u| u.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.to_string()))
@@ -255,7 +207,7 @@ async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         Ok(id) => id,
         Err(e) => return render_list(&ctx, &name, &kind, Some(format!("Not created: {e}.")), 400).await,
     };
-    log(&ctx, &req, "admin_integration_create", &format!("{id} {kind}")).await?;
+    log(&ctx, &req, None, "admin_integration_create", &format!("{id} {kind}")).await?;
     let notice = "Integration created. Copy its secret now: it is not shown again.".to_string();
     render_integration(&ctx, id.as_str(), Form::default(), Some(notice), None, Some(secret), 200).await
 }
@@ -276,7 +228,7 @@ async fn rotate(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     if !store::add_secret(&ctx.db, &ctx.scope, &iid, &secret, retire, ctx.now).await? {
         return Err(ApiError::not_found());
     }
-    log(&ctx, &req, "admin_integration_secret", &format!("{iid} retire_others={}", retire.is_some())).await?;
+    log(&ctx, &req, None, "admin_integration_secret", &format!("{iid} retire_others={}", retire.is_some())).await?;
     let notice = match retire {
         Some(_) => format!("New secret added and live now. The previous secrets stop working in {RETIRE_HOURS} hours. Copy it now: it is not shown again."),
         None => "New secret added and live now; the previous secrets keep working. Copy it now: it is not shown again.".to_string(),
@@ -496,7 +448,7 @@ async fn save_mapping(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
         Err(e) => return render_integration(&ctx, id, f, None, Some(format!("Not saved: {e}.")), None, 400).await,
     };
     let flowed = saved.flowed.upserts + saved.flowed.flagged + saved.flowed.stale;
-    log(&ctx, &req, "admin_mapping_save", &format!("{iid} {}:{}:{} -> {} (flowed {flowed})", kind.as_str(), match_on.as_str(), f.external.trim(), new.target)).await?;
+    log(&ctx, &req, None, "admin_mapping_save", &format!("{iid} {}:{}:{} -> {} (flowed {flowed})", kind.as_str(), match_on.as_str(), f.external.trim(), new.target)).await?;
     redirect(&format!("/admin/integrations/{iid}?done=mapped&flowed={flowed}&waiting={}", saved.still_unmapped))
 }
 
@@ -514,7 +466,7 @@ async fn delete_mapping(mut req: Request, env: &Env, id: &str) -> ApiResult<Resp
     if !store::delete_mapping(&ctx.db, &ctx.scope, &iid, kind, on, &key).await? {
         return Err(ApiError::not_found());
     }
-    log(&ctx, &req, "admin_mapping_delete", &format!("{iid} {}:{}:{key}", kind.as_str(), on.as_str())).await?;
+    log(&ctx, &req, None, "admin_mapping_delete", &format!("{iid} {}:{}:{key}", kind.as_str(), on.as_str())).await?;
     redirect(&format!("/admin/integrations/{iid}?done=unmapped"))
 }
 
@@ -530,7 +482,7 @@ async fn resolve_flag(mut req: Request, env: &Env, id: &str, flag: &str) -> ApiR
     if !store::resolve_flag(&ctx.db, &ctx.scope, &iid, n, ctx.now).await? {
         return Err(ApiError::not_found());
     }
-    log(&ctx, &req, "admin_flag_resolve", &format!("{iid} flag {n}")).await?;
+    log(&ctx, &req, None, "admin_flag_resolve", &format!("{iid} flag {n}")).await?;
     redirect(&format!("/admin/integrations/{iid}?done=flag"))
 }
 
@@ -730,7 +682,7 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             }
         }
     }
-    log(&ctx, &req, "admin_import", &format!("{iid} {} rows {} stored {} queued", parsed.format.as_str(), result.stored, result.queued)).await?;
+    log(&ctx, &req, None, "admin_import", &format!("{iid} {} rows {} stored {} queued", parsed.format.as_str(), result.stored, result.queued)).await?;
     let status = if result.failed_batch.is_some() { 503 } else { 200 };
     let error = result.failed_batch.map(|b| format!("Batch {b} could not be written; batches before it were imported. Importing the same file again is safe."));
     let v = ImportView { integration: &chosen, csv: "", problems: Vec::new(), preview: None, result: Some(result), error };

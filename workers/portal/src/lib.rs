@@ -26,6 +26,7 @@ mod mfa;
 mod pages;
 mod qr;
 mod session;
+mod staff;
 mod views;
 mod entries;
 
