@@ -99,3 +99,19 @@ test('wrong codes are throttled', async () => {
   const log = (await stack.db.prepare("SELECT COUNT(*) AS n FROM access_log WHERE action = 'mfa' AND outcome = 'failure'").first()).n;
   assert.ok(log >= 10);
 });
+
+test('an MFA reset by staff revokes sessions at once and demands a new enrollment', async () => {
+  const a = new Browser(stack, 'portal', at(2000));
+  await a.login(LOGINS.a.email, LOGINS.a.password);
+  const csrfA = /name="csrf" value="([^"]+)"/.exec(await (await a.get('/mfa')).text())[1];
+  assert.equal((await a.post('/mfa', { csrf: csrfA, code: totp(secret, at(2000)) })).status, 303);
+  assert.equal((await a.get('/api/v1/projects')).status, 200);
+  const staff = new Browser(stack, 'portal', at(2001));
+  await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true });
+  const csrf = await staff.csrf('/admin/clients/cli_a');
+  assert.equal((await staff.post('/admin/contacts/con_ada/reset-mfa', { csrf })).status, 303);
+  a.now = at(2002);
+  assert.equal((await a.get('/api/v1/projects')).status, 401);
+  const again = new Browser(stack, 'portal', at(2003));
+  assert.equal((await again.login(LOGINS.a.email, LOGINS.a.password)).headers.get('location'), '/mfa/setup');
+});

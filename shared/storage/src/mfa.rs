@@ -113,3 +113,15 @@ pub async fn set_client_required(db: &Db, scope: &crate::scope::ProviderScope, c
         .await?;
     Ok(n == 1)
 }
+
+/// Removes an account's second factor and recovery codes and ends all its sessions at once
+/// (a lost phone). The account enrols again at its next sign-in if MFA is required.
+pub async fn reset(db: &Db, kind: &str, subject: &str, now: DateTime<Utc>) -> Result<()> {
+    db.batch(vec![
+        db.stmt("DELETE FROM mfa_factors WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject])?,
+        db.stmt("DELETE FROM mfa_recovery_codes WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject])?,
+        db.stmt("UPDATE sessions SET revoked_at = ? WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL", &args![ts(now), kind, subject])?,
+    ])
+    .await?;
+    Ok(())
+}

@@ -38,6 +38,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "revoked" => "Invitation revoked.",
         "disabled" => "Account disabled and signed out everywhere.",
         "enabled" => "Account enabled.",
+        "mfa_reset" => "Two-step verification removed and the account signed out everywhere. It is set up again at the next sign-in if required.",
         "note" => "Note added. The client sees it on the project's dashboard.",
         "note_deleted" => "Note deleted.",
         "network" => "Network access saved.",
@@ -131,12 +132,14 @@ pub async fn contact_action(mut req: Request, env: &Env, id: &str, action: &str)
         }
         "disable" => store::set_disabled(&ctx.db, &contact, true, ctx.now).await?,
         "enable" => store::set_disabled(&ctx.db, &contact, false, ctx.now).await?,
+        "reset-mfa" => clearhours_storage::mfa::reset(&ctx.db, "contact", &contact.id, ctx.now).await?,
         _ => return Err(ApiError::not_found()),
     }
     log(&ctx, &req, Some(&contact.client_id), &format!("admin_contact_{action}"), id.as_str()).await?;
     let done = match action {
         "revoke" => "revoked",
         "disable" => "disabled",
+        "reset-mfa" => "mfa_reset",
         _ => "enabled",
     };
     redirect(&format!("/admin/clients/{}?done={done}", contact.client_id))

@@ -76,7 +76,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Post, ["admin", "clients", id, "notes"]) => private(admin::add_note(req, env, id).await),
         (Method::Post, ["admin", "notes", id, "delete"]) => private(admin::delete_note(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "contacts"]) => private(admin::create_contact(req, env, id).await),
-        (Method::Post, ["admin", "contacts", id, action @ ("invite" | "revoke" | "disable" | "enable")]) => {
+        (Method::Post, ["admin", "contacts", id, action @ ("invite" | "revoke" | "disable" | "enable" | "reset-mfa")]) => {
             private(admin::contact_action(req, env, id, action).await)
         }
         (Method::Get, ["admin", "preview", contact, "projects"]) => private(admin::preview(&req, env, contact, None).await),
