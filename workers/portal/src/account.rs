@@ -4,6 +4,7 @@
 //! session and never signs in (so it cannot bypass MFA); a sign-in link goes through the same
 //! network and MFA checks as a password.
 
+use crate::staff::field;
 use crate::admin::send_email;
 use crate::auth::{self, NETWORK_DENIED_MESSAGE};
 use crate::html;
@@ -17,7 +18,7 @@ use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::account_links::{self as store, Purpose};
 use clearhours_storage::auth::{find_contact_login, find_staff_login, SubjectKind};
 use clearhours_storage::throttle::{self, Gate};
-use worker::{Env, FormEntry, Request, Response};
+use worker::{Env, Request, Response};
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -93,13 +94,6 @@ pub fn page(req: &Request, form: Form) -> ApiResult<Response> {
     render(form, who_of(req), None, None, 200)
 }
 
-fn field(form: &worker::FormData, name: &str) -> String {
-    match form.get(name) {
-        Some(FormEntry::Field(v)) => v,
-        _ => String::new(),
-    }
-}
-
 const SENT: &str = "If an account uses that address, we have sent it a link. Check your inbox (and spam folder).";
 
 /// POST /password/forgot and /login/link — the same answer whether the account exists or not.
@@ -109,7 +103,7 @@ pub async fn request_link(mut req: Request, env: &Env, form_kind: Form) -> ApiRe
     let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
     let who = if field(&form, "who") == "staff" { "staff" } else { "contact" };
-    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), field(&form, "csrf").as_bytes())) {
+    if !session::double_submit_ok(&cookie_csrf, &field(&form, "csrf")) {
         return render(form_kind, who, None, Some("This form expired. Please try again."), 403);
     }
     let email = field(&form, "email").trim().to_string();
@@ -175,7 +169,7 @@ pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult
     let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
     let who = if field(&form, "who") == "staff" { "staff" } else { "contact" };
-    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), field(&form, "csrf").as_bytes())) {
+    if !session::double_submit_ok(&cookie_csrf, &field(&form, "csrf")) {
         return render(form_kind, who, None, Some("This form expired. Open the link from the e-mail again."), 403);
     }
     let token = field(&form, "token");

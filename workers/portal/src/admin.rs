@@ -235,7 +235,7 @@ pub async fn accept_invite(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (ip, ua) = (client_ip(&req), user_agent(&req));
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
     let (token, pw, pw2, csrf) = (field(&form, "token"), field(&form, "password"), field(&form, "password2"), field(&form, "csrf"));
-    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), csrf.as_bytes())) {
+    if !session::double_submit_ok(&cookie_csrf, &csrf) {
         return invite_form(Some((403, "This form expired. Open the link from the e-mail again.")));
     }
     if pw != pw2 {

@@ -1,5 +1,6 @@
 //! Sign-in, sign-out, and turning a request's session cookie into an authorised context.
 
+use crate::staff::field;
 use crate::pages::{self, LoginKind};
 use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
 use crate::{html, redirect};
@@ -13,7 +14,7 @@ use clearhours_storage::scope::{ClientScope, ProviderScope};
 use clearhours_storage::mfa;
 use clearhours_storage::throttle::{self, Gate};
 use clearhours_storage::Db;
-use worker::{Env, FormEntry, Request, Response};
+use worker::{Env, Request, Response};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Who {
@@ -34,13 +35,6 @@ pub fn login_form(kind: LoginKind, email: &str, error: Option<(u16, &str)>) -> A
     Ok(r)
 }
 
-fn field(form: &worker::FormData, name: &str) -> String {
-    match form.get(name) {
-        Some(FormEntry::Field(v)) => v,
-        _ => String::new(),
-    }
-}
-
 const BAD_LOGIN: &str = "E-mail or password is incorrect.";
 const NETWORK_DENIED: &str = "Access from your network is not allowed for this account. Ask your agency to allow it.";
 
@@ -56,7 +50,7 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the sign-in form"))?;
     let (email, pw, csrf) = (field(&form, "email"), field(&form, "password"), field(&form, "csrf"));
     let email = email.trim().to_string();
-    if cookie_csrf.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(cookie_csrf.as_bytes(), csrf.as_bytes())) {
+    if !session::double_submit_ok(&cookie_csrf, &csrf) {
         return login_form(kind, &email, Some((403, "Your sign-in form expired. Please try again.")));
     }
     if email.is_empty() || email.len() > 254 || pw.is_empty() || pw.len() > 1024 {

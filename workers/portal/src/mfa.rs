@@ -2,6 +2,7 @@
 //! QR code and recovery codes (`/mfa/setup`). They accept sessions whose second step is still
 //! open; every other page refuses those sessions (storage filters on `mfa_state`).
 
+use crate::staff::field;
 use crate::pages::Nav;
 use crate::session::{self, Keys};
 use crate::{html, qr, redirect};
@@ -14,7 +15,7 @@ use clearhours_storage::auth::{self as store, Session};
 use clearhours_storage::mfa;
 use clearhours_storage::throttle::{self, Gate};
 use clearhours_storage::Db;
-use worker::{Env, FormEntry, Request, Response};
+use worker::{Env, Request, Response};
 
 #[derive(Template)]
 #[template(path = "mfa.html")]
@@ -88,13 +89,6 @@ async fn ctx(req: &Request, env: &Env) -> ApiResult<Option<Ctx>> {
     let db = Db::new(env.d1("DB")?);
     let Some(session) = store::live_session(&db, &sid, now).await? else { return Ok(None) };
     Ok(Some(Ctx { db, now, session, keys, ip: client_ip(req), ua: user_agent(req) }))
-}
-
-fn field(form: &worker::FormData, name: &str) -> String {
-    match form.get(name) {
-        Some(FormEntry::Field(v)) => v,
-        _ => String::new(),
-    }
 }
 
 async fn checked_form(req: &mut Request, c: &Ctx) -> ApiResult<worker::FormData> {

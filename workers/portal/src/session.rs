@@ -121,6 +121,12 @@ pub fn login_csrf_cookie(value: &str) -> String {
     format!("{LOGIN_CSRF_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=3600")
 }
 
+/// The double-submit check of a form served before any session (sign-in, invitation, links):
+/// the form's hidden token must equal the `__Host-` cookie set with the form.
+pub fn double_submit_ok(cookie_value: &str, form_value: &str) -> bool {
+    !cookie_value.is_empty() && subtle::ConstantTimeEq::ct_eq(cookie_value.as_bytes(), form_value.as_bytes()).into()
+}
+
 pub fn session_token(req: &Request) -> Option<String> {
     cookie(req, SESSION_COOKIE).filter(|t| !t.is_empty())
 }

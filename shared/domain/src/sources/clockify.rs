@@ -16,7 +16,7 @@
 //!   Clearhours prices entries with its own project rates.
 //! - Versions: arrival time for upserts, [`super::FINAL`] for deletes (see [`super`]).
 
-use super::{check_minutes, clip_description, digest, id_text, minutes_from_seconds, ExtRef, ExternalEntry, SourceCommand, SourceItem, FINAL};
+use super::{bool_field, check_minutes, description_field, digest, id_text, minutes_from_seconds, ExtRef, ExternalEntry, SourceCommand, SourceItem, FINAL};
 use crate::error::ValidationError;
 use crate::ids::ExternalId;
 use crate::webhook::SignatureError;
@@ -229,22 +229,8 @@ pub fn parse(event_type: Option<&str>, body: &[u8], received_ms: i64) -> Result<
         }
     };
     let minutes = seconds.and_then(|s| check_minutes(minutes_from_seconds(s)).map_err(|m| errors.push("timeInterval.duration", m)).ok());
-    let billable = match v.get("billable") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            errors.push("billable", "must be true or false");
-            false
-        }
-    };
-    let description = match v.get("description") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => clip_description(s),
-        Some(_) => {
-            errors.push("description", "must be a string");
-            String::new()
-        }
-    };
+    let billable = bool_field(&v, "billable", "billable", &mut errors);
+    let description = description_field(&v, "description", "description", &mut errors);
     match (external_id, start, minutes) {
         (Some(external_id), Some(started_at), Some(minutes)) if errors.is_empty() => Ok(ClockifyEvent::Entry(SourceItem {
             version: received_ms,

@@ -186,6 +186,30 @@ pub fn clip_description(s: &str) -> String {
     }
 }
 
+/// An optional boolean field (absent or null: false); anything else is an error at `path`.
+pub(crate) fn bool_field(v: &Value, key: &str, path: &str, errors: &mut crate::ValidationError) -> bool {
+    match v.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errors.push(path, "must be true or false");
+            false
+        }
+    }
+}
+
+/// An optional description (absent or null: empty), clipped to the stored maximum.
+pub(crate) fn description_field(v: &Value, key: &str, path: &str, errors: &mut crate::ValidationError) -> String {
+    match v.get(key) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => clip_description(s),
+        Some(_) => {
+            errors.push(path, "must be a string");
+            String::new()
+        }
+    }
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -12,7 +12,7 @@
 //!   `stop`) is not an entry until it stops: ignored. Durations round to the nearest minute.
 //! - Versions: `payload.at`, for deletes `payload.server_deleted_at`, else the event `timestamp`.
 
-use super::{check_minutes, clip_description, id_text, minutes_from_seconds, rfc3339_millis, unhex, ExtRef, ExternalEntry, SourceCommand, SourceItem};
+use super::{bool_field, check_minutes, description_field, id_text, minutes_from_seconds, rfc3339_millis, unhex, ExtRef, ExternalEntry, SourceCommand, SourceItem};
 use crate::error::ValidationError;
 use crate::ids::ExternalId;
 use crate::webhook::SignatureError;
@@ -170,22 +170,8 @@ pub fn parse(body: &[u8]) -> Result<TogglEvent, ValidationError> {
             None
         }
     };
-    let billable = match p.get("billable") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            errors.push("payload.billable", "must be true or false");
-            false
-        }
-    };
-    let description = match p.get("description") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => clip_description(s),
-        Some(_) => {
-            errors.push("payload.description", "must be a string");
-            String::new()
-        }
-    };
+    let billable = bool_field(p, "billable", "payload.billable", &mut errors);
+    let description = description_field(p, "description", "payload.description", &mut errors);
     let user = id_text(p.get("user_id")).or_else(|| id_text(meta.get("model_owner_id")));
     let version = str_at(p, "at").and_then(rfc3339_millis).or(event_version).unwrap_or(0);
     match (external_id, minutes, started_at) {
