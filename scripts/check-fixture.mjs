@@ -77,10 +77,11 @@ function login(where, o) {
 }
 
 function check(d) {
-  if (!shape('$', d, ['provider', 'staff', 'members', 'tasks', 'integrations', 'clients'])) return;
+  if (!shape('$', d, ['provider', 'staff', 'members', 'tasks', 'integrations', 'clients'], ['weekday_anchor'])) return;
+  if (d.weekday_anchor !== undefined) oneOf('weekday_anchor', d.weekday_anchor, ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']);
 
   const p = d.provider;
-  if (shape('provider', p, ['id', 'name'], ['slack_webhook_url', 'alert_email'])) {
+  if (shape('provider', p, ['id', 'name'], ['slack_webhook_url', 'alert_email', 'staff_ip_allowlist'])) {
     id('provider.id', p.id, 'prv_');
     str('provider.name', p.name);
     if (p.slack_webhook_url !== undefined && p.slack_webhook_url !== null) str('provider.slack_webhook_url', p.slack_webhook_url);

@@ -482,6 +482,9 @@ function assert(cond, msg) {
 }
 
 const built = {
+  // Day 0 of this fixture is a Wednesday: the loader anchors it to the coming Wednesday and
+  // skips what would lie in the future, so weekends stay weekends whatever day it is.
+  weekday_anchor: 'wednesday',
   provider, staff, members, tasks, integrations,
   clients: clients.map((c) => ({
     id: c.id, name: c.name, time_zone: c.time_zone, currency: c.currency, week_start: c.week_start,

@@ -14,6 +14,19 @@ pub enum RelDate {
     Absolute(NaiveDate),
 }
 
+/// Day 0 for relative dates: `today`, or with an anchor the first date on or after `today`
+/// that falls on `anchor`.
+pub fn anchor_day(today: NaiveDate, anchor: Option<chrono::Weekday>) -> NaiveDate {
+    use chrono::Datelike;
+    match anchor {
+        None => today,
+        Some(w) => {
+            let ahead = (7 + w.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+            add_days(today, i64::from(ahead))
+        }
+    }
+}
+
 impl RelDate {
     pub fn resolve(&self, today: NaiveDate) -> NaiveDate {
         match self {
@@ -26,6 +39,11 @@ impl RelDate {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fixture {
+    /// When set, relative day 0 is the first date on or after the client's today that falls on
+    /// this weekday (entries that would then lie in the future are not loaded), so a fixture
+    /// written with day 0 on a Wednesday keeps its weekdays whatever day it is loaded.
+    #[serde(default)]
+    pub weekday_anchor: Option<String>,
     pub provider: FxProvider,
     #[serde(default)]
     pub staff: Vec<FxStaff>,
@@ -222,6 +240,17 @@ mod tests {
         assert_eq!(r.resolve(today), NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
         let a: RelDate = serde_json::from_str("\"2026-01-02\"").unwrap();
         assert_eq!(a.resolve(today), NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
+    }
+
+    #[test]
+    fn anchor_day_is_the_next_such_weekday() {
+        let wed = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert_eq!(anchor_day(wed, Some(chrono::Weekday::Wed)), wed);
+        assert_eq!(anchor_day(wed, None), wed);
+        let thu = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(anchor_day(thu, Some(chrono::Weekday::Wed)), NaiveDate::from_ymd_opt(2026, 12, 2).unwrap());
+        let mon = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(anchor_day(mon, Some(chrono::Weekday::Wed)), wed);
     }
 
     #[test]

@@ -81,6 +81,13 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         }
     }
 
+    let anchor = match fx.weekday_anchor.as_deref().map(clearhours_domain::calendar::parse_weekday).transpose() {
+        Ok(a) => a,
+        Err(e) => {
+            errors.push("weekday_anchor", e.to_string());
+            None
+        }
+    };
     let mut entry_statements = Vec::new();
     let mut project_count = 0;
     for (ci, c) in fx.clients.iter().enumerate() {
@@ -90,6 +97,8 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         let client_id = check(&mut errors, at("id"), ClientId::parse(&c.id));
         let (Some(calendar), Some(currency), Some(client_id)) = (calendar, currency, client_id) else { continue };
         let today = calendar.today(now);
+        // Relative dates count from day 0 (see `fixture::anchor_day`); nothing after today loads.
+        let day0 = clearhours_domain::fixture::anchor_day(today, anchor);
         let v = c.visibility;
         let client_ips = check(&mut errors, at("ip_allowlist"), IpAllowlist::parse(&c.ip_allowlist)).unwrap_or_default();
         meta.push(db.stmt(
@@ -137,8 +146,8 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                 name: fp.name.clone(),
                 currency,
                 budget,
-                starts_on: fp.starts_on.resolve(today),
-                ends_on: fp.ends_on.as_ref().map(|d| d.resolve(today)),
+                starts_on: fp.starts_on.resolve(day0),
+                ends_on: fp.ends_on.as_ref().map(|d| d.resolve(day0)),
                 default_rate: rate,
                 thresholds,
             };
@@ -169,7 +178,7 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                 if !(1..=1440).contains(&e.minutes) {
                     errors.push(at("minutes"), "must be between 1 and 1440");
                 }
-                let date = e.day.resolve(today);
+                let date = e.day.resolve(day0);
                 if date > today {
                     continue; // Future-dated demo entries are not loaded.
                 }
