@@ -8,7 +8,7 @@
 import { Miniflare } from 'miniflare';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { migrate, signed, prng, ROOT, DEV_TOKEN, SESSION_KEYS } from '../tests/harness.mjs';
+import { migrate, signed, prng, ROOT, DEV_TOKEN, SESSION_KEYS, DATA_KEY } from '../tests/harness.mjs';
 
 const SIZES = (process.env.BENCH_SIZES || '1000,10000,100000').split(',').map(Number);
 const VIEWS = Number(process.env.BENCH_VIEWS || 200);
@@ -23,7 +23,7 @@ function worker(name) {
     modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'bench' }, kvNamespaces: { KV: 'bench-kv' },
-    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS },
+    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY },
   };
 }
 

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { migrate, signed, prng, ROOT, DEV_TOKEN, SESSION_KEYS } from '../tests/harness.mjs';
+import { migrate, signed, prng, ROOT, DEV_TOKEN, SESSION_KEYS, DATA_KEY } from '../tests/harness.mjs';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES || 20000);
 const EVENTS = Number(process.env.BENCH_EVENTS || 1000);
@@ -27,7 +27,7 @@ const mf = new Miniflare({
   name: 'ingest', modules: true, scriptPath: path.join(build, 'index.js'), modulesRoot: build,
   modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
   compatibilityDate: '2026-07-01', d1Databases: { DB: 'bench-ingest' }, kvNamespaces: { KV: 'bench-ingest-kv' },
-  bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS },
+  bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY },
 });
 await mf.ready;
 const db = await mf.getD1Database('DB');

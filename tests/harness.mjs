@@ -11,6 +11,8 @@ export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 export const DEV_TOKEN = 'test-dev-token';
 // Test-only session key (kid "t1"): 32 bytes, base64.
 export const SESSION_KEYS = 't1:' + Buffer.alloc(32, 7).toString('base64');
+// Test-only key sealing secrets at rest (base64 of 32 bytes).
+export const DATA_KEY = Buffer.alloc(32, 11).toString('base64');
 
 function workerOptions(name, bindings = {}) {
   const build = path.join(ROOT, 'workers', name, 'build');
@@ -26,7 +28,7 @@ function workerOptions(name, bindings = {}) {
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'clearhours-test' },
     kvNamespaces: { KV: 'clearhours-kv' },
-    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, PORTAL_BASE_URL: 'http://portal.test', ...bindings },
+    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY, PORTAL_BASE_URL: 'http://portal.test', ...bindings },
   };
 }
 

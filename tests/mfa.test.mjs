@@ -56,6 +56,9 @@ test('a client that requires MFA forces enrollment; the QR secret works once con
   assert.equal((await a.get('/api/v1/projects')).status, 200);
   const stored = (await stack.db.prepare('SELECT code_hash FROM mfa_recovery_codes').all()).results.map((r) => r.code_hash);
   assert.ok(recovery.every((c) => !stored.includes(c)), 'recovery codes are stored hashed');
+  const sealed = (await stack.db.prepare('SELECT secret FROM mfa_factors').first()).secret;
+  assert.match(sealed, /^v1:/, 'the TOTP secret is sealed at rest');
+  assert.ok(!sealed.includes(secret));
 });
 
 test('sign-in needs a fresh code: a used code is refused, the next step works', async () => {

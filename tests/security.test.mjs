@@ -175,3 +175,12 @@ test('staff security: MFA for all staff, a staff allowlist that cannot lock out 
   a.now = at(1216);
   assert.equal((await a.get('/api/v1/projects')).status, 401);
 });
+
+test('TOTP and integration secrets are sealed at rest', async () => {
+  const rows = (await stack.db.prepare('SELECT secret FROM integration_secrets').all()).results;
+  assert.ok(rows.length > 0);
+  for (const r of rows) {
+    assert.match(r.secret, /^v1:/);
+    assert.ok(!r.secret.includes(SECRET.slice(6, 20)));
+  }
+});

@@ -19,6 +19,7 @@ pub mod network;
 pub mod password;
 pub mod project;
 pub mod rollup;
+pub mod sealed;
 pub mod settings;
 pub mod totp;
 pub mod sources;

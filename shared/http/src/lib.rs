@@ -130,6 +130,17 @@ pub fn secure(mut resp: Response, kind: Kind) -> Response {
     resp
 }
 
+/// The database, with the key that seals secrets at rest (`DATA_KEY`, base64 of 32 bytes, a
+/// Worker secret). Without the key the worker still serves everything that stores no secret.
+pub fn db(env: &Env) -> ApiResult<clearhours_storage::Db> {
+    let db = clearhours_storage::Db::new(env.d1("DB")?);
+    let key = env.secret("DATA_KEY").map(|s| s.to_string()).or_else(|_| env.var("DATA_KEY").map(|s| s.to_string()));
+    match key {
+        Ok(k) => Ok(db.with_seal_key(clearhours_domain::sealed::SealKey::parse(&k).map_err(ApiError::internal)?)),
+        Err(_) => Ok(db),
+    }
+}
+
 /// Whether dev-only behaviour (clock override, fixture loading) is switched on for this worker.
 pub fn dev_mode(env: &Env) -> bool {
     env.var("DEV_MODE").map(|v| v.to_string() == "1").unwrap_or(false)

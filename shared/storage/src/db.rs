@@ -2,6 +2,7 @@
 //! figure D1 bills and the dashboard benchmark reports).
 
 use serde::de::DeserializeOwned;
+use clearhours_domain::sealed::SealKey;
 use std::cell::Cell;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
@@ -86,15 +87,40 @@ macro_rules! args {
     ($($a:expr),* $(,)?) => { vec![$($crate::db::Arg::from($a)),*] };
 }
 
-/// The database handle plus a running count of rows read.
+/// The database handle plus a running count of rows read, and the key that seals secrets at
+/// rest (TOTP secrets, integration secrets) — held as a Worker secret, never in D1.
 pub struct Db {
     d1: D1Database,
     rows_read: Cell<usize>,
+    seal_key: Option<SealKey>,
 }
 
 impl Db {
     pub fn new(d1: D1Database) -> Self {
-        Self { d1, rows_read: Cell::new(0) }
+        Self { d1, rows_read: Cell::new(0), seal_key: None }
+    }
+
+    pub fn with_seal_key(mut self, key: SealKey) -> Self {
+        self.seal_key = Some(key);
+        self
+    }
+
+    /// Seals a secret for storage under `context`. Without a key this is an error: secrets are
+    /// never written in clear.
+    pub fn seal(&self, context: &str, plaintext: &str) -> Result<String> {
+        let key = self.seal_key.as_ref().ok_or_else(|| StorageError::D1("DATA_KEY is not configured; secrets cannot be stored".into()))?;
+        let mut nonce = [0u8; 12];
+        getrandom::getrandom(&mut nonce).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
+        key.seal(context, plaintext, nonce).map_err(|e| StorageError::D1(e.to_string()))
+    }
+
+    /// Opens a stored secret (values stored before sealing existed pass through).
+    pub fn open(&self, context: &str, stored: &str) -> Result<String> {
+        if !clearhours_domain::sealed::is_sealed(stored) {
+            return Ok(stored.to_string());
+        }
+        let key = self.seal_key.as_ref().ok_or_else(|| StorageError::D1("DATA_KEY is not configured; secrets cannot be read".into()))?;
+        key.open(context, stored).map_err(|e| StorageError::Corrupt(e.to_string()))
     }
 
     /// Rows D1 reports as read since this handle was made.

@@ -76,7 +76,7 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
             check(&mut errors, format!("integrations[{i}].secrets[{j}]"), clearhours_domain::webhook::WebhookSecret::parse(secret));
             meta.push(db.stmt(
                 "INSERT INTO integration_secrets (id, integration_id, secret, created_at) VALUES (?, ?, ?, ?)",
-                &args![format!("{}_s{j}", integ.id), &integ.id, secret, now_s.as_str()],
+                &args![format!("{}_s{j}", integ.id), &integ.id, db.seal(&crate::ingest::secret_context(&integ.id), secret)?, now_s.as_str()],
             )?);
         }
     }

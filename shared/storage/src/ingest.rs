@@ -54,9 +54,22 @@ pub async fn integration(db: &Db, id: &IntegrationId, now: DateTime<Utc>) -> Res
     let Some(first) = rows.first() else { return Ok(None) };
     let provider_id = ProviderId::parse(&first.provider_id).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     let kind = first.kind.clone();
-    let secrets = rows.iter().filter_map(|r| r.secret.as_deref()).filter_map(|s| WebhookSecret::parse(s).ok()).collect();
-    let raw_secrets = rows.iter().filter_map(|r| r.secret.clone()).filter(|s| !s.is_empty()).collect();
+    let context = secret_context(id.as_str());
+    let raw_secrets: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.secret.as_deref())
+        .map(|s| db.open(&context, s))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    let secrets = raw_secrets.iter().filter_map(|s| WebhookSecret::parse(s).ok()).collect();
     Ok(Some(IntegrationAuth { scope: crate::auth::system_scope(provider_id), kind, secrets, raw_secrets }))
+}
+
+/// The sealing context of an integration's secrets.
+pub fn secret_context(integration: &str) -> String {
+    format!("integration:{integration}")
 }
 
 pub async fn delivery_seen(db: &Db, integration: &IntegrationId, delivery_id: &str) -> Result<bool> {

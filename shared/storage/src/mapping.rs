@@ -347,7 +347,7 @@ pub async fn create_integration(db: &Db, scope: &ProviderScope, kind: &str, name
         )?,
         db.stmt(
             "INSERT INTO integration_secrets (id, integration_id, secret, created_at) VALUES (?, ?, ?, ?)",
-            &args![new_id("sec")?, id.as_str(), secret, now_s.as_str()],
+            &args![new_id("sec")?, id.as_str(), db.seal(&crate::ingest::secret_context(&id), secret)?, now_s.as_str()],
         )?,
     ])
     .await?;
@@ -385,7 +385,7 @@ pub async fn add_secret(db: &Db, scope: &ProviderScope, id: &IntegrationId, secr
     }
     statements.push(db.stmt(
         "INSERT INTO integration_secrets (id, integration_id, secret, created_at) VALUES (?, ?, ?, ?)",
-        &args![new_id("sec")?, id.as_str(), secret, now_s.as_str()],
+        &args![new_id("sec")?, id.as_str(), db.seal(&crate::ingest::secret_context(id.as_str()), secret)?, now_s.as_str()],
     )?);
     db.batch(statements).await?;
     Ok(true)

@@ -18,8 +18,20 @@ pub struct Factor {
     pub last_used_step: Option<i64>,
 }
 
+fn context(kind: &str, subject: &str) -> String {
+    format!("mfa:{kind}:{subject}")
+}
+
+/// The account's factor with its secret opened.
 pub async fn factor(db: &Db, kind: &str, subject: &str) -> Result<Option<Factor>> {
-    db.first("SELECT secret, confirmed_at, last_used_step FROM mfa_factors WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject]).await
+    let f: Option<Factor> = db
+        .first("SELECT secret, confirmed_at, last_used_step FROM mfa_factors WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject])
+        .await?;
+    f.map(|mut f| {
+        f.secret = db.open(&context(kind, subject), &f.secret)?;
+        Ok(f)
+    })
+    .transpose()
 }
 
 /// Whether the account must use a second step: it has a confirmed factor, or MFA is required
@@ -55,7 +67,7 @@ pub async fn begin_enrollment(db: &Db, s: &Session, secret_b32: &str, now: DateT
         "INSERT INTO mfa_factors (subject_kind, subject_id, secret, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (subject_kind, subject_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, confirmed_at = NULL, last_used_step = NULL
          WHERE mfa_factors.confirmed_at IS NULL",
-        &args![&s.subject_kind, &s.subject_id, secret_b32, ts(now)],
+        &args![&s.subject_kind, &s.subject_id, db.seal(&context(&s.subject_kind, &s.subject_id), secret_b32)?, ts(now)],
     )
     .await?;
     Ok(())

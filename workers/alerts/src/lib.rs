@@ -10,7 +10,6 @@ use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
 use clearhours_http::{dev_mode, json, now, real_now, secure, segments, ApiError, ApiResult, Kind};
 use clearhours_storage::alerts::{self, NewAlert};
 use clearhours_storage::dashboard::{provider_projects, providers_with_alerts};
-use clearhours_storage::Db;
 use serde::Serialize;
 use worker::{event, Context, Env, Fetch, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent};
 
@@ -51,7 +50,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 /// One run of the job at `now`.
 pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
-    let db = Db::new(env.d1("DB")?);
+    let db = clearhours_http::db(env)?;
     let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
     let mut report = Report::default();
     for (scope, slack_url) in providers_with_alerts(&db).await? {

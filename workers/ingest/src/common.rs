@@ -15,7 +15,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const MAX_DELIVERY_ID: usize = 200;
 
 pub fn db(env: &Env) -> ApiResult<Db> {
-    Ok(Db::new(env.d1("DB")?))
+    clearhours_http::db(env)
 }
 
 /// The enabled integration of this kind; anything else answers like a bad signature.

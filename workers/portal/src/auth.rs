@@ -23,7 +23,7 @@ pub enum Who {
 }
 
 pub fn db(env: &Env) -> ApiResult<Db> {
-    Ok(Db::new(env.d1("DB")?))
+    clearhours_http::db(env)
 }
 
 /// The sign-in form with a fresh double-submit CSRF cookie.

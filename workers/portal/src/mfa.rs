@@ -86,7 +86,7 @@ async fn ctx(req: &Request, env: &Env) -> ApiResult<Option<Ctx>> {
     let keys = Keys::from_env(env)?;
     let now = now(req, env);
     let Some((sid, _)) = keys.verify(&token, now) else { return Ok(None) };
-    let db = Db::new(env.d1("DB")?);
+    let db = clearhours_http::db(env)?;
     let Some(session) = store::live_session(&db, &sid, now).await? else { return Ok(None) };
     Ok(Some(Ctx { db, now, session, keys, ip: client_ip(req), ua: user_agent(req) }))
 }
