@@ -9,13 +9,18 @@ use crate::figures::{BudgetFigures, ChartPoint, EndCheck, ProjectFigures, Projec
 use crate::ids::{MemberId, PhaseId, ProjectId, TaskId};
 use crate::money::{hours, Currency, HourlyRate, Money};
 use crate::project::{BudgetPeriod, Project};
-use crate::settings::{TeamDisplay, ViewMode, Visibility};
+use crate::settings::{ViewMode, Visibility};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub mod entries;
+mod labels;
+mod notes;
+
+pub use labels::member_labels;
+pub use notes::{project_notes, ClientNote, NoteRecord};
 
 /// A team member as the provider knows them. Personal fields never reach a client.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,62 +58,6 @@ pub struct ClientContext<'a> {
     pub members: &'a [MemberRecord],
     pub tasks: &'a [TaskRecord],
     pub phases: &'a [PhaseRecord],
-}
-
-/// Display labels for members under the client's team setting: real names; role titles
-/// (numbered 1, 2… by `client_seq` when titles repeat); or "Team member A", "B"… by `client_seq`.
-pub fn member_labels(members: &[MemberRecord], team: TeamDisplay) -> HashMap<MemberId, String> {
-    let mut ordered: Vec<&MemberRecord> = members.iter().collect();
-    ordered.sort_by(|a, b| a.client_seq.cmp(&b.client_seq).then_with(|| a.id.cmp(&b.id)));
-    let mut title_counts: HashMap<&str, u32> = HashMap::new();
-    for m in &ordered {
-        *title_counts.entry(m.role_title.trim()).or_default() += 1;
-    }
-    let mut title_seen: HashMap<&str, u32> = HashMap::new();
-    let mut out = HashMap::new();
-    for (i, m) in ordered.iter().enumerate() {
-        let MemberRecord {
-            id,
-            name,
-            role_title,
-            email: _,
-            phone: _,
-            cost_rate: _,
-            default_rate: _,
-            personal_notes: _,
-            client_seq: _,
-        } = m;
-        let label = match team {
-            TeamDisplay::Names => name.clone(),
-            TeamDisplay::Roles => {
-                let title = if role_title.trim().is_empty() { "Team member" } else { role_title.trim() };
-                if title_counts.get(role_title.trim()).copied().unwrap_or(0) > 1 {
-                    let n = title_seen.entry(role_title.trim()).or_default();
-                    *n += 1;
-                    format!("{title} {n}")
-                } else {
-                    title.to_string()
-                }
-            }
-            TeamDisplay::Anonymous => format!("Team member {}", letters(i)),
-        };
-        out.insert(id.clone(), label);
-    }
-    out
-}
-
-/// 0 → A, 25 → Z, 26 → AA …
-fn letters(mut i: usize) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (i % 26) as u8);
-        if i < 26 {
-            break;
-        }
-        i = i / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -399,44 +348,6 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
     }
 }
 
-/// A note staff wrote for the client about one week of a project.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NoteRecord {
-    pub id: String,
-    pub project_id: ProjectId,
-    pub week_start: NaiveDate,
-    pub body: String,
-    pub author_staff_id: String,
-    pub created_at: String,
-}
-
-/// A note as the client sees it: the week and the text (not who on staff wrote it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ClientNote {
-    pub week_start: NaiveDate,
-    pub week_end: NaiveDate,
-    pub body: String,
-}
-
-/// The notes of one project a client may see: in weekly-summary mode none about the current
-/// (incomplete) week or later; newest week first.
-pub fn project_notes(notes: &[NoteRecord], project: &ProjectId, view: ViewMode, current_week_start: NaiveDate) -> Vec<ClientNote> {
-    let mut out: Vec<ClientNote> = notes
-        .iter()
-        .filter_map(|n| {
-            let NoteRecord { id: _, project_id, week_start, body, author_staff_id: _, created_at: _ } = n;
-            let hidden = view == ViewMode::WeeklySummary && *week_start >= current_week_start;
-            (project_id == project && !hidden).then(|| ClientNote {
-                week_start: *week_start,
-                week_end: crate::calendar::add_days(*week_start, 6),
-                body: body.clone(),
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| b.week_start.cmp(&a.week_start));
-    out
-}
-
 impl ClientProjection {
     fn empty(kind: &'static str, summary: &str) -> Self {
         Self {
@@ -450,66 +361,5 @@ impl ClientProjection {
             over_by_amount: None,
             summary: summary.to_string(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn member(id: &str, name: &str, title: &str, seq: u32) -> MemberRecord {
-        MemberRecord {
-            id: MemberId::parse(id).unwrap(),
-            name: name.into(),
-            role_title: title.into(),
-            email: format!("{id}@private.example"),
-            phone: "+1 555 0100".into(),
-            cost_rate: None,
-            default_rate: None,
-            personal_notes: "private".into(),
-            client_seq: seq,
-        }
-    }
-
-    #[test]
-    fn notes_hide_the_current_week_in_weekly_summary() {
-        let p = ProjectId::parse("prj_1").unwrap();
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let note = |w: &str, body: &str| NoteRecord {
-            id: "n".into(),
-            project_id: p.clone(),
-            week_start: d(w),
-            body: body.into(),
-            author_staff_id: "stf_secret".into(),
-            created_at: "2026-11-25T10:00:00Z".into(),
-        };
-        let notes = vec![note("2026-11-16", "old"), note("2026-11-23", "current")];
-        let rt = project_notes(&notes, &p, ViewMode::RealTime, d("2026-11-23"));
-        assert_eq!(rt.iter().map(|n| n.body.as_str()).collect::<Vec<_>>(), vec!["current", "old"]);
-        let ws = project_notes(&notes, &p, ViewMode::WeeklySummary, d("2026-11-23"));
-        assert_eq!(ws.iter().map(|n| n.body.as_str()).collect::<Vec<_>>(), vec!["old"]);
-        assert!(!serde_json::to_string(&rt).unwrap().contains("stf_secret"));
-        let other = ProjectId::parse("prj_2").unwrap();
-        assert!(project_notes(&notes, &other, ViewMode::RealTime, d("2026-11-23")).is_empty());
-    }
-
-    #[test]
-    fn labels_are_stable_and_distinct() {
-        let ms = vec![
-            member("mem_b", "Bo", "Senior developer", 2),
-            member("mem_a", "Al", "Senior developer", 1),
-            member("mem_c", "Cy", "Designer", 3),
-        ];
-        let roles = member_labels(&ms, TeamDisplay::Roles);
-        assert_eq!(roles[&MemberId::parse("mem_a").unwrap()], "Senior developer 1");
-        assert_eq!(roles[&MemberId::parse("mem_b").unwrap()], "Senior developer 2");
-        assert_eq!(roles[&MemberId::parse("mem_c").unwrap()], "Designer");
-        let anon = member_labels(&ms, TeamDisplay::Anonymous);
-        assert_eq!(anon[&MemberId::parse("mem_a").unwrap()], "Team member A");
-        assert_eq!(anon[&MemberId::parse("mem_c").unwrap()], "Team member C");
-        let names = member_labels(&ms, TeamDisplay::Names);
-        assert_eq!(names[&MemberId::parse("mem_b").unwrap()], "Bo");
-        assert_eq!(letters(26), "AA");
-        assert_eq!(letters(27), "AB");
     }
 }
