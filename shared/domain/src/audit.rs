@@ -70,7 +70,18 @@ mod tests {
     use super::*;
 
     fn fields(action: &str) -> AuditFields<'_> {
-        AuditFields { at: "2026-11-25T10:00:00Z", provider_id: "p", client_id: "c", actor_kind: "contact", actor_id: "a", action, target: "", outcome: "success", ip: "", user_agent: "" }
+        AuditFields {
+            at: "2026-11-25T10:00:00Z",
+            provider_id: "p",
+            client_id: "c",
+            actor_kind: "contact",
+            actor_id: "a",
+            action,
+            target: "",
+            outcome: "success",
+            ip: "",
+            user_agent: "",
+        }
     }
 
     fn chain(actions: &[&'static str]) -> Vec<(i64, String, String, &'static str)> {

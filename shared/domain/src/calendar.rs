@@ -70,11 +70,7 @@ pub fn month_end_of(date: NaiveDate) -> NaiveDate {
 
 /// `date + n` days, saturating at chrono's range ends.
 pub fn add_days(date: NaiveDate, n: i64) -> NaiveDate {
-    let r = if n >= 0 {
-        date.checked_add_days(Days::new(n.unsigned_abs()))
-    } else {
-        date.checked_sub_days(Days::new(n.unsigned_abs()))
-    };
+    let r = if n >= 0 { date.checked_add_days(Days::new(n.unsigned_abs())) } else { date.checked_sub_days(Days::new(n.unsigned_abs())) };
     r.unwrap_or(date)
 }
 
@@ -115,9 +111,7 @@ pub struct ClientCalendar {
 
 impl ClientCalendar {
     pub fn new(time_zone: &str, first_day: Weekday) -> Result<Self, CalendarError> {
-        let tz: Tz = time_zone
-            .parse()
-            .map_err(|_| CalendarError::UnknownTimeZone(time_zone.to_string()))?;
+        let tz: Tz = time_zone.parse().map_err(|_| CalendarError::UnknownTimeZone(time_zone.to_string()))?;
         Ok(Self { tz, first_day })
     }
 

@@ -73,7 +73,15 @@ pub fn resolve(draft: EntryDraft, project: &Project, calendar: &ClientCalendar) 
         (true, Some(r)) => r.amount_for(draft.minutes, project.currency),
         _ => Money::new(0, project.currency),
     };
-    ResolvedEntry { client_id: project.client_id.clone(), bucket: calendar.bucket_of(local_date), local_date, started_at, rate, amount, draft }
+    ResolvedEntry {
+        client_id: project.client_id.clone(),
+        bucket: calendar.bucket_of(local_date),
+        local_date,
+        started_at,
+        rate,
+        amount,
+        draft,
+    }
 }
 
 /// Reads fields of one JSON object, collecting errors with their paths.
@@ -178,8 +186,19 @@ impl<'a> Fields<'a> {
 }
 
 const ENTRY_KEYS: &[&str] = &[
-    "op", "external_id", "project_id", "member_id", "task_id", "phase_id", "date", "started_at",
-    "minutes", "billable", "description", "internal_note", "rate",
+    "op",
+    "external_id",
+    "project_id",
+    "member_id",
+    "task_id",
+    "phase_id",
+    "date",
+    "started_at",
+    "minutes",
+    "billable",
+    "description",
+    "internal_note",
+    "rate",
 ];
 
 /// Parses one item of a Clearhours API delivery (see `openapi.yaml`, `EntryCommand`).
@@ -268,8 +287,7 @@ pub fn parse_command(v: &Value) -> Result<EntryCommand, ValidationError> {
 
 /// Parses a whole delivery body `{"entries": [...]}`: 1..=100 commands, external ids unique.
 pub fn parse_delivery(body: &[u8]) -> Result<Vec<EntryCommand>, ValidationError> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| ValidationError::one("body", format!("is not valid JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(body).map_err(|e| ValidationError::one("body", format!("is not valid JSON: {e}")))?;
     let Some(items) = v.get("entries").and_then(Value::as_array) else {
         return Err(ValidationError::one("entries", "is required and must be an array"));
     };

@@ -137,8 +137,15 @@ pub enum Projection {
     NoBudget,
     NoBurn,
     /// Used ≥ allocated; `over_minutes`/`over_amount_minor` ≥ 0.
-    Exhausted { over_minutes: Option<i64>, over_amount_minor: Option<i64> },
-    RunsOut { date: NaiveDate, days_left: i64, end: Option<EndCheck> },
+    Exhausted {
+        over_minutes: Option<i64>,
+        over_amount_minor: Option<i64>,
+    },
+    RunsOut {
+        date: NaiveDate,
+        days_left: i64,
+        end: Option<EndCheck>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -429,10 +436,7 @@ pub fn status_for(used: i64, allocated: i64, thresholds: &[u16]) -> Status {
     if allocated <= 0 || used >= allocated {
         return Status::OverBudget;
     }
-    let reached = thresholds
-        .iter()
-        .filter(|t| **t < 100 && i128::from(used) * 100 >= i128::from(**t) * i128::from(allocated))
-        .count();
+    let reached = thresholds.iter().filter(|t| **t < 100 && i128::from(used) * 100 >= i128::from(**t) * i128::from(allocated)).count();
     match reached {
         0 => Status::OnTrack,
         1 => Status::Watch,

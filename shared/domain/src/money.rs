@@ -76,10 +76,8 @@ impl Money {
         if d.scale() > currency.minor_digits() && d.normalize().scale() > currency.minor_digits() {
             return Err(format!("{} allows at most {} decimals", currency, currency.minor_digits()));
         }
-        let minor = (d * Decimal::from(10i64.pow(currency.minor_digits())))
-            .trunc()
-            .try_into()
-            .map_err(|_| "amount is too large".to_string())?;
+        let minor =
+            (d * Decimal::from(10i64.pow(currency.minor_digits()))).trunc().try_into().map_err(|_| "amount is too large".to_string())?;
         Ok(Self { minor, currency })
     }
 }
@@ -158,8 +156,8 @@ pub fn percent(part: i64, whole: i64) -> Option<Decimal> {
     if whole <= 0 {
         return None;
     }
-    let mut d = (Decimal::from(part) * Decimal::from(100) / Decimal::from(whole))
-        .round_dp_with_strategy(1, RoundingStrategy::MidpointNearestEven);
+    let mut d =
+        (Decimal::from(part) * Decimal::from(100) / Decimal::from(whole)).round_dp_with_strategy(1, RoundingStrategy::MidpointNearestEven);
     d.rescale(1);
     Some(d)
 }

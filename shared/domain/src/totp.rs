@@ -17,7 +17,8 @@ pub fn hotp(key: &[u8], counter: u64, digits: u32) -> u32 {
     mac.update(&counter.to_be_bytes());
     let h = mac.finalize().into_bytes();
     let offset = usize::from(h[19] & 0x0f);
-    let bin = (u32::from(h[offset] & 0x7f) << 24) | (u32::from(h[offset + 1]) << 16) | (u32::from(h[offset + 2]) << 8) | u32::from(h[offset + 3]);
+    let bin =
+        (u32::from(h[offset] & 0x7f) << 24) | (u32::from(h[offset + 1]) << 16) | (u32::from(h[offset + 2]) << 8) | u32::from(h[offset + 3]);
     bin % 10u32.pow(digits)
 }
 
@@ -107,7 +108,14 @@ mod tests {
     fn rfc6238_sha1_vectors() {
         // RFC 6238 appendix B, SHA-1, 8 digits.
         let key = b"12345678901234567890";
-        for (t, expected) in [(59, 94287082), (1111111109, 7081804), (1111111111, 14050471), (1234567890, 89005924), (2000000000, 69279037), (20000000000, 65353130)] {
+        for (t, expected) in [
+            (59, 94287082),
+            (1111111109, 7081804),
+            (1111111111, 14050471),
+            (1234567890, 89005924),
+            (2000000000, 69279037),
+            (20000000000, 65353130),
+        ] {
             assert_eq!(hotp(key, u64::try_from(step_at(t)).unwrap(), 8), expected, "t = {t}");
         }
         assert_eq!(code_at(key, 59), "287082");
@@ -136,6 +144,7 @@ mod tests {
         assert_eq!(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(), b"12345678901234567890");
         assert_eq!(base32_decode("gezd gnbv").unwrap(), base32_decode("GEZDGNBV").unwrap());
         assert!(base32_decode("1!").is_none());
-        assert!(otpauth_uri("Clearhours", "ada@a.test", "ABC").starts_with("otpauth://totp/Clearhours:ada%40a.test?secret=ABC&issuer=Clearhours"));
+        assert!(otpauth_uri("Clearhours", "ada@a.test", "ABC")
+            .starts_with("otpauth://totp/Clearhours:ada%40a.test?secret=ABC&issuer=Clearhours"));
     }
 }

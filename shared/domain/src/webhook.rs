@@ -100,11 +100,8 @@ pub fn verify<'a>(headers: SignedHeaders<'a>, body: &[u8], secrets: &[WebhookSec
     if (now_unix - ts).abs() > TOLERANCE_SECS {
         return Err(SignatureError::StaleTimestamp);
     }
-    let candidates: Vec<Vec<u8>> = sigs
-        .split_whitespace()
-        .filter_map(|s| s.strip_prefix("v1,"))
-        .filter_map(|b| B64.decode(b).ok())
-        .collect();
+    let candidates: Vec<Vec<u8>> =
+        sigs.split_whitespace().filter_map(|s| s.strip_prefix("v1,")).filter_map(|b| B64.decode(b).ok()).collect();
     for secret in secrets {
         let mut mac = secret.mac();
         mac.update(id.as_bytes());

@@ -409,8 +409,8 @@ fn sunday_late_evening_in_new_york_belongs_to_that_sunday() {
             c,
             "2026-11-24",
             vec![
-                at(&c, (2026, 11, 23, 4, 30), "mem_a", 45),  // Sunday 11-22 locally
-                at(&c, (2026, 11, 23, 15, 0), "mem_b", 15),  // Monday 11-23 10:00 locally
+                at(&c, (2026, 11, 23, 4, 30), "mem_a", 45), // Sunday 11-22 locally
+                at(&c, (2026, 11, 23, 15, 0), "mem_b", 15), // Monday 11-23 10:00 locally
             ],
         )
     };
@@ -651,7 +651,8 @@ fn over_budget_by_n_hours() {
 #[test]
 fn status_boundaries_with_default_thresholds() {
     let status_at = |used: i64, allocated: i64| {
-        let s = Scenario::new(project("2026-10-05", None, fixed(allocated)), utc_monday(), "2026-11-25", vec![e("2026-10-06", "mem_a", used)]);
+        let s =
+            Scenario::new(project("2026-10-05", None, fixed(allocated)), utc_monday(), "2026-11-25", vec![e("2026-10-06", "mem_a", used)]);
         let f = s.figures();
         (f.budget.unwrap().percent_minutes.unwrap().to_string(), f.status.unwrap())
     };
@@ -833,11 +834,7 @@ fn money_only_budget_projects_with_amounts() {
 }
 
 fn canary_members() -> Vec<MemberRecord> {
-    ["mem_a", "mem_b", "mem_c"]
-        .iter()
-        .enumerate()
-        .map(|(i, id)| member_record(id, i, "Developer", i as u32 + 1))
-        .collect()
+    ["mem_a", "mem_b", "mem_c"].iter().enumerate().map(|(i, id)| member_record(id, i, "Developer", i as u32 + 1)).collect()
 }
 
 const EMAIL_CANARY: &str = "canary.mail.7f3a@private.invalid";
@@ -906,7 +903,8 @@ fn client_dashboard_shows_labels_and_no_private_fields() {
     }
     // The early run-out and over-budget cases reach the client as such.
     let vis = Visibility { view: ViewMode::RealTime, ..Visibility::default() };
-    let early: serde_json::Value = serde_json::from_str(&dashboard_json(&steady(1050, 4500).ends(Some("2026-12-31")), vis, &members)).unwrap();
+    let early: serde_json::Value =
+        serde_json::from_str(&dashboard_json(&steady(1050, 4500).ends(Some("2026-12-31")), vis, &members)).unwrap();
     assert_eq!(early["projection"]["kind"], "runs_out");
     assert_eq!(early["projection"]["days_early"], 34);
     assert_eq!(early["projection"]["run_out_date"], "2026-11-27");
@@ -939,8 +937,17 @@ struct EntrySpec {
 }
 
 fn arb_entry() -> impl Strategy<Value = EntrySpec> {
-    (any::<u32>(), 0..MEMBER_IDS.len(), 0..TASK_IDS.len(), 0..PHASE_IDS.len(), prop::bool::weighted(0.75), 1i64..=600, 0i64..=400)
-        .prop_map(|(pos, member, task, phase, billable, minutes, cents_per_minute)| EntrySpec { pos, member, task, phase, billable, minutes, cents_per_minute })
+    (any::<u32>(), 0..MEMBER_IDS.len(), 0..TASK_IDS.len(), 0..PHASE_IDS.len(), prop::bool::weighted(0.75), 1i64..=600, 0i64..=400).prop_map(
+        |(pos, member, task, phase, billable, minutes, cents_per_minute)| EntrySpec {
+            pos,
+            member,
+            task,
+            phase,
+            billable,
+            minutes,
+            cents_per_minute,
+        },
+    )
 }
 
 impl EntrySpec {
@@ -995,18 +1002,24 @@ fn arb_spec() -> impl Strategy<Value = Spec> {
         (prop::collection::vec(1u16..=500, 1..4), 0..TIME_ZONES.len(), 0..WEEKDAYS.len(), any::<bool>(), any::<bool>()),
         prop::collection::vec(arb_entry(), 0..40),
     )
-        .prop_map(|((today_offset, started_days_before, ends_after_start, budget), (thresholds, tz, first_day, summary, show_non_billable), entries)| Spec {
-            today_offset,
-            started_days_before,
-            ends_after_start,
-            budget,
-            thresholds,
-            tz,
-            first_day,
-            summary,
-            show_non_billable,
-            entries,
-        })
+        .prop_map(
+            |(
+                (today_offset, started_days_before, ends_after_start, budget),
+                (thresholds, tz, first_day, summary, show_non_billable),
+                entries,
+            )| Spec {
+                today_offset,
+                started_days_before,
+                ends_after_start,
+                budget,
+                thresholds,
+                tz,
+                first_day,
+                summary,
+                show_non_billable,
+                entries,
+            },
+        )
 }
 
 /// Where the generated entries' dates fall.

@@ -93,7 +93,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON response; serialisation failures become a bare 500 (never a panic).
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"errors":[{"status":500,"code":"internal","detail":"internal error"}]}"#.into());
+    let text =
+        serde_json::to_string(body).unwrap_or_else(|_| r#"{"errors":[{"status":500,"code":"internal","detail":"internal error"}]}"#.into());
     let mut resp = Response::ok(text).unwrap_or_else(|_| Response::empty().unwrap_or_else(|_| fallback()));
     let _ = resp.headers_mut().set("content-type", "application/json; charset=utf-8");
     resp.with_status(status)

@@ -49,7 +49,8 @@ pub async fn append(db: &Db, e: &AccessEvent<'_>) -> Result<()> {
         user_agent: &ua,
     };
     for _ in 0..ATTEMPTS {
-        let prev = db.first::<Last>("SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1", &[]).await?.map(|l| l.hash).unwrap_or_default();
+        let prev =
+            db.first::<Last>("SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1", &[]).await?.map(|l| l.hash).unwrap_or_default();
         let hash = audit::row_hash(&prev, &fields);
         let inserted = db
             .run(
@@ -103,7 +104,15 @@ pub async fn browse(db: &Db, scope: &ProviderScope, f: &LogFilter) -> Result<Vec
                 AND (?5 = '' OR at >= ?5) AND (?6 = '' OR at < ?6) AND (?7 = 0 OR seq < ?7)
               ORDER BY seq DESC LIMIT 100"
         ),
-        &args![scope.provider_id.as_str(), f.client_id.as_str(), f.actor_id.as_str(), f.action.as_str(), f.from.as_str(), f.to.as_str(), f.before],
+        &args![
+            scope.provider_id.as_str(),
+            f.client_id.as_str(),
+            f.actor_id.as_str(),
+            f.action.as_str(),
+            f.from.as_str(),
+            f.to.as_str(),
+            f.before
+        ],
     )
     .await
 }

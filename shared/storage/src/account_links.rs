@@ -103,7 +103,10 @@ pub async fn set_password(db: &Db, kind: SubjectKind, subject: &str, hash: &str,
     };
     db.batch(vec![
         db.stmt(&format!("UPDATE {table} SET password_hash = ? WHERE id = ?"), &args![hash, subject])?,
-        db.stmt("UPDATE sessions SET revoked_at = ? WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL", &args![ts(now), kind.as_str(), subject])?,
+        db.stmt(
+            "UPDATE sessions SET revoked_at = ? WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL",
+            &args![ts(now), kind.as_str(), subject],
+        )?,
     ])
     .await?;
     Ok(())

@@ -56,8 +56,11 @@ pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
 }
 
 pub async fn client(db: &Db, scope: &ProviderScope, id: &ClientId) -> Result<Option<ClientRow>> {
-    db.first(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ? AND provider_id = ?"), &args![id.as_str(), scope.provider_id.as_str()])
-        .await
+    db.first(
+        &format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ? AND provider_id = ?"),
+        &args![id.as_str(), scope.provider_id.as_str()],
+    )
+    .await
 }
 
 /// Saves a client's visibility; returns false if the client is not the provider's. The data
@@ -95,8 +98,11 @@ const CONTACT_SELECT: &str = "SELECT c.id, c.client_id, c.email, c.name, c.role,
    FROM contacts c JOIN clients cl ON cl.id = c.client_id";
 
 pub async fn contacts(db: &Db, scope: &ProviderScope, client: &ClientId) -> Result<Vec<ContactRow>> {
-    db.all(&format!("{CONTACT_SELECT} WHERE c.client_id = ? AND cl.provider_id = ? ORDER BY c.name"), &args![client.as_str(), scope.provider_id.as_str()])
-        .await
+    db.all(
+        &format!("{CONTACT_SELECT} WHERE c.client_id = ? AND cl.provider_id = ? ORDER BY c.name"),
+        &args![client.as_str(), scope.provider_id.as_str()],
+    )
+    .await
 }
 
 pub async fn contact(db: &Db, scope: &ProviderScope, id: &ContactId) -> Result<Option<ContactRow>> {
@@ -222,7 +228,10 @@ pub async fn live_invitation(db: &Db, token: &str, now: DateTime<Utc>) -> Result
 pub async fn accept_invitation(db: &Db, inv: &LiveInvitation, password_hash: &str, now: DateTime<Utc>) -> Result<bool> {
     let results = db
         .batch(vec![
-            db.stmt("UPDATE invitations SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL", &args![ts(now), inv.id.as_str()])?,
+            db.stmt(
+                "UPDATE invitations SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL",
+                &args![ts(now), inv.id.as_str()],
+            )?,
             // Only if the line above consumed it (changes() is per statement, so check by state).
             db.stmt(
                 "UPDATE contacts SET password_hash = ? WHERE id = ? AND EXISTS (SELECT 1 FROM invitations WHERE id = ? AND used_at = ?)",
@@ -279,7 +288,15 @@ pub async fn preview_scope(db: &Db, scope: &ProviderScope, contact: &ContactId) 
 }
 
 /// A note for the client about one week of one of its projects.
-pub async fn add_note(db: &Db, scope: &ProviderScope, client: &ClientId, project: &str, week_start: chrono::NaiveDate, body: &str, now: DateTime<Utc>) -> Result<bool> {
+pub async fn add_note(
+    db: &Db,
+    scope: &ProviderScope,
+    client: &ClientId,
+    project: &str,
+    week_start: chrono::NaiveDate,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let n = db
         .run(
             "INSERT INTO client_notes (id, provider_id, client_id, project_id, week_start, body, author_staff_id, created_at)
@@ -306,10 +323,14 @@ pub async fn delete_note(db: &Db, scope: &ProviderScope, id: &str, now: DateTime
         client_id: String,
     }
     let row: Option<Row> = db
-        .first("SELECT client_id FROM client_notes WHERE id = ? AND provider_id = ? AND deleted_at IS NULL", &args![id, scope.provider_id.as_str()])
+        .first(
+            "SELECT client_id FROM client_notes WHERE id = ? AND provider_id = ? AND deleted_at IS NULL",
+            &args![id, scope.provider_id.as_str()],
+        )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    db.run("UPDATE client_notes SET deleted_at = ? WHERE id = ? AND provider_id = ?", &args![ts(now), id, scope.provider_id.as_str()]).await?;
+    db.run("UPDATE client_notes SET deleted_at = ? WHERE id = ? AND provider_id = ?", &args![ts(now), id, scope.provider_id.as_str()])
+        .await?;
     Ok(Some(row.client_id))
 }
 
@@ -348,7 +369,10 @@ pub async fn client_projects(db: &Db, scope: &ProviderScope, client: &ClientId) 
 /// Saves a client's IP allowlist (already validated); false if not the provider's client.
 pub async fn set_ip_allowlist(db: &Db, scope: &ProviderScope, id: &ClientId, list: &IpAllowlist) -> Result<bool> {
     let n = db
-        .run("UPDATE clients SET ip_allowlist = ? WHERE id = ? AND provider_id = ?", &args![list.to_stored(), id.as_str(), scope.provider_id.as_str()])
+        .run(
+            "UPDATE clients SET ip_allowlist = ? WHERE id = ? AND provider_id = ?",
+            &args![list.to_stored(), id.as_str(), scope.provider_id.as_str()],
+        )
         .await?;
     Ok(n == 1)
 }
@@ -360,7 +384,8 @@ pub async fn staff_security(db: &Db, scope: &ProviderScope) -> Result<(bool, Str
         staff_mfa_required: i64,
         staff_ip_allowlist: String,
     }
-    let row: Option<Row> = db.first("SELECT staff_mfa_required, staff_ip_allowlist FROM providers WHERE id = ?", &args![scope.provider_id.as_str()]).await?;
+    let row: Option<Row> =
+        db.first("SELECT staff_mfa_required, staff_ip_allowlist FROM providers WHERE id = ?", &args![scope.provider_id.as_str()]).await?;
     Ok(row.map_or((false, String::new()), |r| (r.staff_mfa_required != 0, r.staff_ip_allowlist)))
 }
 
@@ -376,7 +401,10 @@ pub async fn set_staff_security(db: &Db, scope: &ProviderScope, mfa_required: bo
 /// Sets a client's idle timeout (minutes, 5–480); false if not the provider's client.
 pub async fn set_idle_timeout(db: &Db, scope: &ProviderScope, id: &ClientId, minutes: i64) -> Result<bool> {
     let n = db
-        .run("UPDATE clients SET idle_timeout_minutes = ? WHERE id = ? AND provider_id = ?", &args![minutes, id.as_str(), scope.provider_id.as_str()])
+        .run(
+            "UPDATE clients SET idle_timeout_minutes = ? WHERE id = ? AND provider_id = ?",
+            &args![minutes, id.as_str(), scope.provider_id.as_str()],
+        )
         .await?;
     Ok(n == 1)
 }

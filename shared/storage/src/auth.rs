@@ -23,9 +23,7 @@ pub fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| StorageError::Corrupt(format!("bad timestamp {s:?}")))
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| StorageError::Corrupt(format!("bad timestamp {s:?}")))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +106,14 @@ impl Session {
 }
 
 /// Starts a session (a new id every login).
-pub async fn create_session(db: &Db, who: &LoginCandidate, kind: SubjectKind, now: DateTime<Utc>, ip: &str, user_agent: &str) -> Result<Session> {
+pub async fn create_session(
+    db: &Db,
+    who: &LoginCandidate,
+    kind: SubjectKind,
+    now: DateTime<Utc>,
+    ip: &str,
+    user_agent: &str,
+) -> Result<Session> {
     create_session_with(db, who, kind, "none", now, ip, user_agent).await
 }
 

@@ -84,7 +84,13 @@ fn budget_args(p: &ProjectInput) -> Vec<crate::db::Arg> {
 }
 
 /// Creates a project for one of the provider's clients; `None` if the client is not theirs.
-pub async fn create_project(db: &Db, scope: &ProviderScope, client: &ClientId, p: &ProjectInput, now: DateTime<Utc>) -> Result<Option<ProjectId>> {
+pub async fn create_project(
+    db: &Db,
+    scope: &ProviderScope,
+    client: &ClientId,
+    p: &ProjectInput,
+    now: DateTime<Utc>,
+) -> Result<Option<ProjectId>> {
     let id = new_id("prj")?;
     let mut a = args![id.as_str(), p.name.as_str(), p.code.as_str()];
     a.extend(budget_args(p));
@@ -154,7 +160,10 @@ pub async fn set_project_archived(db: &Db, scope: &ProviderScope, id: &ProjectId
     let status = if archived { "archived" } else { "active" };
     let results = db
         .batch(vec![
-            db.stmt("UPDATE projects SET status = ? WHERE id = ? AND provider_id = ?", &args![status, id.as_str(), scope.provider_id.as_str()])?,
+            db.stmt(
+                "UPDATE projects SET status = ? WHERE id = ? AND provider_id = ?",
+                &args![status, id.as_str(), scope.provider_id.as_str()],
+            )?,
             bump_project_client(db, scope, id)?,
         ])
         .await?;

@@ -287,7 +287,12 @@ pub(crate) const VISIBLE_PROJECTS: &str = "SELECT p.id FROM projects p WHERE p.c
 /// The projects a contact may see — all of them, or only `only` — with their rollups (dimension
 /// rows from `window_start` on) and the catalogue to name members, tasks and phases: one D1
 /// round trip. A project outside the scope is simply absent (callers answer 404).
-pub async fn load_visible(db: &Db, scope: &ClientScope, only: Option<&ProjectId>, window_start: NaiveDate) -> Result<(Vec<ProjectData>, Catalogue)> {
+pub async fn load_visible(
+    db: &Db,
+    scope: &ClientScope,
+    only: Option<&ProjectId>,
+    window_start: NaiveDate,
+) -> Result<(Vec<ProjectData>, Catalogue)> {
     let visible = VISIBLE_PROJECTS;
     let a = args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), only.map(|p| p.to_string())];
     let week_cols = "project_id, week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
@@ -327,7 +332,12 @@ pub async fn load_visible(db: &Db, scope: &ClientScope, only: Option<&ProjectId>
     let mut by_project: Vec<ProjectData> = Vec::new();
     for row in rows::<ProjectRow>(projects)? {
         let (project, as_of) = row.into_project()?;
-        by_project.push(ProjectData { project, as_of, rollups: Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() }, notes: Vec::new() });
+        by_project.push(ProjectData {
+            project,
+            as_of,
+            rollups: Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() },
+            notes: Vec::new(),
+        });
     }
     let slot = |id: &str, list: &mut Vec<ProjectData>| list.iter().position(|d| d.project.id.as_str() == id);
     for r in rows::<KeyedWeekRow>(weeks)? {
@@ -424,9 +434,8 @@ pub async fn providers_with_alerts(db: &Db) -> Result<Vec<(ProviderScope, String
         id: String,
         slack_webhook_url: String,
     }
-    let rows: Vec<Row> = db
-        .all("SELECT id, slack_webhook_url FROM providers WHERE slack_webhook_url IS NOT NULL AND slack_webhook_url <> ''", &[])
-        .await?;
+    let rows: Vec<Row> =
+        db.all("SELECT id, slack_webhook_url FROM providers WHERE slack_webhook_url IS NOT NULL AND slack_webhook_url <> ''", &[]).await?;
     rows.into_iter()
         .map(|r| {
             let id = clearhours_domain::ids::ProviderId::parse(&r.id).map_err(|e| corrupt("provider id", e))?;

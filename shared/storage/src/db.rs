@@ -1,8 +1,8 @@
 //! A thin wrapper over D1 that binds typed arguments, decodes rows, and counts rows read (the
 //! figure D1 bills and the dashboard benchmark reports).
 
-use serde::de::DeserializeOwned;
 use clearhours_domain::sealed::SealKey;
+use serde::de::DeserializeOwned;
 use std::cell::Cell;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};

@@ -53,9 +53,6 @@ struct EntryDb {
     invoice_id: Option<String>,
 }
 
-
-
-
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("{what}: {e}"))
 }
@@ -87,11 +84,16 @@ fn entry(r: EntryDb) -> Result<EntryRecord> {
     })
 }
 
-
 /// Entries of `project` with a local date in `from ..= to`, if the scope may see the project;
 /// `None` otherwise (callers answer 404, never 403). One D1 round trip; the entries are read
 /// through the `(project_id, local_date)` index.
-pub async fn week_entries(db: &Db, scope: &ClientScope, project: &ProjectId, from: NaiveDate, to: NaiveDate) -> Result<Option<WeekEntries>> {
+pub async fn week_entries(
+    db: &Db,
+    scope: &ClientScope,
+    project: &ProjectId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<WeekEntries>> {
     let visible = VISIBLE_PROJECTS;
     let a = args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), project.as_str()];
     let mut range = a.clone();
@@ -126,7 +128,10 @@ pub async fn week_entries(db: &Db, scope: &ClientScope, project: &ProjectId, fro
                     t
                 },
             )?,
-            db.stmt(&format!("SELECT id, name FROM phases WHERE client_id = ?1 AND project_id IN ({visible}) ORDER BY position, name"), &a)?,
+            db.stmt(
+                &format!("SELECT id, name FROM phases WHERE client_id = ?1 AND project_id IN ({visible}) ORDER BY position, name"),
+                &a,
+            )?,
         ])
         .await?;
     let [projects, entries, members, tasks, phases] = results.as_slice() else {

@@ -58,7 +58,18 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         meta.push(db.stmt(
             "INSERT INTO members (id, provider_id, name, role_title, email, phone, cost_rate, default_rate, personal_notes, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &args![&m.id, &p.id, &m.name, &m.role_title, &m.email, &m.phone, m.cost_rate.clone(), m.default_rate.clone(), &m.personal_notes, now_s.as_str()],
+            &args![
+                &m.id,
+                &p.id,
+                &m.name,
+                &m.role_title,
+                &m.email,
+                &m.phone,
+                m.cost_rate.clone(),
+                m.default_rate.clone(),
+                &m.personal_notes,
+                now_s.as_str()
+            ],
         )?);
     }
     for t in &fx.tasks {
@@ -76,7 +87,12 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
             check(&mut errors, format!("integrations[{i}].secrets[{j}]"), clearhours_domain::webhook::WebhookSecret::parse(secret));
             meta.push(db.stmt(
                 "INSERT INTO integration_secrets (id, integration_id, secret, created_at) VALUES (?, ?, ?, ?)",
-                &args![format!("{}_s{j}", integ.id), &integ.id, db.seal(&crate::ingest::secret_context(&integ.id), secret)?, now_s.as_str()],
+                &args![
+                    format!("{}_s{j}", integ.id),
+                    &integ.id,
+                    db.seal(&crate::ingest::secret_context(&integ.id), secret)?,
+                    now_s.as_str()
+                ],
             )?);
         }
     }
@@ -131,7 +147,12 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                 Some(b) => {
                     let period = check(&mut errors, at("budget.period"), BudgetPeriod::parse(&b.period));
                     let amount = b.amount.as_deref().and_then(|a| check(&mut errors, at("budget.amount"), Money::parse_major(a, currency)));
-                    period.map(|period| Budget { period, minutes: b.hours.map(|h| h * 60), amount_minor: amount.map(|m| m.minor), includes_non_billable: b.includes_non_billable })
+                    period.map(|period| Budget {
+                        period,
+                        minutes: b.hours.map(|h| h * 60),
+                        amount_minor: amount.map(|m| m.minor),
+                        includes_non_billable: b.includes_non_billable,
+                    })
                 }
             };
             let rate = fp.rate.as_deref().and_then(|r| check(&mut errors, at("rate"), HourlyRate::parse(r)));
@@ -156,11 +177,20 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                                        budget_includes_non_billable, starts_on, ends_on, default_rate, alert_thresholds, created_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &args![
-                    project.id.as_str(), &p.id, &c.id, &fp.name, &fp.code,
-                    project.budget.map(|b| b.period.as_str()), project.budget.and_then(|b| b.minutes),
-                    project.budget.and_then(|b| b.amount_minor), project.budget.is_some_and(|b| b.includes_non_billable),
-                    project.starts_on.to_string(), project.ends_on.map(|d| d.to_string()),
-                    project.default_rate.map(|r| r.0.to_string()), project.thresholds.to_stored(), now_s.as_str()
+                    project.id.as_str(),
+                    &p.id,
+                    &c.id,
+                    &fp.name,
+                    &fp.code,
+                    project.budget.map(|b| b.period.as_str()),
+                    project.budget.and_then(|b| b.minutes),
+                    project.budget.and_then(|b| b.amount_minor),
+                    project.budget.is_some_and(|b| b.includes_non_billable),
+                    project.starts_on.to_string(),
+                    project.ends_on.map(|d| d.to_string()),
+                    project.default_rate.map(|r| r.0.to_string()),
+                    project.thresholds.to_stored(),
+                    now_s.as_str()
                 ],
             )?);
             for (k, ph) in fp.phases.iter().enumerate() {
@@ -203,10 +233,9 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
             }
         }
         for (contact, pid) in contact_rows {
-            meta.push(db.stmt(
-                "INSERT INTO contact_projects (contact_id, client_id, project_id) VALUES (?, ?, ?)",
-                &args![contact, &c.id, pid],
-            )?);
+            meta.push(
+                db.stmt("INSERT INTO contact_projects (contact_id, client_id, project_id) VALUES (?, ?, ?)", &args![contact, &c.id, pid])?,
+            );
         }
     }
     if !errors.is_empty() {

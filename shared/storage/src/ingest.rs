@@ -74,7 +74,10 @@ pub fn secret_context(integration: &str) -> String {
 
 pub async fn delivery_seen(db: &Db, integration: &IntegrationId, delivery_id: &str) -> Result<bool> {
     let row: Option<serde_json::Value> = db
-        .first("SELECT 1 AS seen FROM ingest_deliveries WHERE integration_id = ? AND delivery_id = ?", &args![integration.as_str(), delivery_id])
+        .first(
+            "SELECT 1 AS seen FROM ingest_deliveries WHERE integration_id = ? AND delivery_id = ?",
+            &args![integration.as_str(), delivery_id],
+        )
         .await?;
     Ok(row.is_some())
 }
@@ -102,7 +105,11 @@ async fn existing_ids(db: &Db, sql_prefix: &str, first: &str, ids: &HashSet<&str
 
 /// Resolves commands against the provider's data. Unknown references are validation errors
 /// naming the entry (`entries[3].project_id`).
-pub async fn prepare(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>) -> Result<std::result::Result<Vec<Write>, ValidationError>> {
+pub async fn prepare(
+    db: &Db,
+    scope: &ProviderScope,
+    commands: Vec<EntryCommand>,
+) -> Result<std::result::Result<Vec<Write>, ValidationError>> {
     let mut errors = ValidationError::default();
     let mut writes = Vec::with_capacity(commands.len());
     for r in prepare_each(db, scope, commands).await? {
@@ -116,7 +123,11 @@ pub async fn prepare(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>
 
 /// Like [`prepare`], one result per command (in order), so a caller can set aside the commands
 /// whose references do not exist instead of refusing the whole delivery.
-pub async fn prepare_each(db: &Db, scope: &ProviderScope, commands: Vec<EntryCommand>) -> Result<Vec<std::result::Result<Write, ValidationError>>> {
+pub async fn prepare_each(
+    db: &Db,
+    scope: &ProviderScope,
+    commands: Vec<EntryCommand>,
+) -> Result<Vec<std::result::Result<Write, ValidationError>>> {
     let provider = scope.provider_id.as_str();
     let mut project_ids: HashSet<&str> = HashSet::new();
     let mut member_ids: HashSet<&str> = HashSet::new();
@@ -213,7 +224,8 @@ pub async fn prepare_each(db: &Db, scope: &ProviderScope, commands: Vec<EntryCom
     Ok(out)
 }
 
-const UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
+const UPSERT: &str =
+    "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
         week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
         created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -226,7 +238,14 @@ const UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, proj
         updated_at = excluded.updated_at";
 
 /// The upsert statement of one resolved entry under `source` (an integration id or `fixture`).
-pub(crate) fn upsert_statement(db: &Db, provider: &str, source: &str, integration: Option<&str>, e: &ResolvedEntry, now: &str) -> Result<worker::D1PreparedStatement> {
+pub(crate) fn upsert_statement(
+    db: &Db,
+    provider: &str,
+    source: &str,
+    integration: Option<&str>,
+    e: &ResolvedEntry,
+    now: &str,
+) -> Result<worker::D1PreparedStatement> {
     db.stmt(UPSERT, &upsert_args(provider, source, integration, e, now)?)
 }
 
@@ -234,29 +253,29 @@ pub(crate) fn upsert_statement(db: &Db, provider: &str, source: &str, integratio
 fn upsert_args(provider: &str, source: &str, integration: Option<&str>, e: &ResolvedEntry, now: &str) -> Result<Vec<Arg>> {
     let d = &e.draft;
     Ok(args![
-            new_id("ent")?,
-            provider,
-            e.client_id.as_str(),
-            d.project_id.as_str(),
-            d.member_id.as_str(),
-            d.task_id.as_ref().map(|t| t.to_string()),
-            d.phase_id.as_ref().map(|p| p.to_string()),
-            e.local_date.to_string(),
-            e.started_at.map(ts),
-            e.bucket.week_start.to_string(),
-            e.bucket.month.to_string(),
-            d.minutes,
-            d.billable,
-            &d.description,
-            &d.internal_note,
-            e.rate.map(|r| r.0.to_string()),
-            e.amount.minor,
-            source,
-            integration.map(str::to_string),
-            d.external_id.as_str(),
-            now,
-            now,
-        ])
+        new_id("ent")?,
+        provider,
+        e.client_id.as_str(),
+        d.project_id.as_str(),
+        d.member_id.as_str(),
+        d.task_id.as_ref().map(|t| t.to_string()),
+        d.phase_id.as_ref().map(|p| p.to_string()),
+        e.local_date.to_string(),
+        e.started_at.map(ts),
+        e.bucket.week_start.to_string(),
+        e.bucket.month.to_string(),
+        d.minutes,
+        d.billable,
+        &d.description,
+        &d.internal_note,
+        e.rate.map(|r| r.0.to_string()),
+        e.amount.minor,
+        source,
+        integration.map(str::to_string),
+        d.external_id.as_str(),
+        now,
+        now,
+    ])
 }
 
 /// What became of a delivery.
@@ -268,7 +287,14 @@ pub enum Applied {
 
 /// Applies a delivery atomically. A concurrent duplicate loses on the delivery key and changes
 /// nothing.
-pub async fn apply(db: &Db, scope: &ProviderScope, integration: &IntegrationId, delivery_id: &str, writes: &[Write], now: DateTime<Utc>) -> Result<Applied> {
+pub async fn apply(
+    db: &Db,
+    scope: &ProviderScope,
+    integration: &IntegrationId,
+    delivery_id: &str,
+    writes: &[Write],
+    now: DateTime<Utc>,
+) -> Result<Applied> {
     let provider = scope.provider_id.as_str();
     let now_s = ts(now);
     let source = integration.as_str();
@@ -334,11 +360,13 @@ pub enum Delivered {
 
 /// `NOT EXISTS` a tombstone that makes an upsert of version `v` stale (4 arguments: provider,
 /// source, external id, v). A delete wins a tie.
-const NO_TOMBSTONE: &str = "NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ? AND d.source = ? AND d.external_id = ? AND d.version >= ?)";
+const NO_TOMBSTONE: &str =
+    "NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ? AND d.source = ? AND d.external_id = ? AND d.version >= ?)";
 
 /// The upsert of one versioned entry: not over a tombstone as new or newer, not over a newer
 /// stored state, never over an invoiced entry. Returns a row when it wrote.
-const VERSIONED_UPSERT: &str = "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
+const VERSIONED_UPSERT: &str =
+    "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
         week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
         created_at, updated_at, source_version)
      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
@@ -370,7 +398,15 @@ fn returned(r: &worker::D1Result) -> bool {
 /// The statements of one versioned write, tagged for counting: the invoice flag, then the
 /// change (upsert, or delete + tombstone), then (for mapped sources) taking older queued
 /// versions of the entry off the unmapped queue.
-fn versioned_statements(db: &Db, provider: &str, source: &str, b: &Batch<'_>, w: &VersionedWrite, now_s: &str, out: &mut Vec<(Tag, worker::D1PreparedStatement)>) -> Result<()> {
+fn versioned_statements(
+    db: &Db,
+    provider: &str,
+    source: &str,
+    b: &Batch<'_>,
+    w: &VersionedWrite,
+    now_s: &str,
+    out: &mut Vec<(Tag, worker::D1PreparedStatement)>,
+) -> Result<()> {
     let v = w.version;
     let delivery_id = b.delivery_id;
     let ext = match &w.write {
@@ -494,7 +530,13 @@ pub struct Batch<'a> {
 
 /// Applies a delivery atomically with versions, invoice flags and the unmapped queue. The
 /// delivery row comes first: a concurrent duplicate fails the whole batch and changes nothing.
-pub async fn apply_versioned(db: &Db, scope: &ProviderScope, integration: &IntegrationId, b: Batch<'_>, now: DateTime<Utc>) -> Result<Delivered> {
+pub async fn apply_versioned(
+    db: &Db,
+    scope: &ProviderScope,
+    integration: &IntegrationId,
+    b: Batch<'_>,
+    now: DateTime<Utc>,
+) -> Result<Delivered> {
     let provider = scope.provider_id.as_str();
     let now_s = ts(now);
     let source = integration.as_str();

@@ -15,13 +15,13 @@ pub mod alerts;
 pub mod auth;
 pub mod catalog;
 pub mod dashboard;
-pub mod entries;
 pub mod db;
+pub mod entries;
 pub mod fixtures;
 pub mod ingest;
 pub mod kv;
-pub mod mfa;
 pub mod mapping;
+pub mod mfa;
 pub mod scope;
 pub mod throttle;
 

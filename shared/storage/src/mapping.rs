@@ -196,13 +196,23 @@ pub async fn resolve_flag(db: &Db, scope: &ProviderScope, id: &IntegrationId, fl
 
 /// Splits source items: deletes and mapped entries whose targets exist become writes; the rest
 /// are queued with the reasons.
-pub async fn resolve_items(db: &Db, scope: &ProviderScope, id: &IntegrationId, items: Vec<SourceItem>) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
+pub async fn resolve_items(
+    db: &Db,
+    scope: &ProviderScope,
+    id: &IntegrationId,
+    items: Vec<SourceItem>,
+) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
     let m = mappings(db, id).await?;
     resolve_with(db, scope, &m, items).await
 }
 
 /// [`resolve_items`] with mappings already loaded (a CSV import resolves many batches).
-pub async fn resolve_with(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<SourceItem>) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
+pub async fn resolve_with(
+    db: &Db,
+    scope: &ProviderScope,
+    m: &Mappings,
+    items: Vec<SourceItem>,
+) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
     let mut commands = Vec::with_capacity(items.len());
     let mut meta: Vec<(i64, Option<ExternalEntry>)> = Vec::with_capacity(items.len());
     let mut queued = Vec::new();
@@ -262,7 +272,13 @@ pub struct Saved {
 
 /// Saves (or replaces) a mapping and lets queued entries that now map flow in, all in one batch.
 /// `Err(message)` when the mapping itself is not acceptable.
-pub async fn save_mapping(db: &Db, scope: &ProviderScope, id: &IntegrationId, new: &NewMapping<'_>, now: DateTime<Utc>) -> Result<std::result::Result<Saved, String>> {
+pub async fn save_mapping(
+    db: &Db,
+    scope: &ProviderScope,
+    id: &IntegrationId,
+    new: &NewMapping<'_>,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<Saved, String>> {
     let key = match normalise_key(new.match_on, new.external) {
         Ok(k) => k,
         Err(e) => return Ok(Err(e)),
@@ -311,13 +327,24 @@ async fn requeue_plan(db: &Db, scope: &ProviderScope, id: &IntegrationId, m: &Ma
         .await?;
     let items: Vec<SourceItem> = rows
         .into_iter()
-        .filter_map(|r| serde_json::from_str::<ExternalEntry>(&r.payload).ok().map(|e| SourceItem { version: r.version, command: SourceCommand::Upsert(e) }))
+        .filter_map(|r| {
+            serde_json::from_str::<ExternalEntry>(&r.payload)
+                .ok()
+                .map(|e| SourceItem { version: r.version, command: SourceCommand::Upsert(e) })
+        })
         .collect();
     resolve_with(db, scope, m, items).await
 }
 
 /// Removes a mapping (entries already stored stay as they are).
-pub async fn delete_mapping(db: &Db, scope: &ProviderScope, id: &IntegrationId, kind: MapKind, on: MatchOn, external_key: &str) -> Result<bool> {
+pub async fn delete_mapping(
+    db: &Db,
+    scope: &ProviderScope,
+    id: &IntegrationId,
+    kind: MapKind,
+    on: MatchOn,
+    external_key: &str,
+) -> Result<bool> {
     if integration(db, scope, id).await?.is_none() {
         return Ok(false);
     }
@@ -334,7 +361,14 @@ pub async fn delete_mapping(db: &Db, scope: &ProviderScope, id: &IntegrationId, 
 pub const KINDS: [&str; 3] = ["clearhours", "toggl", "clockify"];
 
 /// Creates an integration with its first secret. `Err(message)` for a bad kind.
-pub async fn create_integration(db: &Db, scope: &ProviderScope, kind: &str, name: &str, secret: &str, now: DateTime<Utc>) -> Result<std::result::Result<IntegrationId, String>> {
+pub async fn create_integration(
+    db: &Db,
+    scope: &ProviderScope,
+    kind: &str,
+    name: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<IntegrationId, String>> {
     if !KINDS.contains(&kind) {
         return Ok(Err("kind must be clearhours, toggl or clockify".into()));
     }
@@ -371,7 +405,14 @@ pub async fn live_secrets(db: &Db, id: &IntegrationId, now: DateTime<Utc>) -> Re
 
 /// Rotation without downtime: adds a secret, live at once, and (if `retire_at` is given) makes
 /// the secrets live now expire then, so senders can switch in between. One batch.
-pub async fn add_secret(db: &Db, scope: &ProviderScope, id: &IntegrationId, secret: &str, retire_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<bool> {
+pub async fn add_secret(
+    db: &Db,
+    scope: &ProviderScope,
+    id: &IntegrationId,
+    secret: &str,
+    retire_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     if integration(db, scope, id).await?.is_none() {
         return Ok(false);
     }

@@ -25,7 +25,10 @@ fn context(kind: &str, subject: &str) -> String {
 /// The account's factor with its secret opened.
 pub async fn factor(db: &Db, kind: &str, subject: &str) -> Result<Option<Factor>> {
     let f: Option<Factor> = db
-        .first("SELECT secret, confirmed_at, last_used_step FROM mfa_factors WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject])
+        .first(
+            "SELECT secret, confirmed_at, last_used_step FROM mfa_factors WHERE subject_kind = ? AND subject_id = ?",
+            &args![kind, subject],
+        )
         .await?;
     f.map(|mut f| {
         f.secret = db.open(&context(kind, subject), &f.secret)?;
@@ -90,7 +93,10 @@ pub async fn use_step(db: &Db, s: &Session, step: i64) -> Result<bool> {
 pub async fn confirm_enrollment(db: &Db, s: &Session, now: DateTime<Utc>) -> Result<Vec<String>> {
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
     let mut statements = vec![
-        db.stmt("UPDATE mfa_factors SET confirmed_at = ? WHERE subject_kind = ? AND subject_id = ?", &args![ts(now), &s.subject_kind, &s.subject_id])?,
+        db.stmt(
+            "UPDATE mfa_factors SET confirmed_at = ? WHERE subject_kind = ? AND subject_id = ?",
+            &args![ts(now), &s.subject_kind, &s.subject_id],
+        )?,
         db.stmt("DELETE FROM mfa_recovery_codes WHERE subject_kind = ? AND subject_id = ?", &args![&s.subject_kind, &s.subject_id])?,
         db.stmt("UPDATE sessions SET mfa_state = 'verified' WHERE id = ?", &args![&s.id])?,
     ];
@@ -132,7 +138,10 @@ pub async fn reset(db: &Db, kind: &str, subject: &str, now: DateTime<Utc>) -> Re
     db.batch(vec![
         db.stmt("DELETE FROM mfa_factors WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject])?,
         db.stmt("DELETE FROM mfa_recovery_codes WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject])?,
-        db.stmt("UPDATE sessions SET revoked_at = ? WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL", &args![ts(now), kind, subject])?,
+        db.stmt(
+            "UPDATE sessions SET revoked_at = ? WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL",
+            &args![ts(now), kind, subject],
+        )?,
     ])
     .await?;
     Ok(())

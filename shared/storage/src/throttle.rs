@@ -18,9 +18,13 @@ pub const IP_LIMIT: i64 = 50;
 pub enum Gate {
     Open,
     /// Too many failures for this account; retry after this many minutes.
-    AccountLocked { retry_minutes: i64 },
+    AccountLocked {
+        retry_minutes: i64,
+    },
     /// Too many failures from this IP.
-    IpLocked { retry_minutes: i64 },
+    IpLocked {
+        retry_minutes: i64,
+    },
 }
 
 #[derive(Deserialize)]
@@ -43,8 +47,14 @@ pub async fn gate(db: &Db, email: &str, ip: &str, now: DateTime<Utc>) -> Result<
     let since = ts(now - Duration::minutes(WINDOW_MINUTES));
     let results = db
         .batch(vec![
-            db.stmt("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE kind = 'account' AND key = ? AND at > ?", &args![normalise(email), since.as_str()])?,
-            db.stmt("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE kind = 'ip' AND key = ? AND at > ?", &args![ip, since.as_str()])?,
+            db.stmt(
+                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE kind = 'account' AND key = ? AND at > ?",
+                &args![normalise(email), since.as_str()],
+            )?,
+            db.stmt(
+                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE kind = 'ip' AND key = ? AND at > ?",
+                &args![ip, since.as_str()],
+            )?,
         ])
         .await?;
     let count = |i: usize| -> Result<(i64, Option<String>)> {

@@ -65,7 +65,9 @@ async fn load_fixture(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let fx: Fixture = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("fixture is not valid: {e}")))?;
     let db = common::db(env)?;
     let loaded = fixtures::load(&db, &fx, now).await.map_err(|e| match e {
-        clearhours_storage::StorageError::Conflict(m) => ApiError::new(409, "conflict", format!("fixture collides with existing data: {m}")),
+        clearhours_storage::StorageError::Conflict(m) => {
+            ApiError::new(409, "conflict", format!("fixture collides with existing data: {m}"))
+        }
         other => ApiError::internal(other),
     })?;
     let loaded = loaded.map_err(|e| ApiError::invalid(400, e))?;

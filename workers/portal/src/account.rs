@@ -4,12 +4,12 @@
 //! session and never signs in (so it cannot bypass MFA); a sign-in link goes through the same
 //! network and MFA checks as a password.
 
-use crate::staff::field;
 use crate::admin::send_email;
 use crate::auth::{self, NETWORK_DENIED_MESSAGE};
 use crate::html;
 use crate::pages::Nav;
 use crate::session::{self, LOGIN_CSRF_COOKIE};
+use crate::staff::field;
 use askama::Template;
 use clearhours_domain::email::{AccountLink, LinkPurpose};
 use clearhours_domain::password;
@@ -61,9 +61,24 @@ fn render(form: Form, who: &str, message: Option<&str>, error: Option<&str>, sta
     let csrf = session::random_token()?;
     let back = if who == "staff" { "/admin/login" } else { "/login" };
     let (title, intro, action, button) = match form {
-        Form::Forgot => ("Reset your password", "We will e-mail you a link to choose a new password. It works once, for an hour.", "/password/forgot", "Send the link"),
-        Form::Reset => ("Choose a new password", "At least 8 characters; a phrase of a few words works well. Every signed-in session ends.", "/password/reset", "Save the password"),
-        Form::LinkRequest => ("Sign in by e-mail", "We will e-mail you a link that signs you in. It works once, for 10 minutes.", "/login/link", "Send the link"),
+        Form::Forgot => (
+            "Reset your password",
+            "We will e-mail you a link to choose a new password. It works once, for an hour.",
+            "/password/forgot",
+            "Send the link",
+        ),
+        Form::Reset => (
+            "Choose a new password",
+            "At least 8 characters; a phrase of a few words works well. Every signed-in session ends.",
+            "/password/reset",
+            "Save the password",
+        ),
+        Form::LinkRequest => (
+            "Sign in by e-mail",
+            "We will e-mail you a link that signs you in. It works once, for 10 minutes.",
+            "/login/link",
+            "Send the link",
+        ),
         Form::LinkConfirm => ("Sign in", "Press the button to sign in with the link from your e-mail.", "/login/link/confirm", "Sign in"),
     };
     let sent = message.is_some();
@@ -183,7 +198,9 @@ pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult
         if let Err(e) = password::check_new(&pw) {
             return render(form_kind, who, None, Some(&e), 400);
         }
-        let Some((kind, c)) = (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::Reset, token, now).await? }) else {
+        let Some((kind, c)) =
+            (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::Reset, token, now).await? })
+        else {
             return render(form_kind, who, None, Some(INVALID), 400);
         };
         let hash = password::hash(&pw, &clearhours_storage::db::random_salt()?).map_err(ApiError::internal)?;
@@ -205,9 +222,17 @@ pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult
         )
         .await?;
         let who = if kind == SubjectKind::Staff { "staff" } else { "contact" };
-        return render(form_kind, who, Some("Your password is changed and every session has ended. Sign in with the new password."), None, 200);
+        return render(
+            form_kind,
+            who,
+            Some("Your password is changed and every session has ended. Sign in with the new password."),
+            None,
+            200,
+        );
     }
-    let Some((kind, c)) = (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::SignIn, token, now).await? }) else {
+    let Some((kind, c)) =
+        (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::SignIn, token, now).await? })
+    else {
         return render(form_kind, who, None, Some(INVALID), 400);
     };
     if !auth::network_allows(&db, &c, kind, now, &ip, &ua).await? {

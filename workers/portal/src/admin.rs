@@ -2,13 +2,14 @@
 //! accounts (create, invite, resend, revoke, disable), "view as client", and the invitation
 //! acceptance page. Every state change is a POST with the session's CSRF token and is logged.
 
-use crate::staff::{field, log, staff_form, staff_or_login};
 use crate::admin_pages::{self, ClientPageData, ContactView};
 use crate::auth::{self, StaffCtx};
 use crate::pages::{self, Nav};
 use crate::session::{self, LOGIN_CSRF_COOKIE};
+use crate::staff::{field, log, staff_form, staff_or_login};
 use crate::views::dashboards_for;
 use crate::{html, redirect};
+use askama::Template;
 use clearhours_domain::email::{Email, Invitation};
 use clearhours_domain::ids::{ClientId, ContactId, ProjectId};
 use clearhours_domain::password;
@@ -18,7 +19,6 @@ use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::admin::{self as store, NewContactError};
 use clearhours_storage::auth::{LoginCandidate, SubjectKind};
 use clearhours_storage::dashboard::provider_name;
-use askama::Template;
 use worker::{Env, Fetch, Method, Request, RequestInit, Response};
 
 /// GET /admin/clients/{id}
@@ -38,7 +38,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "revoked" => "Invitation revoked.",
         "disabled" => "Account disabled and signed out everywhere.",
         "enabled" => "Account enabled.",
-        "mfa_reset" => "Two-step verification removed and the account signed out everywhere. It is set up again at the next sign-in if required.",
+        "mfa_reset" => {
+            "Two-step verification removed and the account signed out everywhere. It is set up again at the next sign-in if required."
+        }
         "note" => "Note added. The client sees it on the project's dashboard.",
         "note_deleted" => "Note deleted.",
         "network" => "Network access saved.",
@@ -86,7 +88,14 @@ pub async fn save_visibility(mut req: Request, env: &Env, id: &str) -> ApiResult
     if !store::set_visibility(&ctx.db, &ctx.scope, &cid, &v).await? {
         return Err(ApiError::not_found());
     }
-    let detail = format!("rates={} descriptions={} team={} view={} non_billable={}", v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str());
+    let detail = format!(
+        "rates={} descriptions={} team={} view={} non_billable={}",
+        v.rates.as_str(),
+        v.descriptions.as_str(),
+        v.team.as_str(),
+        v.view.as_str(),
+        v.non_billable.as_str()
+    );
     log(&ctx, &req, Some(cid.as_str()), "admin_visibility", &detail).await?;
     redirect(&format!("/admin/clients/{cid}?done=visibility"))
 }
@@ -110,7 +119,9 @@ pub async fn create_contact(mut req: Request, env: &Env, id: &str) -> ApiResult<
     let contact_id = match store::create_contact(&ctx.db, &ctx.scope, &cid, &email, &name, role, ctx.now).await? {
         Ok(c) => c,
         Err(NewContactError::UnknownClient) => return Err(ApiError::not_found()),
-        Err(NewContactError::EmailTaken) => return render_client(&ctx, id, None, Some("That e-mail address already has a portal account."), 409).await,
+        Err(NewContactError::EmailTaken) => {
+            return render_client(&ctx, id, None, Some("That e-mail address already has a portal account."), 409).await
+        }
     };
     log(&ctx, &req, Some(cid.as_str()), "admin_contact_create", contact_id.as_str()).await?;
     send_invitation(&ctx, &req, env, &contact_id).await
@@ -169,7 +180,14 @@ async fn send_invitation(ctx: &StaffCtx, req: &Request, env: &Env, id: &ContactI
     log(ctx, req, Some(&contact.client_id), "admin_invite", id.as_str()).await?;
     if let Err(e) = send_email(env, &email).await {
         worker::console_error!("invitation e-mail failed: {e}");
-        return render_client(ctx, &contact.client_id, None, Some("The invitation was created but the e-mail could not be sent. Try “Resend invitation”."), 502).await;
+        return render_client(
+            ctx,
+            &contact.client_id,
+            None,
+            Some("The invitation was created but the e-mail could not be sent. Try “Resend invitation”."),
+            502,
+        )
+        .await;
     }
     redirect(&format!("/admin/clients/{}?done=invited", contact.client_id))
 }
@@ -369,7 +387,9 @@ struct SecurityPage<'a> {
 async fn render_security(ctx: &StaffCtx, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
     let (mfa_required, allowlist) = store::staff_security(&ctx.db, &ctx.scope).await?;
     let nav = Nav::Staff { provider_name: provider_name(&ctx.db, &ctx.scope).await?, csrf: ctx.csrf.clone() };
-    let body = SecurityPage { nav: &nav, csrf: &ctx.csrf, mfa_required, allowlist: &allowlist, notice, error }.render().map_err(ApiError::internal)?;
+    let body = SecurityPage { nav: &nav, csrf: &ctx.csrf, mfa_required, allowlist: &allowlist, notice, error }
+        .render()
+        .map_err(ApiError::internal)?;
     html(status, body)
 }
 

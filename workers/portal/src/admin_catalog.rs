@@ -15,7 +15,7 @@ mod people;
 mod projects;
 mod views;
 
-use crate::staff::{field, log, staff_form, staff_or_login, nav};
+use crate::staff::{field, log, nav, staff_form, staff_or_login};
 use clearhours_http::{segments, ApiError, ApiResult};
 use worker::{Env, Method, Request, Response};
 
@@ -27,7 +27,9 @@ pub async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Post, ["admin", "projects"]) => projects::create(req, env).await,
         (Method::Get, ["admin", "projects", id]) => projects::page(&req, env, id).await,
         (Method::Post, ["admin", "projects", id]) => projects::save(req, env, id).await,
-        (Method::Post, ["admin", "projects", id, action @ ("archive" | "unarchive")]) => projects::set_archived(req, env, id, *action == "archive").await,
+        (Method::Post, ["admin", "projects", id, action @ ("archive" | "unarchive")]) => {
+            projects::set_archived(req, env, id, *action == "archive").await
+        }
         (Method::Post, ["admin", "projects", id, "phases"]) => projects::add_phase(req, env, id).await,
         (Method::Post, ["admin", "projects", id, "phases", phase]) => projects::rename_phase(req, env, id, phase).await,
         (Method::Get, ["admin", "tasks"]) => people::tasks_page(&req, env).await,

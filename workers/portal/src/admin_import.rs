@@ -19,9 +19,9 @@
 //!   queue. Re-importing is idempotent: external ids are derived from the rows (see
 //!   `clearhours_domain::sources::csv`).
 
-use crate::staff::{field, log, staff_form, staff_or_login, nav};
 use crate::auth::StaffCtx;
 use crate::pages::Nav;
+use crate::staff::{field, log, nav, staff_form, staff_or_login};
 use crate::{html, redirect};
 use askama::Template;
 use clearhours_domain::ids::IntegrationId;
@@ -197,7 +197,8 @@ async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let form = staff_form(&mut req, &ctx).await?;
     let (name, kind) = (field(&form, "name").trim().to_string(), field(&form, "kind"));
     if name.is_empty() || name.chars().count() > 100 || name.contains(char::is_control) {
-        return render_list(&ctx, &name, &kind, Some("Not created: give the integration a name of at most 100 characters.".into()), 400).await;
+        return render_list(&ctx, &name, &kind, Some("Not created: give the integration a name of at most 100 characters.".into()), 400)
+            .await;
     }
     let secret = match secret_for(&kind, &field(&form, "secret"))? {
         Ok(s) => s,
@@ -230,7 +231,9 @@ async fn rotate(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     }
     log(&ctx, &req, None, "admin_integration_secret", &format!("{iid} retire_others={}", retire.is_some())).await?;
     let notice = match retire {
-        Some(_) => format!("New secret added and live now. The previous secrets stop working in {RETIRE_HOURS} hours. Copy it now: it is not shown again."),
+        Some(_) => format!(
+            "New secret added and live now. The previous secrets stop working in {RETIRE_HOURS} hours. Copy it now: it is not shown again."
+        ),
         None => "New secret added and live now; the previous secrets keep working. Copy it now: it is not shown again.".to_string(),
     };
     render_integration(&ctx, id, Form::default(), Some(notice), None, Some(secret), 200).await
@@ -327,7 +330,10 @@ fn prefill_links(id: &str, e: &ExternalEntry, reason: &str) -> Vec<Prefill> {
             (None, None) => continue,
         };
         let q: String = url_encode(&[("kind", kind.as_str()), ("on", on), ("key", &key)]);
-        out.push(Prefill { label: format!("Map {} {}", kind.as_str(), r.describe()), href: format!("/admin/integrations/{id}?{q}#add-mapping") });
+        out.push(Prefill {
+            label: format!("Map {} {}", kind.as_str(), r.describe()),
+            href: format!("/admin/integrations/{id}?{q}#add-mapping"),
+        });
     }
     out
 }
@@ -346,7 +352,15 @@ fn url_encode(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
-async fn render_integration(ctx: &StaffCtx, id: &str, form: Form, notice: Option<String>, error: Option<String>, secret_once: Option<String>, status: u16) -> ApiResult<Response> {
+async fn render_integration(
+    ctx: &StaffCtx,
+    id: &str,
+    form: Form,
+    notice: Option<String>,
+    error: Option<String>,
+    secret_once: Option<String>,
+    status: u16,
+) -> ApiResult<Response> {
     let (iid, row) = integration(ctx, id).await?;
     let secrets = store::live_secrets(&ctx.db, &iid, ctx.now)
         .await?
@@ -356,7 +370,13 @@ async fn render_integration(ctx: &StaffCtx, id: &str, form: Form, notice: Option
     let mappings = store::mapping_rows(&ctx.db, &iid)
         .await?
         .into_iter()
-        .map(|m| MappingView { kind: m.kind, match_on: m.match_on, external_key: m.external_key, target_name: m.target_name.unwrap_or_else(|| "(missing)".into()), target_id: m.target_id })
+        .map(|m| MappingView {
+            kind: m.kind,
+            match_on: m.match_on,
+            external_key: m.external_key,
+            target_name: m.target_name.unwrap_or_else(|| "(missing)".into()),
+            target_id: m.target_id,
+        })
         .collect();
     let unmapped = store::unmapped(&ctx.db, &ctx.scope, &iid, LIST_LIMIT)
         .await?
@@ -379,7 +399,14 @@ async fn render_integration(ctx: &StaffCtx, id: &str, form: Form, notice: Option
     let flags = store::flags(&ctx.db, &ctx.scope, &iid, LIST_LIMIT)
         .await?
         .into_iter()
-        .map(|f| FlagView { id: f.id, external_id: f.external_id, invoice: f.invoice_number.unwrap_or(f.invoice_id), change: f.change, detail: f.detail, received_at: f.received_at })
+        .map(|f| FlagView {
+            id: f.id,
+            external_id: f.external_id,
+            invoice: f.invoice_number.unwrap_or(f.invoice_id),
+            change: f.change,
+            detail: f.detail,
+            received_at: f.received_at,
+        })
         .collect();
     let t = store::targets(&ctx.db, &ctx.scope).await?;
     let opts = |v: Vec<(String, String)>| v.into_iter().map(|(id, label)| TargetOption { id, label }).collect::<Vec<_>>();
@@ -436,7 +463,12 @@ async fn save_mapping(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
     };
     let form = staff_form(&mut req, &ctx).await?;
     let (iid, _) = integration(&ctx, id).await?;
-    let f = Form { kind: field(&form, "kind"), match_on: field(&form, "match_on"), external: field(&form, "external"), target: field(&form, "target") };
+    let f = Form {
+        kind: field(&form, "kind"),
+        match_on: field(&form, "match_on"),
+        external: field(&form, "external"),
+        target: field(&form, "target"),
+    };
     let parsed = MapKind::parse(&f.kind).and_then(|k| MatchOn::parse(&f.match_on).map(|m| (k, m)));
     let (kind, match_on) = match parsed {
         Ok(p) => p,
@@ -448,7 +480,14 @@ async fn save_mapping(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
         Err(e) => return render_integration(&ctx, id, f, None, Some(format!("Not saved: {e}.")), None, 400).await,
     };
     let flowed = saved.flowed.upserts + saved.flowed.flagged + saved.flowed.stale;
-    log(&ctx, &req, None, "admin_mapping_save", &format!("{iid} {}:{}:{} -> {} (flowed {flowed})", kind.as_str(), match_on.as_str(), f.external.trim(), new.target)).await?;
+    log(
+        &ctx,
+        &req,
+        None,
+        "admin_mapping_save",
+        &format!("{iid} {}:{}:{} -> {} (flowed {flowed})", kind.as_str(), match_on.as_str(), f.external.trim(), new.target),
+    )
+    .await?;
     redirect(&format!("/admin/integrations/{iid}?done=mapped&flowed={flowed}&waiting={}", saved.still_unmapped))
 }
 
@@ -566,7 +605,16 @@ async fn render_import(ctx: &StaffCtx, v: ImportView<'_>, status: u16) -> ApiRes
         .map(|r| IntegrationOption { selected: r.id == v.integration, label: format!("{} ({})", r.name, kind_label(&r.kind)), id: r.id })
         .collect();
     let nav = nav(ctx).await?;
-    let page = ImportPage { nav: &nav, csrf: &ctx.csrf, integrations, csv: v.csv, problems: v.problems, preview: v.preview, result: v.result, error: v.error };
+    let page = ImportPage {
+        nav: &nav,
+        csrf: &ctx.csrf,
+        integrations,
+        csv: v.csv,
+        problems: v.problems,
+        preview: v.preview,
+        result: v.result,
+        error: v.error,
+    };
     html(status, page.render().map_err(ApiError::internal)?)
 }
 
@@ -577,7 +625,8 @@ async fn import_page(req: &Request, env: &Env) -> ApiResult<Response> {
         Err(r) => return Ok(r),
     };
     let chosen = query(req, "integration").unwrap_or_default();
-    render_import(&ctx, ImportView { integration: &chosen, csv: "", problems: Vec::new(), preview: None, result: None, error: None }, 200).await
+    render_import(&ctx, ImportView { integration: &chosen, csv: "", problems: Vec::new(), preview: None, result: None, error: None }, 200)
+        .await
 }
 
 /// The CSV text of the form: the uploaded file if any, else the pasted text.
@@ -622,7 +671,14 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     let parsed = match parse_export(&text) {
         Ok(p) => p,
         Err(p) => {
-            let v = ImportView { integration: &chosen, csv: &text, problems: vec![ProblemView::of(&p)], preview: None, result: None, error: Some("Nothing imported: the file cannot be read as an export.".into()) };
+            let v = ImportView {
+                integration: &chosen,
+                csv: &text,
+                problems: vec![ProblemView::of(&p)],
+                preview: None,
+                result: None,
+                error: Some("Nothing imported: the file cannot be read as an export.".into()),
+            };
             return render_import(&ctx, v, 400).await;
         }
     };
@@ -631,9 +687,11 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     let problems: Vec<ProblemView> = parsed.problems.iter().map(ProblemView::of).collect();
     if action != "import" || !problems.is_empty() {
         // Dry run: resolve every row against the mappings and the provider's data; write nothing.
-        let items: Vec<SourceItem> = parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
+        let items: Vec<SourceItem> =
+            parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
         let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
-        let waits: std::collections::HashMap<&str, &str> = queued.iter().map(|q| (q.entry.external_id.as_str(), q.reason.as_str())).collect();
+        let waits: std::collections::HashMap<&str, &str> =
+            queued.iter().map(|q| (q.entry.external_id.as_str(), q.reason.as_str())).collect();
         let listed = parsed
             .rows
             .iter()
@@ -649,7 +707,14 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
                 waits: waits.get(r.entry.external_id.as_str()).map(|s| s.to_string()).unwrap_or_default(),
             })
             .collect();
-        let preview = Preview { format: parsed.format.label(), rows: parsed.rows.len(), ready: writes.len(), waiting: queued.len(), listed, more: parsed.rows.len().saturating_sub(PREVIEW_ROWS) };
+        let preview = Preview {
+            format: parsed.format.label(),
+            rows: parsed.rows.len(),
+            ready: writes.len(),
+            waiting: queued.len(),
+            listed,
+            more: parsed.rows.len().saturating_sub(PREVIEW_ROWS),
+        };
         let (status, error) = if problems.is_empty() {
             (200, None)
         } else if action == "import" {
@@ -664,7 +729,8 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     let mut result = ImportResult { batches: 0, stored: 0, queued: 0, unchanged: 0, flagged: 0, failed_batch: None };
     let run = clearhours_storage::db::random_token(6)?;
     for (n, chunk) in parsed.rows.chunks(IMPORT_BATCH).enumerate() {
-        let items: Vec<SourceItem> = chunk.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
+        let items: Vec<SourceItem> =
+            chunk.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
         let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
         let delivery = format!("csv-{version}-{run}-{n}");
         let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
@@ -682,9 +748,18 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             }
         }
     }
-    log(&ctx, &req, None, "admin_import", &format!("{iid} {} rows {} stored {} queued", parsed.format.as_str(), result.stored, result.queued)).await?;
+    log(
+        &ctx,
+        &req,
+        None,
+        "admin_import",
+        &format!("{iid} {} rows {} stored {} queued", parsed.format.as_str(), result.stored, result.queued),
+    )
+    .await?;
     let status = if result.failed_batch.is_some() { 503 } else { 200 };
-    let error = result.failed_batch.map(|b| format!("Batch {b} could not be written; batches before it were imported. Importing the same file again is safe."));
+    let error = result
+        .failed_batch
+        .map(|b| format!("Batch {b} could not be written; batches before it were imported. Importing the same file again is safe."));
     let v = ImportView { integration: &chosen, csv: "", problems: Vec::new(), preview: None, result: Some(result), error };
     render_import(&ctx, v, status).await
 }

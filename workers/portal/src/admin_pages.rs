@@ -19,17 +19,15 @@ pub struct ContactView {
 
 impl ContactView {
     pub fn of(c: &ContactRow, now: DateTime<Utc>) -> Self {
-        let pending = c
-            .invitation_expires_at
-            .as_deref()
-            .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
-            .filter(|e| *e > now);
+        let pending = c.invitation_expires_at.as_deref().and_then(|e| DateTime::parse_from_rfc3339(e).ok()).filter(|e| *e > now);
         let state = if c.disabled_at.is_some() {
             "Disabled".to_string()
         } else if let Some(e) = pending {
             format!("Invited (link valid until {})", e.format("%b %-d, %Y"))
         } else if c.has_password != 0 {
-            c.last_login_at.as_deref().map_or_else(|| "Active, never signed in".to_string(), |t| format!("Active, last sign-in {}", &t[..t.len().min(10)]))
+            c.last_login_at
+                .as_deref()
+                .map_or_else(|| "Active, never signed in".to_string(), |t| format!("Active, last sign-in {}", &t[..t.len().min(10)]))
         } else {
             "Not invited yet".to_string()
         };
@@ -127,7 +125,13 @@ pub struct ClientPageData<'a> {
     pub notes: &'a [NoteRow],
 }
 
-pub fn render_client(nav: &Nav, data: &ClientPageData, csrf: &str, notice: Option<&str>, error: Option<&str>) -> Result<String, askama::Error> {
+pub fn render_client(
+    nav: &Nav,
+    data: &ClientPageData,
+    csrf: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<String, askama::Error> {
     ClientPage {
         nav,
         client: data.client,

@@ -1,8 +1,8 @@
 //! Sign-in, sign-out, and turning a request's session cookie into an authorised context.
 
-use crate::staff::field;
 use crate::pages::{self, LoginKind};
 use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
+use crate::staff::field;
 use crate::{html, redirect};
 use chrono::{DateTime, Duration, Utc};
 use clearhours_domain::network::IpAllowlist;
@@ -10,8 +10,8 @@ use clearhours_domain::password;
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::auth::{self as store, LoginCandidate, Session, SubjectKind};
-use clearhours_storage::scope::{ClientScope, ProviderScope};
 use clearhours_storage::mfa;
+use clearhours_storage::scope::{ClientScope, ProviderScope};
 use clearhours_storage::throttle::{self, Gate};
 use clearhours_storage::Db;
 use worker::{Env, Request, Response};
@@ -110,7 +110,16 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
 /// e-mailed link): the second step is pending if the account has MFA, enrollment is demanded if
 /// MFA is required, and the access log records `action`.
 #[allow(clippy::too_many_arguments)]
-pub async fn sign_in(env: &Env, db: &Db, who: &LoginCandidate, subject: SubjectKind, now: DateTime<Utc>, ip: &str, ua: &str, action: &str) -> ApiResult<Response> {
+pub async fn sign_in(
+    env: &Env,
+    db: &Db,
+    who: &LoginCandidate,
+    subject: SubjectKind,
+    now: DateTime<Utc>,
+    ip: &str,
+    ua: &str,
+    action: &str,
+) -> ApiResult<Response> {
     let (enrolled, required) = mfa::requirement(db, subject, &who.id).await?;
     let mfa_state = if enrolled {
         "pending"
@@ -152,7 +161,14 @@ pub async fn sign_in(env: &Env, db: &Db, who: &LoginCandidate, subject: SubjectK
 }
 
 /// Whether an account may sign in from `ip`; logs and says no when it may not.
-pub async fn network_allows(db: &Db, who: &LoginCandidate, subject: SubjectKind, now: DateTime<Utc>, ip: &str, ua: &str) -> ApiResult<bool> {
+pub async fn network_allows(
+    db: &Db,
+    who: &LoginCandidate,
+    subject: SubjectKind,
+    now: DateTime<Utc>,
+    ip: &str,
+    ua: &str,
+) -> ApiResult<bool> {
     if allowed(&who.ip_allowlist, ip) {
         return Ok(true);
     }
@@ -231,7 +247,8 @@ pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> 
     }
     let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
-    let ctx = ContactCtx { idle_minutes: session.idle_timeout_minutes, db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) };
+    let ctx =
+        ContactCtx { idle_minutes: session.idle_timeout_minutes, db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) };
     if !ctx.scope.settings().ip_allowlist.allows(&ctx.ip) {
         ctx.log("request", &req.path(), "ip_denied").await?;
         return Err(ApiError::forbidden(NETWORK_DENIED));

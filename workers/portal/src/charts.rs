@@ -197,12 +197,7 @@ pub fn burn_up(b: &ClientBurnUp, title: &str) -> String {
     let (step_h, top_h) = nice_axis(max_used.max(allocated.unwrap_or(0)));
     let top_min = top_h.saturating_mul(60);
 
-    let mut desc = format!(
-        "Cumulative hours from {} to {}: {} h",
-        short_date(start),
-        short_date(at(last)),
-        last.hours
-    );
+    let mut desc = format!("Cumulative hours from {} to {}: {} h", short_date(start), short_date(at(last)), last.hours);
     if let Some(a) = b.hours_allocated {
         let _ = write!(desc, " of a {} h budget", a.normalize());
     }
@@ -252,13 +247,8 @@ pub fn burn_up(b: &ClientBurnUp, title: &str) -> String {
         let y0 = y_of(last.minutes, top_min);
         match allocated {
             Some(a) => {
-                let _ = write!(
-                    out,
-                    r#"<line class="projection" x1="{}" y1="{y0}" x2="{}" y2="{}"/>"#,
-                    xs.x(from),
-                    xs.x(to),
-                    y_of(a, top_min)
-                );
+                let _ =
+                    write!(out, r#"<line class="projection" x1="{}" y1="{y0}" x2="{}" y2="{}"/>"#, xs.x(from), xs.x(to), y_of(a, top_min));
             }
             None => {
                 // A money-only budget: mark the run-out date.
@@ -285,11 +275,7 @@ pub fn burn_up(b: &ClientBurnUp, title: &str) -> String {
 /// A horizontal progress bar for a percentage (clamped to 0–100 for drawing). Decorative: the
 /// percentage is always printed next to it.
 pub fn progress_bar(percent: Option<Decimal>, class: &str) -> String {
-    let tenths = percent
-        .and_then(|p| p.checked_mul(Decimal::from(10)))
-        .and_then(|t| t.round().to_i64())
-        .unwrap_or(0)
-        .clamp(0, 1000);
+    let tenths = percent.and_then(|p| p.checked_mul(Decimal::from(10))).and_then(|t| t.round().to_i64()).unwrap_or(0).clamp(0, 1000);
     format!(
         r#"<svg class="progress" viewBox="0 0 1000 10" preserveAspectRatio="none" aria-hidden="true" focusable="false"><rect class="progress-track" width="1000" height="10"/><rect class="progress-fill {}" width="{tenths}" height="10"/></svg>"#,
         escape(class)

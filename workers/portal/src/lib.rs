@@ -22,13 +22,13 @@ mod admin_pages;
 mod audit_views;
 mod auth;
 mod charts;
+mod entries;
 mod mfa;
 mod pages;
 mod qr;
 mod session;
 mod staff;
 mod views;
-mod entries;
 
 use clearhours_http::{json, secure, segments, ApiError, ApiResult, Kind};
 use worker::{event, Context, Env, Method, Request, Response, Result};
@@ -53,7 +53,9 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, []) => private(views::home(&req, env).await),
         (Method::Get, ["healthz"]) => Ok((json(200, &serde_json::json!({"ok": true})), Kind::Public)),
         (Method::Get, ["static", "app.css"]) => Ok((asset(include_str!("../static/app.css"), "text/css; charset=utf-8")?, Kind::Public)),
-        (Method::Get, ["static", "app.js"]) => Ok((asset(include_str!("../static/app.js"), "text/javascript; charset=utf-8")?, Kind::Public)),
+        (Method::Get, ["static", "app.js"]) => {
+            Ok((asset(include_str!("../static/app.js"), "text/javascript; charset=utf-8")?, Kind::Public))
+        }
         (Method::Get, ["favicon.ico"]) => Ok((favicon()?, Kind::Public)),
         (Method::Get, ["login"]) => Ok((auth::login_form(pages::LoginKind::Client, "", None)?, Kind::Private)),
         (Method::Post, ["login"]) => private(auth::login(req, env, pages::LoginKind::Client).await),
@@ -117,7 +119,9 @@ fn asset(body: &str, content_type: &str) -> ApiResult<Response> {
 
 /// A small square in the accent colour, so browsers stop asking.
 fn favicon() -> ApiResult<Response> {
-    let mut r = Response::ok(r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="2" y="2" width="12" height="12" rx="3" fill="#4f46e5"/></svg>"##)?;
+    let mut r = Response::ok(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="2" y="2" width="12" height="12" rx="3" fill="#4f46e5"/></svg>"##,
+    )?;
     r.headers_mut().set("content-type", "image/svg+xml")?;
     r.headers_mut().set("cache-control", "public, max-age=86400")?;
     Ok(r)

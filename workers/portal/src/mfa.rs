@@ -2,9 +2,9 @@
 //! QR code and recovery codes (`/mfa/setup`). They accept sessions whose second step is still
 //! open; every other page refuses those sessions (storage filters on `mfa_state`).
 
-use crate::staff::field;
 use crate::pages::Nav;
 use crate::session::{self, Keys};
+use crate::staff::field;
 use crate::{html, qr, redirect};
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -122,7 +122,9 @@ pub async fn verify(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let form = checked_form(&mut req, &c).await?;
     let throttle_key = format!("mfa:{}", c.session.subject_id);
-    if let Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } = throttle::gate(&c.db, &throttle_key, &c.ip, c.now).await? {
+    if let Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } =
+        throttle::gate(&c.db, &throttle_key, &c.ip, c.now).await?
+    {
         c.log("mfa", "throttled").await?;
         return prompt(&c, Some(&format!("Too many wrong codes. Try again in {retry_minutes} minutes.")), 429);
     }
@@ -192,8 +194,17 @@ pub async fn setup_confirm(mut req: Request, env: &Env) -> ApiResult<Response> {
     mfa::use_step(&c.db, &c.session, step).await?;
     let codes = mfa::confirm_enrollment(&c.db, &c.session, c.now).await?;
     c.log("mfa_enroll", "success").await?;
-    let body = SetupPage { nav: &Nav::None, csrf: &c.csrf(), error: None, qr: "", secret: "", required: false, recovery: Some(codes), continue_to: c.home() }
-        .render()
-        .map_err(ApiError::internal)?;
+    let body = SetupPage {
+        nav: &Nav::None,
+        csrf: &c.csrf(),
+        error: None,
+        qr: "",
+        secret: "",
+        required: false,
+        recovery: Some(codes),
+        continue_to: c.home(),
+    }
+    .render()
+    .map_err(ApiError::internal)?;
     html(200, body)
 }

@@ -12,10 +12,20 @@ use rust_decimal::Decimal;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Nav {
     None,
-    Client { client_name: String, csrf: String, idle_minutes: i64 },
-    Staff { provider_name: String, csrf: String },
+    Client {
+        client_name: String,
+        csrf: String,
+        idle_minutes: i64,
+    },
+    Staff {
+        provider_name: String,
+        csrf: String,
+    },
     /// Staff previewing what a contact sees ("view as client").
-    Preview { label: String, csrf: String },
+    Preview {
+        label: String,
+        csrf: String,
+    },
 }
 
 /// What the header shows for a signed-in user.
@@ -31,27 +41,15 @@ impl Nav {
     pub fn header(&self) -> Option<NavHeader<'_>> {
         match self {
             Nav::None => None,
-            Nav::Client { client_name, csrf, .. } => Some(NavHeader {
-                name: client_name,
-                csrf,
-                home_href: "/projects",
-                home_label: "Projects",
-                logout_action: "/logout",
-            }),
-            Nav::Preview { label, csrf } => Some(NavHeader {
-                name: label,
-                csrf,
-                home_href: "/admin",
-                home_label: "Back to admin",
-                logout_action: "/admin/logout",
-            }),
-            Nav::Staff { provider_name, csrf } => Some(NavHeader {
-                name: provider_name,
-                csrf,
-                home_href: "/admin",
-                home_label: "Overview",
-                logout_action: "/admin/logout",
-            }),
+            Nav::Client { client_name, csrf, .. } => {
+                Some(NavHeader { name: client_name, csrf, home_href: "/projects", home_label: "Projects", logout_action: "/logout" })
+            }
+            Nav::Preview { label, csrf } => {
+                Some(NavHeader { name: label, csrf, home_href: "/admin", home_label: "Back to admin", logout_action: "/admin/logout" })
+            }
+            Nav::Staff { provider_name, csrf } => {
+                Some(NavHeader { name: provider_name, csrf, home_href: "/admin", home_label: "Overview", logout_action: "/admin/logout" })
+            }
         }
     }
 
@@ -340,13 +338,23 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama
     let by_task = d
         .by_task
         .iter()
-        .map(|t| Row { label: t.label.clone(), note: t.explanation.clone(), hours: t.hours.to_string(), share: share(t.minutes, task_total) })
+        .map(|t| Row {
+            label: t.label.clone(),
+            note: t.explanation.clone(),
+            hours: t.hours.to_string(),
+            share: share(t.minutes, task_total),
+        })
         .collect();
     let burn_rows = d
         .burn_up
         .points
         .iter()
-        .map(|p| Row { label: format!("Through {}", long_date(p.week_end.min(d.today))), note: String::new(), hours: p.hours.to_string(), share: String::new() })
+        .map(|p| Row {
+            label: format!("Through {}", long_date(p.week_end.min(d.today))),
+            note: String::new(),
+            hours: p.hours.to_string(),
+            share: String::new(),
+        })
         .collect();
     DashboardPage {
         nav,

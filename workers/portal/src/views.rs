@@ -5,13 +5,13 @@
 use crate::auth::{self, ContactCtx};
 use crate::pages::{self, AdminProjectRow, Nav};
 use crate::{html, redirect};
+use chrono::{DateTime, Utc};
 use clearhours_domain::client_view::{project_dashboard, project_notes, ClientContext, ClientDashboard};
 use clearhours_domain::figures::{self, FigureInputs};
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
 use clearhours_http::{dev_mode, json, ApiError, ApiResult};
 use clearhours_storage::dashboard::{self as store, ProjectData};
-use chrono::{DateTime, Utc};
 use clearhours_storage::scope::ClientScope;
 use clearhours_storage::Db;
 use worker::{Env, Request, Response};
@@ -32,7 +32,12 @@ async fn dashboards(ctx: &ContactCtx, only: Option<&ProjectId>) -> ApiResult<Vec
 
 /// Dashboards of the projects a scope may see (all, or only `only`), from one D1 round trip.
 /// Also serves the staff's "view as client" preview, with a scope built for that contact.
-pub(crate) async fn dashboards_for(db: &Db, scope: &ClientScope, now: DateTime<Utc>, only: Option<&ProjectId>) -> ApiResult<Vec<ClientDashboard>> {
+pub(crate) async fn dashboards_for(
+    db: &Db,
+    scope: &ClientScope,
+    now: DateTime<Utc>,
+    only: Option<&ProjectId>,
+) -> ApiResult<Vec<ClientDashboard>> {
     let settings = scope.settings();
     let calendar = settings.calendar;
     let today = calendar.today(now);

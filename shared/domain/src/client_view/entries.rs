@@ -245,8 +245,16 @@ pub fn project_entries(ctx: &ClientContext, week: Week, today: NaiveDate, entrie
         });
     }
     lines.sort_by(|a, b| {
-        (a.date, &a.member, a.task, a.phase, !a.billable, a.description, &a.group, a.tiebreak)
-            .cmp(&(b.date, &b.member, b.task, b.phase, !b.billable, b.description, &b.group, b.tiebreak))
+        (a.date, &a.member, a.task, a.phase, !a.billable, a.description, &a.group, a.tiebreak).cmp(&(
+            b.date,
+            &b.member,
+            b.task,
+            b.phase,
+            !b.billable,
+            b.description,
+            &b.group,
+            b.tiebreak,
+        ))
     });
     let currency = ctx.currency;
     let row = |l: &Line, description: String, entries: i64, minutes: i64, amount_minor: i64| ClientEntryRow {

@@ -57,7 +57,12 @@ fn records() -> Vec<EntryRecord> {
 
 fn view(v: Visibility, week: &str, today: &str) -> ClientEntries {
     let members = [member("mem_a", "Al Alpha", 1), member("mem_b", "Bo Beta", 2)];
-    let task = |id: &str, name: &str, ex: &str| TaskRecord { id: TaskId::parse(id).unwrap(), name: name.into(), client_explanation: ex.into(), billable_default: true };
+    let task = |id: &str, name: &str, ex: &str| TaskRecord {
+        id: TaskId::parse(id).unwrap(),
+        name: name.into(),
+        client_explanation: ex.into(),
+        billable_default: true,
+    };
     let tasks = [task("tsk_dev", "Development", "Building features"), task("tsk_pm", "Management", "")];
     let phases = [PhaseRecord { id: PhaseId::parse("phs_1").unwrap(), name: "Build".into() }];
     let ctx = ClientContext { visibility: v, currency: Currency::parse("USD").unwrap(), members: &members, tasks: &tasks, phases: &phases };
@@ -129,8 +134,10 @@ fn each_setting_changes_exactly_what_it_should() {
             assert_eq!(strip_rates(flipped), strip_rates(base.clone()), "{v:?}");
         }
         // Non-billable: exactly the non-billable rows and minutes.
-        let (mut shown, hidden) =
-            (complete_week(Visibility { non_billable: NonBillable::Shown, ..v }), complete_week(Visibility { non_billable: NonBillable::Hidden, ..v }));
+        let (mut shown, hidden) = (
+            complete_week(Visibility { non_billable: NonBillable::Shown, ..v }),
+            complete_week(Visibility { non_billable: NonBillable::Hidden, ..v }),
+        );
         assert_eq!(shown.totals.minutes, 270);
         assert_eq!((hidden.totals.minutes, hidden.totals.billable_minutes, shown.totals.billable_minutes), (255, 255, 255));
         assert!(shown.rows.iter().any(|r| !r.billable) && hidden.rows.iter().all(|r| r.billable));
@@ -138,17 +145,25 @@ fn each_setting_changes_exactly_what_it_should() {
         (shown.totals, shown.non_billable_shown) = (hidden.totals.clone(), false);
         assert_eq!(shown, hidden, "{v:?}");
         // Descriptions: summarised rows are the detailed rows added up by their group.
-        let (det, sum) =
-            (complete_week(Visibility { descriptions: DescriptionMode::Detailed, ..v }), complete_week(Visibility { descriptions: DescriptionMode::Summarised, ..v }));
+        let (det, sum) = (
+            complete_week(Visibility { descriptions: DescriptionMode::Detailed, ..v }),
+            complete_week(Visibility { descriptions: DescriptionMode::Summarised, ..v }),
+        );
         let mut grouped: BTreeMap<_, (i64, i64)> = BTreeMap::new();
         for r in &det.rows {
             let g = grouped.entry((r.date, r.member.clone(), r.task.clone(), r.phase.clone(), r.billable, r.rate.clone())).or_default();
             (g.0, g.1) = (g.0 + r.entries, g.1 + r.minutes);
         }
-        let from_sum: BTreeMap<_, _> =
-            sum.rows.iter().map(|r| ((r.date, r.member.clone(), r.task.clone(), r.phase.clone(), r.billable, r.rate.clone()), (r.entries, r.minutes))).collect();
+        let from_sum: BTreeMap<_, _> = sum
+            .rows
+            .iter()
+            .map(|r| ((r.date, r.member.clone(), r.task.clone(), r.phase.clone(), r.billable, r.rate.clone()), (r.entries, r.minutes)))
+            .collect();
         assert_eq!(grouped, from_sum, "{v:?}");
-        assert_eq!((det.totals.minutes, &det.totals.amount, det.totals.entries), (sum.totals.minutes, &sum.totals.amount, sum.totals.entries));
+        assert_eq!(
+            (det.totals.minutes, &det.totals.amount, det.totals.entries),
+            (sum.totals.minutes, &sum.totals.amount, sum.totals.entries)
+        );
         // View: nothing changes for a complete week but the mode (and whether the next week may be opened).
         let mut other = complete_week(Visibility { view: ViewMode::ALL.iter().copied().find(|m| *m != v.view).unwrap(), ..v });
         assert!(!other.withheld && other.complete);
@@ -159,9 +174,28 @@ fn each_setting_changes_exactly_what_it_should() {
 
 #[test]
 fn summarised_rows_sum_their_entries() {
-    let v = Visibility { descriptions: DescriptionMode::Summarised, non_billable: NonBillable::Shown, team: TeamDisplay::Names, ..Visibility::default() };
+    let v = Visibility {
+        descriptions: DescriptionMode::Summarised,
+        non_billable: NonBillable::Shown,
+        team: TeamDisplay::Names,
+        ..Visibility::default()
+    };
     let e = complete_week(v);
-    let rows: Vec<_> = e.rows.iter().map(|r| (r.date.to_string(), r.member.as_str(), r.task.as_str(), r.phase.as_str(), r.description.as_str(), r.minutes, r.hours.to_string())).collect();
+    let rows: Vec<_> = e
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.date.to_string(),
+                r.member.as_str(),
+                r.task.as_str(),
+                r.phase.as_str(),
+                r.description.as_str(),
+                r.minutes,
+                r.hours.to_string(),
+            )
+        })
+        .collect();
     assert_eq!(
         rows,
         [
@@ -176,16 +210,30 @@ fn summarised_rows_sum_their_entries() {
     assert!(e.rows.iter().all(|r| r.rate.is_none() && r.amount.is_none()));
     // Rates shown: one row per rate, each with its amount.
     let e = complete_week(Visibility { rates: RatesVisibility::Shown, ..v });
-    let al: Vec<_> = e.rows.iter().filter(|r| r.member == "Al Alpha" && r.billable).map(|r| (r.entries, r.minutes, r.rate.as_deref(), r.amount.as_deref())).collect();
+    let al: Vec<_> = e
+        .rows
+        .iter()
+        .filter(|r| r.member == "Al Alpha" && r.billable)
+        .map(|r| (r.entries, r.minutes, r.rate.as_deref(), r.amount.as_deref()))
+        .collect();
     assert_eq!(al, [(2, 90, Some("USD 100.00"), Some("USD 150.00")), (1, 30, Some("USD 150.00"), Some("USD 75.00"))]);
     // Anonymous: letters by first work for the client.
     let e = complete_week(Visibility { team: TeamDisplay::Anonymous, ..v });
-    assert_eq!(e.rows.iter().map(|r| r.member.as_str()).collect::<Vec<_>>(), ["Team member A", "Team member A", "Team member B", "Team member B"]);
+    assert_eq!(
+        e.rows.iter().map(|r| r.member.as_str()).collect::<Vec<_>>(),
+        ["Team member A", "Team member A", "Team member B", "Team member B"]
+    );
 }
 
 #[test]
 fn detailed_rows_are_entries_in_order_with_rates_when_shown() {
-    let v = Visibility { descriptions: DescriptionMode::Detailed, rates: RatesVisibility::Shown, non_billable: NonBillable::Shown, team: TeamDisplay::Names, ..Visibility::default() };
+    let v = Visibility {
+        descriptions: DescriptionMode::Detailed,
+        rates: RatesVisibility::Shown,
+        non_billable: NonBillable::Shown,
+        team: TeamDisplay::Names,
+        ..Visibility::default()
+    };
     let e = complete_week(v);
     let rows: Vec<_> = e.rows.iter().map(|r| (r.member.as_str(), r.description.as_str(), r.rate.as_deref(), r.amount.as_deref())).collect();
     assert_eq!(

@@ -17,17 +17,7 @@ pub fn member_labels(members: &[MemberRecord], team: TeamDisplay) -> HashMap<Mem
     let mut title_seen: HashMap<&str, u32> = HashMap::new();
     let mut out = HashMap::new();
     for (i, m) in ordered.iter().enumerate() {
-        let MemberRecord {
-            id,
-            name,
-            role_title,
-            email: _,
-            phone: _,
-            cost_rate: _,
-            default_rate: _,
-            personal_notes: _,
-            client_seq: _,
-        } = m;
+        let MemberRecord { id, name, role_title, email: _, phone: _, cost_rate: _, default_rate: _, personal_notes: _, client_seq: _ } = m;
         let label = match team {
             TeamDisplay::Names => name.clone(),
             TeamDisplay::Roles => {
@@ -60,7 +50,6 @@ fn letters(mut i: usize) -> String {
     s.reverse();
     String::from_utf8(s).unwrap_or_default()
 }
-
 
 #[cfg(test)]
 mod tests {

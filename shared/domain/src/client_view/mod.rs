@@ -176,9 +176,8 @@ fn point(p: &ChartPoint) -> ClientChartPoint {
 /// The projection for the dashboard. `as_of` is the newest data's timestamp (UTC, RFC 3339).
 pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &ProjectFigures, as_of: Option<String>) -> ClientDashboard {
     let labels = member_labels(ctx.members, ctx.visibility.team);
-    let member_label = |id: &str| {
-        MemberId::parse(id).ok().and_then(|m| labels.get(&m).cloned()).unwrap_or_else(|| "Team member".to_string())
-    };
+    let member_label =
+        |id: &str| MemberId::parse(id).ok().and_then(|m| labels.get(&m).cloned()).unwrap_or_else(|| "Team member".to_string());
     let tasks: BTreeMap<&str, (&str, &str)> = ctx
         .tasks
         .iter()
@@ -202,7 +201,10 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
             end: week.end(),
             total_hours: h(*total_minutes),
             total_minutes: *total_minutes,
-            members: by_member.iter().map(|s| ClientHours { label: member_label(&s.id), hours: h(s.minutes), minutes: s.minutes }).collect(),
+            members: by_member
+                .iter()
+                .map(|s| ClientHours { label: member_label(&s.id), hours: h(s.minutes), minutes: s.minutes })
+                .collect(),
         }
     };
     let ProjectFigures {
@@ -328,11 +330,8 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         by_task: by_task
             .iter()
             .map(|s| {
-                let (label, explanation) = if s.id.is_empty() {
-                    ("No task", "")
-                } else {
-                    tasks.get(s.id.as_str()).copied().unwrap_or(("Other", ""))
-                };
+                let (label, explanation) =
+                    if s.id.is_empty() { ("No task", "") } else { tasks.get(s.id.as_str()).copied().unwrap_or(("Other", "")) };
                 ClientTaskHours { label: label.to_string(), explanation: explanation.to_string(), hours: h(s.minutes), minutes: s.minutes }
             })
             .collect(),

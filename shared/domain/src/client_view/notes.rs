@@ -43,7 +43,6 @@ pub fn project_notes(notes: &[NoteRecord], project: &ProjectId, view: ViewMode, 
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +68,4 @@ mod tests {
         let other = ProjectId::parse("prj_2").unwrap();
         assert!(project_notes(&notes, &other, ViewMode::RealTime, d("2026-11-23")).is_empty());
     }
-
 }

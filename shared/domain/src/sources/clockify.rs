@@ -16,7 +16,10 @@
 //!   Clearhours prices entries with its own project rates.
 //! - Versions: arrival time for upserts, [`super::FINAL`] for deletes (see [`super`]).
 
-use super::{bool_field, check_minutes, description_field, digest, id_text, minutes_from_seconds, ExtRef, ExternalEntry, SourceCommand, SourceItem, FINAL};
+use super::{
+    bool_field, check_minutes, description_field, digest, id_text, minutes_from_seconds, ExtRef, ExternalEntry, SourceCommand, SourceItem,
+    FINAL,
+};
 use crate::error::ValidationError;
 use crate::ids::ExternalId;
 use crate::webhook::SignatureError;
@@ -308,7 +311,11 @@ mod tests {
         let no_start = STOPPED.replace("\"start\":\"2026-11-24T14:00:00Z\",", "");
         assert_eq!(parse(Some("TIMER_STOPPED"), no_start.as_bytes(), 0).unwrap_err().errors[0].field, "timeInterval.start");
         let short = STOPPED.replace("PT1H15M", "PT26S");
-        let ClockifyEvent::Entry(SourceItem { command: SourceCommand::Upsert(e), .. }) = parse(Some("TIMER_STOPPED"), short.as_bytes(), 0).unwrap() else { panic!() };
+        let ClockifyEvent::Entry(SourceItem { command: SourceCommand::Upsert(e), .. }) =
+            parse(Some("TIMER_STOPPED"), short.as_bytes(), 0).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(e.minutes, 1);
     }
 }

@@ -298,7 +298,11 @@ pub fn parse_export(text: &str) -> Result<ParsedCsv, CsvProblem> {
     let mut it = recs.into_iter();
     let header = it.next().unwrap_or_default();
     let format = detect(&header).ok_or_else(|| {
-        CsvProblem::new(1, "", "the header is not a Harvest, Toggl or Clockify detailed export (expected e.g. Date, Project, Hours or Start date, Duration)")
+        CsvProblem::new(
+            1,
+            "",
+            "the header is not a Harvest, Toggl or Clockify detailed export (expected e.g. Date, Project, Hours or Start date, Duration)",
+        )
     })?;
     let mut index: HashMap<&'static str, usize> = HashMap::new();
     let mut missing = Vec::new();
@@ -320,7 +324,8 @@ pub fn parse_export(text: &str) -> Result<ParsedCsv, CsvProblem> {
     if !missing.is_empty() {
         return Err(CsvProblem::new(1, missing[0], format!("the {} is missing the column(s) {}", format.label(), missing.join(", "))));
     }
-    let data: Vec<(usize, Vec<String>)> = it.enumerate().map(|(i, r)| (i + 2, r)).filter(|(_, r)| r.iter().any(|f| !f.trim().is_empty())).collect();
+    let data: Vec<(usize, Vec<String>)> =
+        it.enumerate().map(|(i, r)| (i + 2, r)).filter(|(_, r)| r.iter().any(|f| !f.trim().is_empty())).collect();
     if data.len() > MAX_ROWS {
         return Err(CsvProblem::new(0, "", format!("the file has {} rows; import at most {MAX_ROWS} at a time", data.len())));
     }
@@ -427,7 +432,18 @@ pub fn parse_export(text: &str) -> Result<ParsedCsv, CsvProblem> {
         let Ok(external_id) = ExternalId::parse(&format!("csv-{}", &h[..32])) else { continue };
         out.rows.push(CsvRow {
             row,
-            entry: ExternalEntry { external_id, workspace: None, project, user, task, started_at: None, date: Some(date), minutes, billable, description },
+            entry: ExternalEntry {
+                external_id,
+                workspace: None,
+                project,
+                user,
+                task,
+                started_at: None,
+                date: Some(date),
+                minutes,
+                billable,
+                description,
+            },
         });
     }
     Ok(out)
@@ -444,7 +460,8 @@ mod tests {
     const CLOCKIFY: &str = "Project,Client,Description,Task,User,Group,Email,Tags,Billable,Start Date,Start Time,End Date,End Time,Duration (h),Duration (decimal),Billable Rate (USD),Billable Amount (USD)\r\n\
 Website relaunch,Acme Corp,Sprint review and demo,Meetings,Grace Hopper,,grace@agency.example,,Yes,11/24/2026,02:00:00 PM,11/24/2026,03:15:00 PM,01:15:00,1.25,150.00,187.50\r\n";
 
-    const TOGGL: &str = "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags,Amount (USD)\n\
+    const TOGGL: &str =
+        "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags,Amount (USD)\n\
 Grace Hopper,grace@agency.example,Acme Corp,Website relaunch,,Weekly sync,No,2026-11-17,16:00:00,2026-11-17,16:30:00,00:30:00,,0.00\n";
 
     #[test]

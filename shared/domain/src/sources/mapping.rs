@@ -189,8 +189,10 @@ impl Mappings {
             }
         };
         // Targets were checked when the mapping was saved; a bad stored one is a reason too.
-        let project_id = project.and_then(|p| ProjectId::parse(p).map_err(|_| reasons.push(format!("mapped project {p:?} is not a valid id"))).ok());
-        let member_id = member.and_then(|m| MemberId::parse(m).map_err(|_| reasons.push(format!("mapped member {m:?} is not a valid id"))).ok());
+        let project_id =
+            project.and_then(|p| ProjectId::parse(p).map_err(|_| reasons.push(format!("mapped project {p:?} is not a valid id"))).ok());
+        let member_id =
+            member.and_then(|m| MemberId::parse(m).map_err(|_| reasons.push(format!("mapped member {m:?} is not a valid id"))).ok());
         let task_id = match task {
             Some(t) => match TaskId::parse(t) {
                 Ok(t) => Some(t),

@@ -12,7 +12,10 @@
 //!   `stop`) is not an entry until it stops: ignored. Durations round to the nearest minute.
 //! - Versions: `payload.at`, for deletes `payload.server_deleted_at`, else the event `timestamp`.
 
-use super::{bool_field, check_minutes, description_field, id_text, minutes_from_seconds, rfc3339_millis, unhex, ExtRef, ExternalEntry, SourceCommand, SourceItem};
+use super::{
+    bool_field, check_minutes, description_field, id_text, minutes_from_seconds, rfc3339_millis, unhex, ExtRef, ExternalEntry,
+    SourceCommand, SourceItem,
+};
 use crate::error::ValidationError;
 use crate::ids::ExternalId;
 use crate::webhook::SignatureError;
@@ -81,7 +84,8 @@ pub fn parse(body: &[u8]) -> Result<TogglEvent, ValidationError> {
         return Err(ValidationError::one("body", "must be a JSON object"));
     }
     let payload = v.get("payload").unwrap_or(&Value::Null);
-    let code = str_at(&v, "validation_code").or_else(|| str_at(payload, "validation_code")).map(|s| s.chars().take(200).collect::<String>());
+    let code =
+        str_at(&v, "validation_code").or_else(|| str_at(payload, "validation_code")).map(|s| s.chars().take(200).collect::<String>());
     if payload.as_str().is_some_and(|p| p.eq_ignore_ascii_case("ping")) || (code.is_some() && !payload.is_object()) {
         return Ok(TogglEvent::Ping { validation_code: code });
     }
@@ -131,7 +135,9 @@ pub fn parse(body: &[u8]) -> Result<TogglEvent, ValidationError> {
     if action == "deleted" || deleted_at.is_some() {
         let version = deleted_at.or(event_version).or_else(|| str_at(p, "at").and_then(rfc3339_millis)).unwrap_or(0);
         return match external_id {
-            Some(external_id) if errors.is_empty() => Ok(TogglEvent::Entry { event_id, item: SourceItem { version, command: SourceCommand::Delete { external_id } } }),
+            Some(external_id) if errors.is_empty() => {
+                Ok(TogglEvent::Entry { event_id, item: SourceItem { version, command: SourceCommand::Delete { external_id } } })
+            }
             _ => Err(errors),
         };
     }
@@ -239,7 +245,8 @@ mod tests {
         assert_eq!(parse(ping).unwrap(), TogglEvent::Ping { validation_code: Some("abc".into()) });
         let inner = br#"{"event_id":1,"payload":{"validation_code":"x"}}"#;
         assert_eq!(parse(inner).unwrap(), TogglEvent::Ping { validation_code: Some("x".into()) });
-        let running = CREATED.replace("\"duration\":5400", "\"duration\":-1763900000").replace("\"stop\":\"2026-11-23T15:00:00Z\"", "\"stop\":null");
+        let running =
+            CREATED.replace("\"duration\":5400", "\"duration\":-1763900000").replace("\"stop\":\"2026-11-23T15:00:00Z\"", "\"stop\":null");
         assert!(matches!(parse(running.as_bytes()).unwrap(), TogglEvent::Ignored { .. }));
         let deleted = CREATED.replace("\"created\"", "\"deleted\"");
         let TogglEvent::Entry { item, .. } = parse(deleted.as_bytes()).unwrap() else { panic!() };

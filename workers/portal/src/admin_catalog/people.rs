@@ -93,7 +93,9 @@ impl MemberForm {
     }
     fn parse(&self) -> Result<MemberInput, String> {
         let email = text(&self.email, "E-mail", 254, false)?;
-        if !email.is_empty() && (!email.contains('@') || email.starts_with('@') || email.ends_with('@') || email.contains(char::is_whitespace)) {
+        if !email.is_empty()
+            && (!email.contains('@') || email.starts_with('@') || email.ends_with('@') || email.contains(char::is_whitespace))
+        {
             return Err("That e-mail address does not look right.".into());
         }
         let phone = text(&self.phone, "Phone", 50, false)?;
@@ -139,7 +141,14 @@ pub async fn tasks_page(req: &Request, env: &Env) -> ApiResult<Response> {
     render_tasks(&ctx, &tasks, None, done(req).as_deref().and_then(task_notice), None, 200).await
 }
 
-async fn render_tasks(ctx: &StaffCtx, tasks: &[TaskRow], typed: Typed<'_, TaskForm>, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
+async fn render_tasks(
+    ctx: &StaffCtx,
+    tasks: &[TaskRow],
+    typed: Typed<'_, TaskForm>,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: u16,
+) -> ApiResult<Response> {
     let items = tasks
         .iter()
         .map(|t| match typed {
@@ -190,7 +199,9 @@ pub async fn update_task(mut req: Request, env: &Env, id: &str) -> ApiResult<Res
     let f = TaskForm::from_form(&form);
     let input = match f.parse() {
         Ok(i) => i,
-        Err(e) => return render_tasks(&ctx, &tasks, Some((Some(tid.as_str()), &f)), None, Some(&format!("Task not saved: {e}")), 400).await,
+        Err(e) => {
+            return render_tasks(&ctx, &tasks, Some((Some(tid.as_str()), &f)), None, Some(&format!("Task not saved: {e}")), 400).await
+        }
     };
     if !store::update_task(&ctx.db, &ctx.scope, &tid, &input).await? {
         return Err(ApiError::not_found());
@@ -209,11 +220,20 @@ pub async fn team_page(req: &Request, env: &Env) -> ApiResult<Response> {
     render_team(&ctx, &members, None, done(req).as_deref().and_then(member_notice), None, 200).await
 }
 
-async fn render_team(ctx: &StaffCtx, members: &[MemberRow], typed: Typed<'_, MemberForm>, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
+async fn render_team(
+    ctx: &StaffCtx,
+    members: &[MemberRow],
+    typed: Typed<'_, MemberForm>,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: u16,
+) -> ApiResult<Response> {
     let items = members
         .iter()
         .map(|m| match typed {
-            Some((Some(id), f)) if id == m.id => MemberItem { id: m.id.clone(), stored: MemberForm::from_row(m), form: f.clone(), open: true },
+            Some((Some(id), f)) if id == m.id => {
+                MemberItem { id: m.id.clone(), stored: MemberForm::from_row(m), form: f.clone(), open: true }
+            }
             _ => MemberItem { id: m.id.clone(), stored: MemberForm::from_row(m), form: MemberForm::from_row(m), open: false },
         })
         .collect();
@@ -260,7 +280,10 @@ pub async fn update_member(mut req: Request, env: &Env, id: &str) -> ApiResult<R
     let f = MemberForm::from_form(&form);
     let input = match f.parse() {
         Ok(i) => i,
-        Err(e) => return render_team(&ctx, &members, Some((Some(mid.as_str()), &f)), None, Some(&format!("Team member not saved: {e}")), 400).await,
+        Err(e) => {
+            return render_team(&ctx, &members, Some((Some(mid.as_str()), &f)), None, Some(&format!("Team member not saved: {e}")), 400)
+                .await
+        }
     };
     if !store::update_member(&ctx.db, &ctx.scope, &mid, &input).await? {
         return Err(ApiError::not_found());

@@ -98,9 +98,13 @@ impl ProjectForm {
         };
         let budget = match (period, minutes, amount) {
             (None, None, None) => None,
-            (None, _, _) => return Err("Choose a budget period (fixed or monthly) for the budget, or clear the budget hours and amount.".into()),
+            (None, _, _) => {
+                return Err("Choose a budget period (fixed or monthly) for the budget, or clear the budget hours and amount.".into())
+            }
             (Some(_), None, None) => return Err("Give the budget in hours, as an amount, or both — or choose “No budget”.".into()),
-            (Some(period), minutes, amount_minor) => Some(Budget { period, minutes, amount_minor, includes_non_billable: self.includes_non_billable }),
+            (Some(period), minutes, amount_minor) => {
+                Some(Budget { period, minutes, amount_minor, includes_non_billable: self.includes_non_billable })
+            }
         };
         let starts_on = date(&self.starts_on, "Starts on")?.ok_or("Starts on is required.")?;
         let ends_on = date(&self.ends_on, "Ends on")?;
@@ -157,7 +161,13 @@ pub async fn list(req: &Request, env: &Env) -> ApiResult<Response> {
     render_list(&ctx, None, notice, None, 200).await
 }
 
-async fn render_list(ctx: &StaffCtx, form: Option<&ProjectForm>, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
+async fn render_list(
+    ctx: &StaffCtx,
+    form: Option<&ProjectForm>,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: u16,
+) -> ApiResult<Response> {
     let projects = store::projects(&ctx.db, &ctx.scope).await?;
     let clients = clients_store::clients(&ctx.db, &ctx.scope).await?;
     let blank;
@@ -226,7 +236,14 @@ pub async fn page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     render_page(&ctx, &row, Overrides::default(), notice, None, 200).await
 }
 
-async fn render_page(ctx: &StaffCtx, row: &ProjectRow, o: Overrides<'_>, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
+async fn render_page(
+    ctx: &StaffCtx,
+    row: &ProjectRow,
+    o: Overrides<'_>,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: u16,
+) -> ApiResult<Response> {
     let pid = project_id(&row.id)?;
     let phases = store::phases(&ctx.db, &ctx.scope, &pid)
         .await?
@@ -248,7 +265,8 @@ async fn render_page(ctx: &StaffCtx, row: &ProjectRow, o: Overrides<'_>, notice:
         }
     };
     let nav = nav(ctx).await?;
-    let body = views::render_project(&nav, &ctx.csrf, row, form, phases, o.new_phase.unwrap_or_default(), notice, error).map_err(ApiError::internal)?;
+    let body = views::render_project(&nav, &ctx.csrf, row, form, phases, o.new_phase.unwrap_or_default(), notice, error)
+        .map_err(ApiError::internal)?;
     html(status, body)
 }
 

@@ -123,7 +123,8 @@ pub fn render_project(
     error: Option<&str>,
 ) -> Result<String, askama::Error> {
     let currency_note = format!("in {}", project.currency);
-    ProjectPage { nav, csrf, project, archived: project.status == "archived", form, currency_note, phases, new_phase, notice, error }.render()
+    ProjectPage { nav, csrf, project, archived: project.status == "archived", form, currency_note, phases, new_phase, notice, error }
+        .render()
 }
 
 /// A task with its edit form (`open` when it holds rejected input).
@@ -176,6 +177,13 @@ struct TeamPage<'a> {
     error: Option<&'a str>,
 }
 
-pub fn render_team(nav: &Nav, csrf: &str, items: Vec<MemberItem>, new: &MemberForm, notice: Option<&str>, error: Option<&str>) -> Result<String, askama::Error> {
+pub fn render_team(
+    nav: &Nav,
+    csrf: &str,
+    items: Vec<MemberItem>,
+    new: &MemberForm,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<String, askama::Error> {
     TeamPage { nav, csrf, items, new, notice, error }.render()
 }
