@@ -6,6 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 scripts/setup.sh
+echo "test: formatting (cargo fmt --check)"
+cargo fmt --all -- --check
 echo "test: cargo test (native, pure crates)"
 cargo test --locked -p clearhours-domain
 echo "test: building workers"

@@ -78,12 +78,15 @@ export async function startCapture() {
 }
 
 /** A fresh stack: Miniflare with the three workers, migrated, plus a capture server. */
-export async function startStack({ workers = ['portal', 'ingest', 'alerts'] } = {}) {
+export async function startStack({ workers = ['portal', 'ingest', 'alerts'], bindings = {}, persist, migrated = false } = {}) {
   const capture = await startCapture();
-  const mf = new Miniflare({ workers: workers.map((w) => workerOptions(w, { EMAIL_API_URL: `${capture.url}/email` })) });
+  const mf = new Miniflare({
+    workers: workers.map((w) => workerOptions(w, { EMAIL_API_URL: `${capture.url}/email`, ...bindings })),
+    ...(persist ? { d1Persist: persist, kvPersist: persist } : {}),
+  });
   await mf.ready;
   const db = await mf.getD1Database('DB', workers[0]);
-  await migrate(db);
+  if (!migrated) await migrate(db);
   const stack = {
     mf,
     db,
