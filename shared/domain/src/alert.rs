@@ -38,6 +38,9 @@ pub struct ThresholdAlert {
     pub percent: Decimal,
     pub used_minutes: i64,
     pub allocated_minutes: Option<i64>,
+    /// The money budget, when the project has one (totals, never rates).
+    pub used_amount: Option<crate::money::Money>,
+    pub allocated_amount: Option<crate::money::Money>,
     /// `all` for fixed budgets, `YYYY-MM` for a retainer month.
     pub period_key: String,
     pub portal_url: String,
@@ -46,11 +49,17 @@ pub struct ThresholdAlert {
 impl ThresholdAlert {
     /// A Slack incoming-webhook message (`text` plus Block Kit blocks).
     pub fn slack_message(&self) -> serde_json::Value {
-        let used = hours(self.used_minutes, 1);
-        let of = self.allocated_minutes.map(|a| format!(" of {} h", hours(a, 1))).unwrap_or_default();
+        let mut parts = vec![match self.allocated_minutes {
+            Some(a) => format!("{} h of {} h", hours(self.used_minutes, 1), hours(a, 1)),
+            None => format!("{} h", hours(self.used_minutes, 1)),
+        }];
+        if let (Some(u), Some(a)) = (self.used_amount, self.allocated_amount) {
+            parts.push(format!("{u} of {a}"));
+        }
+        let used = parts.join(", ");
         let period = if self.period_key == "all" { String::new() } else { format!(" ({})", self.period_key) };
         let text = format!(
-            "{client} · {project}{period}: {percent}% of budget used ({used} h{of}) — crossed {t}%",
+            "{client} · {project}{period}: {percent}% of budget used ({used}) — crossed {t}%",
             client = self.client_name,
             project = self.project_name,
             percent = self.percent,
@@ -87,11 +96,25 @@ mod tests {
             percent: Decimal::new(851, 1),
             used_minutes: 340 * 60,
             allocated_minutes: Some(400 * 60),
+            used_amount: None,
+            allocated_amount: None,
             period_key: "all".into(),
             portal_url: "https://portal.example/p/1".into(),
         };
         let m = a.slack_message();
         let text = m["text"].as_str().unwrap();
         assert_eq!(text, "Acme · Web: 85.1% of budget used (340.0 h of 400.0 h) — crossed 75%");
+        let aud = crate::money::Currency::parse("AUD").unwrap();
+        let money_only = ThresholdAlert {
+            allocated_minutes: None,
+            used_amount: Some(crate::money::Money::new(10_836_000, aud)),
+            allocated_amount: Some(crate::money::Money::new(18_000_000, aud)),
+            period_key: "2026-11".into(),
+            ..a
+        };
+        assert_eq!(
+            money_only.slack_message()["text"].as_str().unwrap(),
+            "Acme · Web (2026-11): 85.1% of budget used (340.0 h, AUD 108,360.00 of AUD 180,000.00) — crossed 75%"
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
+use clearhours_domain::money::Money;
 use clearhours_http::{dev_mode, json, now, real_now, secure, segments, ApiError, ApiResult, Kind};
 use clearhours_storage::alerts::{self, NewAlert};
 use clearhours_storage::dashboard::{provider_projects, providers_with_alerts};
@@ -69,6 +70,8 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
                     percent: b.percent().unwrap_or_default(),
                     used_minutes: b.used_minutes,
                     allocated_minutes: b.allocated_minutes,
+                    used_amount: b.allocated_amount_minor.map(|_| Money::new(b.used_amount_minor, pp.project.currency)),
+                    allocated_amount: b.allocated_amount_minor.map(|a| Money::new(a, pp.project.currency)),
                     period_key: period_key.clone(),
                     portal_url: format!("{base}/admin"),
                 };
