@@ -3,7 +3,7 @@
 
 use crate::args;
 use crate::db::{rows, Arg, Db, Result, StorageError};
-use crate::scope::{ClientScope, ProviderScope};
+use crate::scope::ClientScope;
 use chrono::NaiveDate;
 use clearhours_domain::calendar::{Bucket, ClientCalendar};
 use clearhours_domain::client_view::{MemberRecord, NoteRecord, PhaseRecord, TaskRecord};
@@ -11,10 +11,9 @@ use clearhours_domain::ids::{ClientId, MemberId, PhaseId, ProjectId, TaskId};
 use clearhours_domain::money::{Currency, HourlyRate};
 use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
 use clearhours_domain::rollup::{Dim, Sums, TotalRow, WeekRow};
-use clearhours_domain::settings::ViewMode;
 use serde::Deserialize;
 
-const PROJECT_COLUMNS: &str = "p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
+pub(crate) const PROJECT_COLUMNS: &str = "p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
      p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds, p.data_updated_at";
 
 #[derive(Deserialize)]
@@ -34,16 +33,16 @@ pub(crate) struct ProjectRow {
     data_updated_at: Option<String>,
     /// Only in provider-side queries.
     #[serde(default)]
-    client_name: Option<String>,
+    pub(crate) client_name: Option<String>,
     #[serde(default)]
     time_zone: Option<String>,
     #[serde(default)]
     week_start: Option<String>,
     #[serde(default)]
-    view_mode: Option<String>,
+    pub(crate) view_mode: Option<String>,
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -137,7 +136,7 @@ fn total_row(r: TotalRowDb) -> Result<TotalRow> {
     })
 }
 
-async fn rollups(db: &Db, client_id: &str, project_id: &str, window_start: NaiveDate) -> Result<Rollups> {
+pub(crate) async fn rollups(db: &Db, client_id: &str, project_id: &str, window_start: NaiveDate) -> Result<Rollups> {
     let week_cols = "week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
     let all_weeks: Vec<WeekRowDb> = db
         .all(
@@ -368,88 +367,4 @@ pub async fn load_visible(
     }
     let catalogue = catalogue_from(rows(members)?, rows(tasks)?, rows(phases)?)?;
     Ok((by_project, catalogue))
-}
-
-/// A project with its client's calendar and name, for provider-side jobs.
-pub struct ProviderProject {
-    pub project: Project,
-    pub client_name: String,
-    pub calendar: ClientCalendar,
-    /// The client's view setting (the staff overview shows it).
-    pub view: ViewMode,
-    pub rollups: Rollups,
-}
-
-impl ProviderProject {
-    /// The provider's own view of the figures: real time, non-billable hours included.
-    pub fn figures(&self, now: chrono::DateTime<chrono::Utc>) -> clearhours_domain::figures::ProjectFigures {
-        clearhours_domain::figures::compute(&clearhours_domain::figures::FigureInputs {
-            project: &self.project,
-            calendar: &self.calendar,
-            today: self.calendar.today(now),
-            view: ViewMode::RealTime,
-            show_non_billable: true,
-            all_weeks: &self.rollups.all_weeks,
-            recent: &self.rollups.recent,
-            totals: &self.rollups.totals,
-        })
-    }
-}
-
-/// Every active project of the provider (only those with a budget when `only_budgeted`), with
-/// rollups: for the alert job and the staff overview.
-pub async fn provider_projects(
-    db: &Db,
-    scope: &ProviderScope,
-    only_budgeted: bool,
-    today_of: impl Fn(&ClientCalendar) -> NaiveDate,
-) -> Result<Vec<ProviderProject>> {
-    let rows: Vec<ProjectRow> = db
-        .all(
-            &format!(
-                "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start, c.view_mode
-                   FROM projects p JOIN clients c ON c.id = p.client_id
-                  WHERE p.provider_id = ? AND p.status = 'active' AND (? = 0 OR p.budget_period IS NOT NULL)
-                  ORDER BY c.name, p.name"
-            ),
-            &args![scope.provider_id.as_str(), only_budgeted],
-        )
-        .await?;
-    let mut out = Vec::new();
-    for mut row in rows {
-        let client_name = row.client_name.take().unwrap_or_default();
-        let view = row.view_mode.as_deref().map(ViewMode::parse).transpose().map_err(|e| corrupt("view_mode", e))?.unwrap_or_default();
-        let (project, calendar) = row.into_project_with_calendar()?;
-        let window = clearhours_domain::figures::window_start(&calendar, today_of(&calendar));
-        let rollups = rollups(db, project.client_id.as_str(), project.id.as_str(), window).await?;
-        out.push(ProviderProject { project, client_name, calendar, view, rollups });
-    }
-    Ok(out)
-}
-
-/// Providers with a Slack webhook configured (for the alert job).
-pub async fn providers_with_alerts(db: &Db) -> Result<Vec<(ProviderScope, String)>> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-        slack_webhook_url: String,
-    }
-    let rows: Vec<Row> =
-        db.all("SELECT id, slack_webhook_url FROM providers WHERE slack_webhook_url IS NOT NULL AND slack_webhook_url <> ''", &[]).await?;
-    rows.into_iter()
-        .map(|r| {
-            let id = clearhours_domain::ids::ProviderId::parse(&r.id).map_err(|e| corrupt("provider id", e))?;
-            Ok((crate::auth::system_scope(id), r.slack_webhook_url))
-        })
-        .collect()
-}
-
-/// The provider's display name.
-pub async fn provider_name(db: &Db, scope: &ProviderScope) -> Result<String> {
-    #[derive(Deserialize)]
-    struct Row {
-        name: String,
-    }
-    let row: Option<Row> = db.first("SELECT name FROM providers WHERE id = ?", &args![scope.provider_id.as_str()]).await?;
-    Ok(row.map(|r| r.name).unwrap_or_default())
 }

@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod kv;
 pub mod mapping;
 pub mod mfa;
+pub mod provider;
 pub mod scope;
 pub mod throttle;
 

@@ -10,7 +10,7 @@ use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
 use clearhours_domain::money::Money;
 use clearhours_http::{dev_mode, json, now, real_now, secure, segments, ApiError, ApiResult, Kind};
 use clearhours_storage::alerts::{self, NewAlert};
-use clearhours_storage::dashboard::{provider_projects, providers_with_alerts};
+use clearhours_storage::provider::{provider_projects, providers_with_alerts};
 use serde::Serialize;
 use worker::{event, Context, Env, Fetch, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent};
 

@@ -18,7 +18,7 @@ use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::admin::{self as store, NewContactError};
 use clearhours_storage::auth::{LoginCandidate, SubjectKind};
-use clearhours_storage::dashboard::provider_name;
+use clearhours_storage::provider::provider_name;
 use worker::{Env, Fetch, Method, Request, RequestInit, Response};
 
 /// GET /admin/clients/{id}

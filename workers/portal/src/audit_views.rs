@@ -7,7 +7,7 @@ use crate::{html, redirect};
 use askama::Template;
 use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, LogFilter, LogRow};
-use clearhours_storage::dashboard::provider_name;
+use clearhours_storage::provider::provider_name;
 use worker::{Env, Request, Response};
 
 #[derive(Template)]

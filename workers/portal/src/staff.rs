@@ -7,7 +7,7 @@ use crate::pages::Nav;
 use crate::redirect;
 use clearhours_http::{client_ip, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
-use clearhours_storage::dashboard::provider_name;
+use clearhours_storage::provider::provider_name;
 use worker::{Env, FormEntry, Request, Response};
 
 /// A form field's text, or "" when absent or a file.

@@ -128,8 +128,8 @@ pub async fn dashboard_api(req: &Request, env: &Env, id: &str) -> ApiResult<Resp
 pub async fn admin_home(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = auth::staff(req, env).await? else { return redirect("/admin/login") };
     let now = ctx.now;
-    let projects = store::provider_projects(&ctx.db, &ctx.scope, false, |c| c.today(now)).await?;
-    let provider_name = store::provider_name(&ctx.db, &ctx.scope).await?;
+    let projects = clearhours_storage::provider::provider_projects(&ctx.db, &ctx.scope, false, |c| c.today(now)).await?;
+    let provider_name = clearhours_storage::provider::provider_name(&ctx.db, &ctx.scope).await?;
     let rows = projects
         .iter()
         .map(|pp| {
