@@ -16,6 +16,7 @@ pub mod auth;
 pub mod catalog;
 pub mod dashboard;
 pub mod db;
+pub mod delivery;
 pub mod entries;
 pub mod fixtures;
 pub mod ingest;

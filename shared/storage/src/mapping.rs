@@ -8,7 +8,8 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{new_id, Db, Result, StorageError};
-use crate::ingest::{self, Batch, Delivered, Outcome, Queued, VersionedWrite};
+use crate::delivery::{self, Batch, Delivered, Outcome, Queued, VersionedWrite};
+use crate::ingest;
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
 use clearhours_domain::entry::EntryCommand;
@@ -306,7 +307,7 @@ pub async fn save_mapping(
     let delivery = format!("remap-{}", new_id("r")?);
     // Applied (or stale) writes take their queued versions off the queue in the same batch.
     let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &[], extra: vec![mapping_stmt], dequeue: true };
-    match ingest::apply_versioned(db, scope, id, batch, now).await? {
+    match delivery::apply_versioned(db, scope, id, batch, now).await? {
         Delivered::Stored(o) => Ok(Ok(Saved { flowed: o, still_unmapped })),
         Delivered::Duplicate => Err(StorageError::Conflict("remap delivery id collided".into())),
     }

@@ -10,7 +10,8 @@ use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::sources::clearhours::parse_delivery;
 use clearhours_domain::webhook::{verify, SignedHeaders};
 use clearhours_http::{body_limited, now, ApiError, ApiResult};
-use clearhours_storage::ingest::{self, Batch, Delivered, VersionedWrite};
+use clearhours_storage::delivery::{self, Batch, Delivered, VersionedWrite};
+use clearhours_storage::ingest;
 use worker::{Env, Request, Response};
 
 pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiResult<Response> {
@@ -36,7 +37,7 @@ pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiRes
     let writes = ingest::prepare(&db, &integration.scope, commands).await?.map_err(|e| ApiError::invalid(422, e))?;
     let writes: Vec<VersionedWrite> = writes.into_iter().zip(versions).map(|(write, version)| VersionedWrite { version, write }).collect();
     let batch = Batch { delivery_id, writes: &writes, queued: &[], extra: Vec::new(), dequeue: false };
-    match ingest::apply_versioned(&db, &integration.scope, id, batch, now).await? {
+    match delivery::apply_versioned(&db, &integration.scope, id, batch, now).await? {
         Delivered::Stored(o) => Ok(common::outcome("webhook_id", delivery_id, &o)),
         Delivered::Duplicate => Ok(common::duplicate("webhook_id", delivery_id)),
     }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use clearhours_domain::ids::IntegrationId;
 use clearhours_http::{json, ApiError, ApiResult};
-use clearhours_storage::ingest::{self, IntegrationAuth, Outcome};
+use clearhours_storage::delivery::Outcome;
+use clearhours_storage::ingest::{self, IntegrationAuth};
 use clearhours_storage::Db;
 use worker::{Env, Response};
 

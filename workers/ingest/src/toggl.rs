@@ -9,7 +9,8 @@ use crate::common::{self, MAX_BODY};
 use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::sources::toggl::{self, TogglEvent, SIGNATURE_HEADER};
 use clearhours_http::{body_limited, json, now, ApiError, ApiResult};
-use clearhours_storage::ingest::{self, Batch, Delivered};
+use clearhours_storage::delivery::{self, Batch, Delivered};
+use clearhours_storage::ingest;
 use clearhours_storage::mapping;
 use worker::{Env, Request, Response};
 
@@ -36,7 +37,7 @@ pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiRes
     }
     let (writes, queued) = mapping::resolve_items(&db, &integration.scope, id, vec![item]).await?;
     let batch = Batch { delivery_id: &event_id, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
-    match ingest::apply_versioned(&db, &integration.scope, id, batch, now).await? {
+    match delivery::apply_versioned(&db, &integration.scope, id, batch, now).await? {
         Delivered::Stored(o) => Ok(common::outcome("event_id", &event_id, &o)),
         Delivered::Duplicate => Ok(common::duplicate("event_id", &event_id)),
     }

@@ -109,18 +109,36 @@ pub fn page(req: &Request, form: Form) -> ApiResult<Response> {
     render(form, who_of(req), None, None, 200)
 }
 
+/// A posted account form: its fields once the double-submit CSRF check has passed, or the page
+/// to answer with (the form again, saying it expired).
+struct Posted {
+    now: chrono::DateTime<chrono::Utc>,
+    ip: String,
+    ua: String,
+    form: worker::FormData,
+    who: &'static str,
+}
+
+async fn read_form(req: &mut Request, env: &Env, form_kind: Form, expired: &str) -> ApiResult<Result<Posted, Response>> {
+    let now = now(req, env);
+    let (ip, ua) = (client_ip(req), user_agent(req));
+    let cookie_csrf = cookie(req, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
+    let who = if field(&form, "who") == "staff" { "staff" } else { "contact" };
+    if !session::double_submit_ok(&cookie_csrf, &field(&form, "csrf")) {
+        return Ok(Err(render(form_kind, who, None, Some(expired), 403)?));
+    }
+    Ok(Ok(Posted { now, ip, ua, form, who }))
+}
+
 const SENT: &str = "If an account uses that address, we have sent it a link. Check your inbox (and spam folder).";
 
 /// POST /password/forgot and /login/link — the same answer whether the account exists or not.
 pub async fn request_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult<Response> {
-    let now = now(&req, env);
-    let (ip, ua) = (client_ip(&req), user_agent(&req));
-    let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
-    let who = if field(&form, "who") == "staff" { "staff" } else { "contact" };
-    if !session::double_submit_ok(&cookie_csrf, &field(&form, "csrf")) {
-        return render(form_kind, who, None, Some("This form expired. Please try again."), 403);
-    }
+    let Posted { now, ip, ua, form, who } = match read_form(&mut req, env, form_kind, "This form expired. Please try again.").await? {
+        Ok(p) => p,
+        Err(page) => return Ok(page),
+    };
     let email = field(&form, "email").trim().to_string();
     if email.is_empty() || email.len() > 254 {
         return render(form_kind, who, None, Some("Enter your e-mail address."), 400);
@@ -179,14 +197,11 @@ const INVALID: &str = "This link is not valid any more: it was used, replaced by
 
 /// POST /password/reset and /login/link/confirm — consume the token.
 pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult<Response> {
-    let now = now(&req, env);
-    let (ip, ua) = (client_ip(&req), user_agent(&req));
-    let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
-    let who = if field(&form, "who") == "staff" { "staff" } else { "contact" };
-    if !session::double_submit_ok(&cookie_csrf, &field(&form, "csrf")) {
-        return render(form_kind, who, None, Some("This form expired. Open the link from the e-mail again."), 403);
-    }
+    let Posted { now, ip, ua, form, who } =
+        match read_form(&mut req, env, form_kind, "This form expired. Open the link from the e-mail again.").await? {
+            Ok(p) => p,
+            Err(page) => return Ok(page),
+        };
     let token = field(&form, "token");
     let token = token.trim();
     let db = auth::db(env)?;

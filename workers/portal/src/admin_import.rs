@@ -31,7 +31,7 @@ use clearhours_domain::sources::mapping::{MapKind, MatchOn};
 use clearhours_domain::sources::{check_secret, ExtRef, ExternalEntry, SourceCommand, SourceItem};
 use clearhours_domain::webhook::WebhookSecret;
 use clearhours_http::{segments, ApiError, ApiResult};
-use clearhours_storage::ingest::{self, Batch, Delivered, Outcome};
+use clearhours_storage::delivery::{self, Batch, Delivered, Outcome};
 use clearhours_storage::mapping::{self as store, IntegrationRow, NewMapping};
 use worker::{Env, FormEntry, Method, Request, Response};
 
@@ -734,7 +734,7 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
         let delivery = format!("csv-{version}-{run}-{n}");
         let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
-        let applied = ingest::apply_versioned(&ctx.db, &ctx.scope, &iid, batch, ctx.now).await;
+        let applied = delivery::apply_versioned(&ctx.db, &ctx.scope, &iid, batch, ctx.now).await;
         match applied {
             Ok(Delivered::Stored(o)) => {
                 add(&mut result, &o);
