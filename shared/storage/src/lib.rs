@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod kv;
 pub mod mapping;
 pub mod mfa;
+pub mod notes;
 pub mod provider;
 pub mod scope;
 pub mod throttle;

@@ -55,8 +55,8 @@ async fn render_client(ctx: &StaffCtx, id: &str, notice: Option<&str>, error: Op
     let contacts = store::contacts(&ctx.db, &ctx.scope, &id).await?;
     let views: Vec<ContactView> = contacts.iter().map(|c| ContactView::of(c, ctx.now)).collect();
     let visibility = client.visibility()?;
-    let projects = store::client_projects(&ctx.db, &ctx.scope, &id).await?;
-    let notes = store::notes(&ctx.db, &ctx.scope, &id).await?;
+    let projects = clearhours_storage::notes::client_projects(&ctx.db, &ctx.scope, &id).await?;
+    let notes = clearhours_storage::notes::notes(&ctx.db, &ctx.scope, &id).await?;
     let provider = provider_name(&ctx.db, &ctx.scope).await?;
     let nav = Nav::Staff { provider_name: provider, csrf: ctx.csrf.clone() };
     let data = ClientPageData { client: &client, visibility: &visibility, contacts: &views, projects: &projects, notes: &notes };
@@ -319,7 +319,7 @@ pub async fn add_note(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
     };
     let calendar = clearhours_domain::calendar::ClientCalendar::parse(&client.time_zone, &client.week_start).map_err(ApiError::internal)?;
     let project = field(&form, "project");
-    if !store::add_note(&ctx.db, &ctx.scope, &cid, &project, calendar.week_of(date).start, &body, ctx.now).await? {
+    if !clearhours_storage::notes::add_note(&ctx.db, &ctx.scope, &cid, &project, calendar.week_of(date).start, &body, ctx.now).await? {
         return render_client(&ctx, id, None, Some("Pick one of this client's projects."), 400).await;
     }
     log(&ctx, &req, Some(cid.as_str()), "admin_note_add", &project).await?;
@@ -333,7 +333,7 @@ pub async fn delete_note(mut req: Request, env: &Env, id: &str) -> ApiResult<Res
         Err(r) => return Ok(r),
     };
     staff_form(&mut req, &ctx).await?;
-    let client = store::delete_note(&ctx.db, &ctx.scope, id, ctx.now).await?.ok_or_else(ApiError::not_found)?;
+    let client = clearhours_storage::notes::delete_note(&ctx.db, &ctx.scope, id, ctx.now).await?.ok_or_else(ApiError::not_found)?;
     log(&ctx, &req, Some(&client), "admin_note_delete", id).await?;
     redirect(&format!("/admin/clients/{client}?done=note_deleted"))
 }

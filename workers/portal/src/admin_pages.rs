@@ -4,7 +4,8 @@ use crate::pages::Nav;
 use askama::Template;
 use chrono::{DateTime, Utc};
 use clearhours_domain::settings::{DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
-use clearhours_storage::admin::{ClientRow, ContactRow, NoteRow, ProjectOption};
+use clearhours_storage::admin::{ClientRow, ContactRow};
+use clearhours_storage::notes::{NoteRow, ProjectOption};
 
 /// A contact row as the admin page shows it.
 pub struct ContactView {
