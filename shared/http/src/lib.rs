@@ -142,6 +142,25 @@ pub fn db(env: &Env) -> ApiResult<clearhours_storage::Db> {
     }
 }
 
+/// A Worker secret (or, in dev and tests, a var of the same name).
+fn secret(env: &Env, name: &str) -> Option<String> {
+    env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|s| s.to_string())).ok()
+}
+
+/// The keys that seal the access log's chains: `AUDIT_KEYS = "<kid>:<base64 of ≥ 32 bytes>[,…]"`,
+/// newest first (a Worker secret, the same for the portal and alerts workers).
+pub fn audit_keys(env: &Env) -> ApiResult<clearhours_domain::audit::Keyring> {
+    let raw = secret(env, "AUDIT_KEYS").ok_or_else(|| ApiError::new(503, "not_configured", "AUDIT_KEYS is not configured"))?;
+    clearhours_domain::audit::Keyring::parse(&raw).map_err(|e| ApiError::internal(format!("AUDIT_KEYS: {e}")))
+}
+
+/// The keys that sign access-log checkpoints: `AUDIT_SIGNING_KEYS = "<name>:<base64 of a 32-byte
+/// Ed25519 seed>[,…]"`, newest first (a Worker secret of the portal).
+pub fn audit_note_keys(env: &Env) -> ApiResult<clearhours_domain::audit::checkpoint::NoteKeys> {
+    let raw = secret(env, "AUDIT_SIGNING_KEYS").ok_or_else(|| ApiError::new(503, "not_configured", "AUDIT_SIGNING_KEYS is not configured"))?;
+    clearhours_domain::audit::checkpoint::NoteKeys::parse(&raw).map_err(|e| ApiError::internal(format!("AUDIT_SIGNING_KEYS: {e}")))
+}
+
 /// Whether dev-only behaviour (clock override, fixture loading) is switched on for this worker.
 pub fn dev_mode(env: &Env) -> bool {
     env.var("DEV_MODE").map(|v| v.to_string() == "1").unwrap_or(false)

@@ -4,11 +4,14 @@
 //! The job is [`run`]: phase 1 computes figures from rollups and *enqueues* alerts (the outbox's
 //! unique key drops repeats); phase 2 *claims* due outbox rows and sends them. The scheduled
 //! handler is a shell around it; in dev mode `POST /__dev/run` runs it too, for the local stack.
+//!
+//! A second cron (each minute) seals the access log ([`seal`]); in dev mode `POST /__dev/seal`.
 
 use chrono::{DateTime, Utc};
 use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
 use clearhours_domain::money::Money;
 use clearhours_http::{dev_mode, json, now, real_now, secure, segments, ApiError, ApiResult, Kind};
+use clearhours_storage::access_log;
 use clearhours_storage::alerts::{self, NewAlert};
 use clearhours_storage::provider::{provider_projects, providers_with_alerts};
 use serde::Serialize;
@@ -29,10 +32,33 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     #[allow(clippy::cast_possible_truncation)]
     let ms = event.schedule() as i64;
     let now = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_else(real_now);
+    if event.cron() == SEAL_CRON {
+        match seal(&env, now).await {
+            Ok(r) => worker::console_log!("access log sealed: {r:?}"),
+            Err(e) => worker::console_error!("access log sealing failed: {}", e.detail),
+        }
+        return;
+    }
     match run(&env, now).await {
         Ok(r) => worker::console_log!("alerts run: {r:?}"),
         Err(e) => worker::console_error!("alerts run failed: {}", e.detail),
     }
+}
+
+/// The cron that seals the access log (each minute; `workers/alerts/wrangler.toml`).
+const SEAL_CRON: &str = "* * * * *";
+
+/// Seals every provider's waiting access-log rows into its chain: the single writer of the
+/// chains besides verification on demand (`clearhours_storage::access_log`). Stays within
+/// D1's 50 statements per invocation; what is left waits for the next minute.
+pub async fn seal(env: &Env, now: DateTime<Utc>) -> ApiResult<access_log::SealAllReport> {
+    let db = clearhours_http::db(env)?;
+    let keys = clearhours_http::audit_keys(env)?;
+    let (report, errors) = access_log::seal_pending(&db, &keys, now, 45).await?;
+    for e in errors {
+        worker::console_error!("access log: {e}");
+    }
+    Ok(report)
 }
 
 #[event(fetch)]
@@ -41,6 +67,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let resp = match (req.method(), segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
         (Method::Get, ["healthz"]) => json(200, &serde_json::json!({"ok": true})),
         (Method::Post, ["__dev", "run"]) if dev_mode(&env) => match run(&env, now(&req, &env)).await {
+            Ok(r) => json(200, &r),
+            Err(e) => e.into_response(),
+        },
+        (Method::Post, ["__dev", "seal"]) if dev_mode(&env) => match seal(&env, now(&req, &env)).await {
             Ok(r) => json(200, &r),
             Err(e) => e.into_response(),
         },

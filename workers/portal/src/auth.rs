@@ -61,41 +61,30 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         LoginKind::Client => ("contact", SubjectKind::Contact),
         LoginKind::Staff => ("staff", SubjectKind::Staff),
     };
-    let event = |action: &'static str, outcome: &'static str| AccessEvent {
-        at: now,
-        provider_id: None,
-        client_id: None,
-        actor_kind,
-        actor_id: "",
-        action,
-        target: "",
-        outcome,
-        ip: "",
-        user_agent: "",
-    };
-    match throttle::gate(&db, &email, &ip, now).await? {
-        Gate::Open => {}
-        Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } => {
-            access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "throttled") }).await?;
-            let msg = format!("Too many failed sign-ins. Try again in {retry_minutes} minutes.");
-            return login_form(kind, &email, Some((429, &msg)));
-        }
-    }
     let candidate = match kind {
         LoginKind::Client => store::find_contact_login(&db, &email).await?,
         LoginKind::Staff => store::find_staff_login(&db, &email).await?,
     };
+    let failed = FailedSignIn { env, db: &db, actor_kind, who: candidate.as_ref(), email: &email, now, ip: &ip, ua: &ua };
+    match throttle::gate(&db, &email, &ip, now).await? {
+        Gate::Open => {}
+        Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } => {
+            failed.log("login", "throttled").await?;
+            let msg = format!("Too many failed sign-ins. Try again in {retry_minutes} minutes.");
+            return login_form(kind, &email, Some((429, &msg)));
+        }
+    }
     // Unknown accounts spend the same Argon2 time as known ones.
     let hash = candidate.as_ref().and_then(|c| c.password_hash.clone()).unwrap_or_else(|| password::DUMMY_HASH.to_string());
     let verified = password::verify(&pw, &hash);
-    let who = match candidate {
+    let who = match candidate.clone() {
         Some(c) if verified && c.password_hash.is_some() && c.disabled_at.is_none() => Some(c),
         _ => None,
     };
     let Some(who) = who else {
-        access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "failure") }).await?;
+        failed.log("login", "failure").await?;
         if throttle::record_failure(&db, &email, &ip, now).await? {
-            access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("lockout", "locked") }).await?;
+            failed.log("lockout", "locked").await?;
         }
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     };
@@ -104,6 +93,43 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         return login_form(kind, &email, Some((403, NETWORK_DENIED)));
     }
     sign_in(env, &db, &who, subject, now, &ip, &ua, "login").await
+}
+
+/// A failed or refused sign-in, as the access log records it: in the account's provider's log
+/// (with the account as the actor) when the e-mail belongs to an account; otherwise in the log
+/// of no provider with a keyed tag of the e-mail (`audit::email_tag`) — never the typed address.
+struct FailedSignIn<'a> {
+    env: &'a Env,
+    db: &'a Db,
+    actor_kind: &'a str,
+    who: Option<&'a LoginCandidate>,
+    email: &'a str,
+    now: DateTime<Utc>,
+    ip: &'a str,
+    ua: &'a str,
+}
+
+impl FailedSignIn<'_> {
+    async fn log(&self, action: &str, outcome: &str) -> ApiResult<()> {
+        let tag = match self.who {
+            Some(_) => String::new(),
+            None => clearhours_http::audit_keys(self.env).map(|k| clearhours_domain::audit::email_tag(&k, self.email)).unwrap_or_default(),
+        };
+        let event = AccessEvent {
+            at: self.now,
+            provider_id: self.who.map(|c| c.provider_id.as_str()),
+            client_id: self.who.and_then(|c| c.client_id.as_deref()),
+            actor_kind: self.actor_kind,
+            actor_id: self.who.map_or("", |c| c.id.as_str()),
+            action,
+            target: &tag,
+            outcome,
+            ip: self.ip,
+            user_agent: self.ua,
+        };
+        access_log::append(self.db, &event).await?;
+        Ok(())
+    }
 }
 
 /// Starts a session for an account whose first factor is proven (password, invitation, or an
@@ -214,25 +240,32 @@ pub struct ContactCtx {
 }
 
 impl ContactCtx {
-    /// Appends to the access log as this contact.
+    /// Records a view or read as this contact. The row is written after the response (see
+    /// `access_log::defer`): a view never waits for, or fails on, the log.
     pub async fn log(&self, action: &str, target: &str, outcome: &str) -> ApiResult<()> {
-        access_log::append(
-            &self.db,
-            &AccessEvent {
-                at: self.now,
-                provider_id: Some(self.scope.provider_id().as_str()),
-                client_id: Some(self.scope.client_id().as_str()),
-                actor_kind: "contact",
-                actor_id: self.scope.contact_id().as_str(),
-                action,
-                target,
-                outcome,
-                ip: &self.ip,
-                user_agent: &self.user_agent,
-            },
-        )
-        .await?;
+        access_log::defer(&self.event(action, target, outcome));
         Ok(())
+    }
+
+    /// Records an export as this contact, before the file is sent (an export must be on record).
+    pub async fn log_export(&self, what: &str, target: &str) -> ApiResult<()> {
+        access_log::append(&self.db, &self.event(what, target, "success")).await?;
+        Ok(())
+    }
+
+    fn event<'a>(&'a self, action: &'a str, target: &'a str, outcome: &'a str) -> AccessEvent<'a> {
+        AccessEvent {
+            at: self.now,
+            provider_id: Some(self.scope.provider_id().as_str()),
+            client_id: Some(self.scope.client_id().as_str()),
+            actor_kind: "contact",
+            actor_id: self.scope.contact_id().as_str(),
+            action,
+            target,
+            outcome,
+            ip: &self.ip,
+            user_agent: &self.user_agent,
+        }
     }
 }
 
@@ -250,7 +283,7 @@ pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> 
     let ctx =
         ContactCtx { idle_minutes: session.idle_timeout_minutes, db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) };
     if !ctx.scope.settings().ip_allowlist.allows(&ctx.ip) {
-        ctx.log("request", &req.path(), "ip_denied").await?;
+        access_log::append(&ctx.db, &ctx.event("request", &req.path(), "ip_denied")).await?;
         return Err(ApiError::forbidden(NETWORK_DENIED));
     }
     Ok(Some(ctx))
@@ -287,6 +320,21 @@ pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
         return Err(ApiError::forbidden(NETWORK_DENIED));
     }
     let csrf = keys.csrf_token(&session.id);
+    if req.method() == worker::Method::Get {
+        // Staff page views are on record like clients' (written after the response).
+        access_log::defer(&AccessEvent {
+            at: now,
+            provider_id: Some(scope.provider_id().as_str()),
+            client_id: None,
+            actor_kind: "staff",
+            actor_id: scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
+            action: "admin_view",
+            target: &req.path(),
+            outcome: "success",
+            ip: &ip,
+            user_agent: &user_agent(req),
+        });
+    }
     Ok(Some(StaffCtx { db, now, scope, csrf }))
 }
 

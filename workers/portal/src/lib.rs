@@ -10,6 +10,9 @@
 //! - `/admin` (staff overview), `/admin/clients/{id}` (visibility, portal accounts; POSTs under
 //!   it), `/admin/contacts/{id}/{invite|revoke|disable|enable}` (POST),
 //!   `/admin/preview/{contact}/projects[/{id}]` ("view as client")
+//! - `/admin/audit` (the provider's access log), `/admin/audit/verify` (JSON; POST checks a
+//!   held checkpoint), `/admin/audit/checkpoint` (signed checkpoint), `/admin/audit/key`;
+//!   `/activity`, `/api/v1/activity` (a contact's view of portal activity)
 //! - `/invite` (+POST): an invited contact sets a password
 //! - `/password/forgot`, `/password/reset`, `/login/link`, `/login/link/confirm` (+POST each):
 //!   e-mailed single-use links; `/mfa`, `/mfa/setup` (+POST): two-step verification
@@ -34,15 +37,35 @@ use clearhours_http::{json, secure, segments, ApiError, ApiResult, Kind};
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let wants_html = !req.path().starts_with("/api/");
-    let (resp, kind) = match route(req, &env).await {
+    let routed = route(req, &env).await;
+    write_deferred_log(&env, &ctx);
+    let (resp, kind) = match routed {
         Ok(r) => r,
         Err(e) if wants_html && e.status != 500 => (error_page(e.status, &e.detail), Kind::Private),
         Err(_) if wants_html => (error_page(500, "Something went wrong on our side."), Kind::Private),
         Err(e) => (e.into_response(), Kind::Private),
     };
     Ok(secure(resp, kind))
+}
+
+/// Writes the access-log rows that views queued (`access_log::defer`) after the response, so a
+/// view neither waits for nor fails on the log. A failure is logged for the operator.
+fn write_deferred_log(env: &Env, ctx: &Context) {
+    let rows = clearhours_storage::access_log::take_deferred();
+    if rows.is_empty() {
+        return;
+    }
+    let db = match clearhours_http::db(env) {
+        Ok(db) => db,
+        Err(e) => return worker::console_error!("access log: {} rows not written: {}", rows.len(), e.detail),
+    };
+    ctx.wait_until(async move {
+        if let Err(e) = clearhours_storage::access_log::append_all(&db, &rows).await {
+            worker::console_error!("access log: {} rows not written: {e}", rows.len());
+        }
+    });
 }
 
 async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
@@ -66,6 +89,9 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["admin"]) => private(views::admin_home(&req, env).await),
         (Method::Get, ["admin", "audit"]) => private(audit_views::audit_page(&req, env).await),
         (Method::Get, ["admin", "audit", "verify"]) => private(audit_views::verify(&req, env).await),
+        (Method::Post, ["admin", "audit", "verify"]) => private(audit_views::verify_held(req, env).await),
+        (Method::Get, ["admin", "audit", "checkpoint"]) => private(audit_views::checkpoint(&req, env).await),
+        (Method::Get, ["admin", "audit", "key"]) => private(audit_views::verifier_key(&req, env).await),
         (Method::Get, ["activity"]) => private(audit_views::activity(&req, env, false).await),
         (Method::Get, ["api", "v1", "activity"]) => private(audit_views::activity(&req, env, true).await),
         (Method::Get, ["admin", "clients", id]) => private(admin::client_page(&req, env, id).await),

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub mod activity;
 pub mod entries;
 mod labels;
 mod notes;
