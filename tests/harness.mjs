@@ -13,6 +13,11 @@ export const DEV_TOKEN = 'test-dev-token';
 export const SESSION_KEYS = 't1:' + Buffer.alloc(32, 7).toString('base64');
 // Test-only key sealing secrets at rest (base64 of 32 bytes).
 export const DATA_KEY = Buffer.alloc(32, 11).toString('base64');
+// Test-only access-log keys: the chains' HMAC key (kid "a1") and the checkpoint signing seed.
+export const AUDIT_KEY = Buffer.alloc(32, 13);
+export const AUDIT_KEYS = 'a1:' + AUDIT_KEY.toString('base64');
+export const AUDIT_SIGNING_SEED = Buffer.alloc(32, 17);
+export const AUDIT_SIGNING_KEYS = 'clearhours-test:' + AUDIT_SIGNING_SEED.toString('base64');
 
 function workerOptions(name, bindings = {}) {
   const build = path.join(ROOT, 'workers', name, 'build');
@@ -28,7 +33,7 @@ function workerOptions(name, bindings = {}) {
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'clearhours-test' },
     kvNamespaces: { KV: 'clearhours-kv' },
-    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY, PORTAL_BASE_URL: 'http://portal.test', ...bindings },
+    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY, AUDIT_KEYS, AUDIT_SIGNING_KEYS, PORTAL_BASE_URL: 'http://portal.test', ...bindings },
   };
 }
 

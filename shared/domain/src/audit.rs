@@ -105,7 +105,8 @@ pub fn row_hash(key: &[u8], prev_hash: &str, pseq: i64, f: &AuditFields) -> Stri
     let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) else { return String::new() };
     let pos = pseq.to_string();
     mac.update(b"clearhours-audit-v2");
-    for part in [prev_hash, &pos, f.at, f.provider_id, f.client_id, f.actor_kind, f.actor_id, f.action, f.target, f.outcome, f.ip, f.user_agent]
+    for part in
+        [prev_hash, &pos, f.at, f.provider_id, f.client_id, f.actor_kind, f.actor_id, f.action, f.target, f.outcome, f.ip, f.user_agent]
     {
         mac.update(&(part.len() as u64).to_be_bytes());
         mac.update(part.as_bytes());
@@ -324,11 +325,7 @@ mod tests {
         let unsealed = actions.iter().enumerate().map(|(i, a)| Unsealed { seq: 100 + i as i64, pseq: i as i64 + 1, fields: fields(a) });
         let (seals, head) = seal(keys, &Head::default(), unsealed).unwrap();
         assert_eq!(head.size, actions.len() as i64);
-        seals
-            .into_iter()
-            .zip(actions)
-            .map(|(s, a)| Row { pseq: s.pseq, kid: s.kid, prev: s.prev_hash, hash: s.hash, action: a })
-            .collect()
+        seals.into_iter().zip(actions).map(|(s, a)| Row { pseq: s.pseq, kid: s.kid, prev: s.prev_hash, hash: s.hash, action: a }).collect()
     }
 
     fn check(keys: &Keyring, start: &Head, rows: &[Row]) -> Result<Head, Break> {
@@ -438,8 +435,11 @@ mod tests {
             [Unsealed { seq: 1, pseq: 1, fields: fields("a") }, Unsealed { seq: 3, pseq: 3, fields: fields("c") }],
         )
         .unwrap();
-        let rows: Vec<Row> =
-            seals.iter().zip(["a", "c"]).map(|(s, a)| Row { pseq: s.pseq, kid: s.kid.clone(), prev: s.prev_hash.clone(), hash: s.hash.clone(), action: a }).collect();
+        let rows: Vec<Row> = seals
+            .iter()
+            .zip(["a", "c"])
+            .map(|(s, a)| Row { pseq: s.pseq, kid: s.kid.clone(), prev: s.prev_hash.clone(), hash: s.hash.clone(), action: a })
+            .collect();
         assert_eq!(check(&keys, &Head::default(), &rows), Err(Break::Missing { pseq: 2 }));
     }
 

@@ -157,7 +157,8 @@ pub fn audit_keys(env: &Env) -> ApiResult<clearhours_domain::audit::Keyring> {
 /// The keys that sign access-log checkpoints: `AUDIT_SIGNING_KEYS = "<name>:<base64 of a 32-byte
 /// Ed25519 seed>[,…]"`, newest first (a Worker secret of the portal).
 pub fn audit_note_keys(env: &Env) -> ApiResult<clearhours_domain::audit::checkpoint::NoteKeys> {
-    let raw = secret(env, "AUDIT_SIGNING_KEYS").ok_or_else(|| ApiError::new(503, "not_configured", "AUDIT_SIGNING_KEYS is not configured"))?;
+    let raw =
+        secret(env, "AUDIT_SIGNING_KEYS").ok_or_else(|| ApiError::new(503, "not_configured", "AUDIT_SIGNING_KEYS is not configured"))?;
     clearhours_domain::audit::checkpoint::NoteKeys::parse(&raw).map_err(|e| ApiError::internal(format!("AUDIT_SIGNING_KEYS: {e}")))
 }
 

@@ -76,7 +76,8 @@ impl From<&AccessEvent<'_>> for OwnedEvent {
 
 /// Takes the provider's next position and inserts, in one statement. Rows with no provider
 /// (sign-in attempts for unknown accounts) form their own chain under provider "".
-const INSERT: &str = "INSERT INTO access_log (provider_id, pseq, at, client_id, actor_kind, actor_id, action, target, outcome, ip, user_agent)
+const INSERT: &str =
+    "INSERT INTO access_log (provider_id, pseq, at, client_id, actor_kind, actor_id, action, target, outcome, ip, user_agent)
      SELECT ?1, COALESCE(MAX(pseq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM access_log WHERE provider_id = ?1";
 
 fn insert_args(e: &OwnedEvent) -> Vec<crate::db::Arg> {
@@ -170,7 +171,8 @@ impl UnsealedRow {
     }
 }
 
-const FIELD_COLUMNS: &str = "at, provider_id, COALESCE(client_id, '') AS client_id, actor_kind, actor_id, action, target, outcome, ip, user_agent";
+const FIELD_COLUMNS: &str =
+    "at, provider_id, COALESCE(client_id, '') AS client_id, actor_kind, actor_id, action, target, outcome, ip, user_agent";
 
 /// Rows sealed per write (one JSON parameter; about 150 bytes each).
 const SEAL_BATCH: usize = 400;
@@ -187,7 +189,7 @@ pub struct SealReport {
 }
 
 /// Seals the provider's unsealed rows in position order, at most `max_rounds` writes of
-/// [`SEAL_BATCH`] rows (each round: one read batch, one write batch).
+/// [`SEAL_BATCH`] rows (each round: one read batch of 3 statements, one write batch of 2).
 pub async fn seal(db: &Db, keys: &Keyring, provider_id: &str, now: DateTime<Utc>, max_rounds: usize) -> Result<SealReport> {
     let mut report = SealReport::default();
     for _ in 0..max_rounds.max(1) {
@@ -220,19 +222,17 @@ pub async fn seal(db: &Db, keys: &Keyring, provider_id: &str, now: DateTime<Utc>
         let full = pending.len() == SEAL_BATCH;
         let (seals, new_head) = audit::seal(keys, &head, pending.iter().map(|r| Unsealed { seq: r.seq, pseq: r.pseq, fields: r.fields() }))
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        let json = serde_json::Value::Array(
-            seals.iter().map(|s| serde_json::json!({ "s": s.seq, "p": s.prev_hash, "h": s.hash })).collect(),
-        )
-        .to_string();
+        let json =
+            serde_json::Value::Array(seals.iter().map(|s| serde_json::json!({ "s": s.seq, "p": s.prev_hash, "h": s.hash })).collect())
+                .to_string();
         let at = ts(now);
         let results = db
             .batch(vec![
+                // Compare-and-set of the head: moves only from the head this sealer read.
                 db.stmt(
-                    "INSERT INTO access_log_heads (provider_id, pseq, hash, sealed_at) VALUES (?, 0, '', ?) ON CONFLICT (provider_id) DO NOTHING",
-                    &args![provider_id, at.as_str()],
-                )?,
-                db.stmt(
-                    "UPDATE access_log_heads SET pseq = ?2, hash = ?3, sealed_at = ?4 WHERE provider_id = ?1 AND pseq = ?5 AND hash = ?6",
+                    "INSERT INTO access_log_heads (provider_id, pseq, hash, sealed_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (provider_id) DO UPDATE SET pseq = excluded.pseq, hash = excluded.hash, sealed_at = excluded.sealed_at
+                      WHERE access_log_heads.pseq = ?5 AND access_log_heads.hash = ?6",
                     &args![provider_id, new_head.size, new_head.hash.as_str(), at.as_str(), head.size, head.hash.as_str()],
                 )?,
                 db.stmt(
@@ -244,7 +244,7 @@ pub async fn seal(db: &Db, keys: &Keyring, provider_id: &str, now: DateTime<Utc>
                 )?,
             ])
             .await?;
-        let moved = results.get(1).and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0);
+        let moved = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0);
         if moved == 0 {
             report.lost_race = true;
             return Ok(report);
@@ -273,24 +273,25 @@ pub struct SealAllReport {
     pub more: bool,
 }
 
-/// Seals every provider with waiting rows, within about `max_statements` D1 statements (each
-/// round costs 6). A provider whose chain is damaged is skipped (and logged by the caller),
+/// Seals every provider with waiting rows, longest-waiting first, within about `max_statements`
+/// D1 statements (a round costs 5: one read batch of 3, one write batch of 2). Each provider
+/// gets one round per pass; what is left waits for the next run (or for verification, which
+/// seals its provider on demand). A provider whose chain is damaged is skipped and reported,
 /// never blocking the others.
 pub async fn seal_pending(db: &Db, keys: &Keyring, now: DateTime<Utc>, max_statements: usize) -> Result<(SealAllReport, Vec<String>)> {
     let providers: Vec<ProviderRow> =
-        db.all("SELECT DISTINCT provider_id FROM access_log WHERE hash = '' ORDER BY provider_id LIMIT 200", &[]).await?;
+        db.all("SELECT provider_id FROM access_log WHERE hash = '' GROUP BY provider_id ORDER BY MIN(seq) LIMIT 100", &[]).await?;
     let mut budget = max_statements.saturating_sub(1);
     let mut report = SealAllReport::default();
     let mut errors = Vec::new();
     for p in providers {
-        if budget < 6 {
+        if budget < 5 {
             report.more = true;
             break;
         }
-        let rounds = (budget / 6).min(5);
-        budget -= rounds * 6;
+        budget -= 5;
         report.providers += 1;
-        match seal(db, keys, &p.provider_id, now, rounds).await {
+        match seal(db, keys, &p.provider_id, now, 1).await {
             Ok(r) => {
                 report.sealed += r.sealed;
                 report.more |= r.more;
@@ -519,7 +520,10 @@ pub async fn verify(
     }
     if let Some(h) = held {
         let at: Option<HeadRow> = db
-            .first("SELECT pseq, hash FROM access_log WHERE provider_id = ? AND pseq = ? AND hash <> ''", &args![provider_id, h.0.head.size])
+            .first(
+                "SELECT pseq, hash FROM access_log WHERE provider_id = ? AND pseq = ? AND hash <> ''",
+                &args![provider_id, h.0.head.size],
+            )
             .await?;
         if let Err(b) = audit::compare_checkpoint(&h.0.head, size, at.as_ref().map(|r| r.hash.as_str())) {
             return Ok(fail(report, b));

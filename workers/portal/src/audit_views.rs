@@ -131,7 +131,7 @@ pub async fn audit_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let lines: Vec<AdminLine> = rows.into_iter().map(|r| admin_line(r, tz)).collect();
     let nav = Nav::Staff { provider_name: provider_name(&ctx.db, &ctx.scope).await?, csrf: ctx.csrf.clone() };
     let filtered = !(f.client_id.is_empty() && f.actor_id.is_empty() && f.action.is_empty() && f.from.is_empty() && f.to.is_empty());
-    let body = AuditPage { nav: &nav, f: &f, lines: &lines, filtered, time_zone: &time_zone, csrf: &ctx.csrf, older, }
+    let body = AuditPage { nav: &nav, f: &f, lines: &lines, filtered, time_zone: &time_zone, csrf: &ctx.csrf, older }
         .render()
         .map_err(ApiError::internal)?;
     html(200, body)
@@ -176,7 +176,9 @@ pub async fn checkpoint(req: &Request, env: &Env) -> ApiResult<Response> {
     let v = access_log::verify(&ctx.db, &keys, &notes, &ctx.scope, ctx.now, Start::LastCheckpoint, None).await?;
     let note = match (&v.checkpoint, v.ok, v.complete) {
         (Some(n), true, true) => n.clone(),
-        (_, true, false) => return Err(ApiError::new(409, "incomplete", "the log is long: verify again until `complete` is true, then download")),
+        (_, true, false) => {
+            return Err(ApiError::new(409, "incomplete", "the log is long: verify again until `complete` is true, then download"))
+        }
         _ => return Ok(json(409, &v)),
     };
     let mut r = Response::ok(note)?;

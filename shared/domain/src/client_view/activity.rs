@@ -59,9 +59,16 @@ pub fn project_activity(
                 id: seq,
                 at: words::local_rfc3339(at, cal.tz),
                 when: words::local_time(at, cal.tz),
-                who: if own { "You".to_string() } else if actor_name.is_empty() { "A colleague".to_string() } else { actor_name },
+                who: if own {
+                    "You".to_string()
+                } else if actor_name.is_empty() {
+                    "A colleague".to_string()
+                } else {
+                    actor_name
+                },
                 what: words::action(&action),
-                project: (!target.is_empty() && visible_project(&target)).then(|| if target_name.is_empty() { target } else { target_name }),
+                project: (!target.is_empty() && visible_project(&target))
+                    .then(|| if target_name.is_empty() { target } else { target_name }),
                 outcome: words::outcome(&outcome),
                 ip: (own && !ip.is_empty()).then_some(ip),
             }
