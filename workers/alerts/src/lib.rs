@@ -6,6 +6,7 @@
 //! handler is a shell around it; in dev mode `POST /__dev/run` runs it too, for the local stack.
 //!
 //! A second cron (each minute) seals the access log ([`seal`]); in dev mode `POST /__dev/seal`.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 use chrono::{DateTime, Utc};
 use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
