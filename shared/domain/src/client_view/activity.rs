@@ -67,8 +67,11 @@ pub fn project_activity(
                     actor_name
                 },
                 what: words::action(&action),
-                project: (!target.is_empty() && visible_project(&target))
-                    .then(|| if target_name.is_empty() { target } else { target_name }),
+                project: (!target.is_empty() && visible_project(&target)).then_some(if target_name.is_empty() {
+                    target
+                } else {
+                    target_name
+                }),
                 outcome: words::outcome(&outcome),
                 ip: (own && !ip.is_empty()).then_some(ip),
             }
