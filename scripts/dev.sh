@@ -21,6 +21,9 @@ mkdir -p "$STATE" .state/wrangler-logs
 token=$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')
 key=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')
 data_key=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')
+# The access log's chain key (HMAC) and checkpoint signing seed (Ed25519), per run.
+audit_key=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')
+audit_seed=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')
 
 echo "dev: applying migrations"
 wrangler d1 migrations apply DB --local --persist-to "$STATE" >"$STATE/migrate.log" 2>&1 || { cat "$STATE/migrate.log"; exit 1; }
@@ -32,7 +35,7 @@ trap cleanup EXIT INT TERM
 CAPTURE_PORT=$CAPTURE_PORT node scripts/capture-server.mjs & pids+=($!)
 # Dev-only bindings: the clock override and fixture loading (DEV_MODE), a per-run token and key.
 common=(--ip 127.0.0.1 --persist-to "$STATE" --show-interactive-dev-session=false --log-level warn
-  --var DEV_MODE:1 --var "DEV_TOKEN:$token" --var "SESSION_KEYS:dev1:$key" --var "DATA_KEY:$data_key" --var "PORTAL_BASE_URL:http://localhost:$PORTAL_PORT" --var "EMAIL_API_URL:http://127.0.0.1:$CAPTURE_PORT/email")
+  --var DEV_MODE:1 --var "DEV_TOKEN:$token" --var "SESSION_KEYS:dev1:$key" --var "DATA_KEY:$data_key" --var "AUDIT_KEYS:dev1:$audit_key" --var "AUDIT_SIGNING_KEYS:clearhours-dev:$audit_seed" --var "PORTAL_BASE_URL:http://localhost:$PORTAL_PORT" --var "EMAIL_API_URL:http://127.0.0.1:$CAPTURE_PORT/email")
 wrangler dev -c wrangler.toml --port "$PORTAL_PORT" --inspector-port 9230 "${common[@]}" >"$STATE/portal.log" 2>&1 & pids+=($!)
 wrangler dev -c workers/ingest/wrangler.toml --port "$INGEST_PORT" --inspector-port 9231 "${common[@]}" >"$STATE/ingest.log" 2>&1 & pids+=($!)
 wrangler dev -c workers/alerts/wrangler.toml --port "$ALERTS_PORT" --inspector-port 9232 --test-scheduled "${common[@]}" >"$STATE/alerts.log" 2>&1 & pids+=($!)
