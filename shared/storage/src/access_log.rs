@@ -275,8 +275,8 @@ pub struct SealAllReport {
 
 /// Seals every provider with waiting rows, longest-waiting first, within about `max_statements`
 /// D1 statements (a round costs 5: one read batch of 3, one write batch of 2). Each provider
-/// gets one round per pass; what is left waits for the next run (or for verification, which
-/// seals its provider on demand). A provider whose chain is damaged is skipped and reported,
+/// gets an even share of rounds (at least one); what is left waits for the next run (or for
+/// verification, which seals its provider on demand). A provider whose chain is damaged is skipped and reported,
 /// never blocking the others.
 pub async fn seal_pending(db: &Db, keys: &Keyring, now: DateTime<Utc>, max_statements: usize) -> Result<(SealAllReport, Vec<String>)> {
     let providers: Vec<ProviderRow> =
@@ -284,14 +284,17 @@ pub async fn seal_pending(db: &Db, keys: &Keyring, now: DateTime<Utc>, max_state
     let mut budget = max_statements.saturating_sub(1);
     let mut report = SealAllReport::default();
     let mut errors = Vec::new();
+    // An even share of the budget per provider (at least one round each, in waiting order).
+    let per = (budget / 5 / providers.len().max(1)).max(1);
     for p in providers {
         if budget < 5 {
             report.more = true;
             break;
         }
-        budget -= 5;
+        let rounds = per.min(budget / 5);
+        budget -= rounds * 5;
         report.providers += 1;
-        match seal(db, keys, &p.provider_id, now, 1).await {
+        match seal(db, keys, &p.provider_id, now, rounds).await {
             Ok(r) => {
                 report.sealed += r.sealed;
                 report.more |= r.more;
@@ -392,7 +395,9 @@ struct StoredCheckpoint {
     note: String,
 }
 
-const MAX_PAGES: usize = 30;
+/// Pages per verification call: with on-demand sealing (3 rounds) and the checkpoint reads, a
+/// call stays within D1's 50 statements per invocation.
+const MAX_PAGES: usize = 20;
 const PAGE: usize = 1000;
 
 async fn stored_checkpoint(db: &Db, notes: &NoteKeys, provider_id: &str, at_most: i64) -> Result<Option<Checkpoint>> {
@@ -440,7 +445,7 @@ pub async fn verify(
     held: Option<&Held>,
 ) -> Result<Verification> {
     let provider_id = scope.provider_id().as_str();
-    let sealed_now = seal(db, keys, provider_id, now, 5).await.map(|r| r.sealed).unwrap_or(0);
+    let sealed_now = seal(db, keys, provider_id, now, 3).await.map(|r| r.sealed).unwrap_or(0);
     let size = sealed_size(db, provider_id).await?;
     let limit = match (&start, held) {
         (_, Some(h)) => h.0.head.size,
