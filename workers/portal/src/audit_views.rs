@@ -28,11 +28,20 @@ pub struct AdminLine {
     pub ip: String,
 }
 
+/// An option of a filter's list.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage<'a> {
     nav: &'a Nav,
     f: &'a LogFilter,
+    clients: &'a [Choice],
+    actions: &'a [Choice],
     lines: &'a [AdminLine],
     filtered: bool,
     time_zone: &'a str,
@@ -131,9 +140,28 @@ pub async fn audit_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let lines: Vec<AdminLine> = rows.into_iter().map(|r| admin_line(r, tz)).collect();
     let nav = Nav::Staff { provider_name: provider_name(&ctx.db, &ctx.scope).await?, csrf: ctx.csrf.clone() };
     let filtered = !(f.client_id.is_empty() && f.actor_id.is_empty() && f.action.is_empty() && f.from.is_empty() && f.to.is_empty());
-    let body = AuditPage { nav: &nav, f: &f, lines: &lines, filtered, time_zone: &time_zone, csrf: &ctx.csrf, older }
-        .render()
-        .map_err(ApiError::internal)?;
+    let clients: Vec<Choice> = clearhours_storage::admin::clients(&ctx.db, &ctx.scope)
+        .await?
+        .into_iter()
+        .map(|c| Choice { selected: c.id == f.client_id, value: c.id, label: c.name })
+        .collect();
+    let actions: Vec<Choice> = words::ACTIONS
+        .iter()
+        .map(|(code, label)| Choice { value: (*code).to_string(), label: (*label).to_string(), selected: *code == f.action })
+        .collect();
+    let body = AuditPage {
+        nav: &nav,
+        f: &f,
+        clients: &clients,
+        actions: &actions,
+        lines: &lines,
+        filtered,
+        time_zone: &time_zone,
+        csrf: &ctx.csrf,
+        older,
+    }
+    .render()
+    .map_err(ApiError::internal)?;
     html(200, body)
 }
 
