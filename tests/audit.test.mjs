@@ -98,6 +98,8 @@ test('staff page views are logged like clients\'', async () => {
   await staff.get('/admin/clients/cli_b');
   const row = await eventually(() => one("SELECT actor_kind, actor_id, outcome FROM access_log WHERE action = 'admin_view' AND target = '/admin/clients/cli_b'"));
   assert.deepEqual(row, { actor_kind: 'staff', actor_id: 'stf_sam', outcome: 'success' });
+  await settle();
+  assert.equal((await one("SELECT COUNT(*) AS n FROM access_log WHERE action = 'admin_view' AND target = '/admin/clients/cli_b'")).n, 1);
 });
 
 test('the log page shows names, words and local time instead of ids, codes and UTC', async () => {

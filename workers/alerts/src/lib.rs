@@ -55,7 +55,10 @@ const SEAL_CRON: &str = "* * * * *";
 pub async fn seal(env: &Env, now: DateTime<Utc>) -> ApiResult<access_log::SealAllReport> {
     let db = clearhours_http::db(env)?;
     let keys = clearhours_http::audit_keys(env)?;
-    let (report, errors) = access_log::seal_pending(&db, &keys, now, 45).await?;
+    // D1 allows 50 statements per invocation on the free plan (1,000 on paid): AUDIT_SEAL_STATEMENTS
+    // raises the budget where the plan allows.
+    let budget = env.var("AUDIT_SEAL_STATEMENTS").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(45).clamp(10, 900);
+    let (report, errors) = access_log::seal_pending(&db, &keys, now, budget).await?;
     for e in errors {
         worker::console_error!("access log: {e}");
     }
