@@ -102,9 +102,13 @@ pub async fn append(db: &Db, e: &AccessEvent<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Appends rows in one batch (one transaction; each statement takes the next position).
+/// Rows per [`append_all`] transaction.
+pub const BATCH: usize = 40;
+
+/// Appends rows, [`BATCH`] per transaction (each statement takes the next position). Given at
+/// most `BATCH` rows it is all or nothing, so a caller may retry it.
 pub async fn append_all(db: &Db, events: &[OwnedEvent]) -> Result<()> {
-    for chunk in events.chunks(40) {
+    for chunk in events.chunks(BATCH) {
         let stmts = chunk.iter().map(|e| db.stmt(INSERT, &insert_args(e))).collect::<Result<Vec<_>>>()?;
         db.batch(stmts).await?;
     }

@@ -63,8 +63,16 @@ fn write_deferred_log(env: &Env, ctx: &Context) {
         Err(e) => return worker::console_error!("access log: {} rows not written: {}", rows.len(), e.detail),
     };
     ctx.wait_until(async move {
-        if let Err(e) = clearhours_storage::access_log::append_all(&db, &rows).await {
-            worker::console_error!("access log: {} rows not written: {e}", rows.len());
+        // A transient database error (a busy local SQLite, a D1 hiccup) gets two more tries; the
+        // batch is one transaction, so a retry never writes a row twice.
+        for chunk in rows.chunks(clearhours_storage::access_log::BATCH) {
+            for wait_ms in [50, 250, 0] {
+                match clearhours_storage::access_log::append_all(&db, chunk).await {
+                    Ok(()) => break,
+                    Err(e) if wait_ms == 0 => worker::console_error!("access log: {} rows not written: {e}", chunk.len()),
+                    Err(_) => worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await,
+                }
+            }
         }
     });
 }
