@@ -10,7 +10,8 @@ echo "test: formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 echo "test: cargo test (native, pure crates)"
 cargo test --locked -p clearhours-domain
-echo "test: building workers"
+echo "test: building workers (dev, then production for tests/prod_build.test.mjs)"
 scripts/build.sh
+scripts/build.sh --prod
 echo "test: integration tests (Miniflare)"
 node --test --test-concurrency=1 "tests/**/*.test.mjs"

@@ -120,7 +120,8 @@ const FLAG_SQL: &str = "INSERT INTO ingest_flags (provider_id, integration_id, e
 /// The upserts: not over a tombstone as new or newer, not over a newer stored state, never over
 /// an invoiced entry; in delivery order (members' first-worked order follows it). ?1 provider,
 /// ?2 source, ?3 now, ?4 writes. Returns the external ids written.
-const UPSERT_SQL: &str = "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
+const UPSERT_SQL: &str =
+    "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
         week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
         created_at, updated_at, source_version)
      SELECT j.value ->> 'id', ?1, j.value ->> 'c', j.value ->> 'p', j.value ->> 'm', j.value ->> 't', j.value ->> 'ph', j.value ->> 'd',
@@ -352,7 +353,8 @@ pub async fn apply_versioned(
         })
         .collect::<Result<Vec<_>>>()?;
     for part in parts(&queue_rows)? {
-        tagged.push((Tag::Queue, db.stmt(QUEUE_SQL, &[Arg::from(provider), Arg::from(source), Arg::from(now_s.as_str()), Arg::Text(part)])?));
+        tagged
+            .push((Tag::Queue, db.stmt(QUEUE_SQL, &[Arg::from(provider), Arg::from(source), Arg::from(now_s.as_str()), Arg::Text(part)])?));
     }
     let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
     let results = match db.batch(tagged.into_iter().map(|t| t.1).collect()).await {

@@ -165,11 +165,16 @@ pub async fn prepare_each(
             projects.insert(project.id.to_string(), (project, calendar));
         }
     }
-    let members =
-        existing_ids(db, "SELECT id FROM members WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))", provider, &member_ids)
-            .await?;
+    let members = existing_ids(
+        db,
+        "SELECT id FROM members WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        provider,
+        &member_ids,
+    )
+    .await?;
     let tasks =
-        existing_ids(db, "SELECT id FROM tasks WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))", provider, &task_ids).await?;
+        existing_ids(db, "SELECT id FROM tasks WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))", provider, &task_ids)
+            .await?;
     #[derive(Deserialize)]
     struct PhaseRow {
         id: String,

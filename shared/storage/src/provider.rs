@@ -118,7 +118,10 @@ async fn load_projects(
     }
     for v in rows::<serde_json::Value>(totals)? {
         let id = v.get("project_id").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
-        match serde_json::from_value::<KeyedTotal>(v).map_err(|e| corrupt("rollup_total", e)).and_then(|r| Ok((r.project_id, total_row(r.row)?))) {
+        match serde_json::from_value::<KeyedTotal>(v)
+            .map_err(|e| corrupt("rollup_total", e))
+            .and_then(|r| Ok((r.project_id, total_row(r.row)?)))
+        {
             Ok((id, row)) => by_project.entry(id).or_insert_with(empty_rollups).totals.push(row),
             Err(e) => {
                 broken.entry(id).or_insert_with(|| e.to_string());
@@ -208,7 +211,12 @@ pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(provider_id, project_id, slack, project)| AlertProject { provider_id, project_id, slack_url: slack.unwrap_or_default(), project })
+        .map(|(provider_id, project_id, slack, project)| AlertProject {
+            provider_id,
+            project_id,
+            slack_url: slack.unwrap_or_default(),
+            project,
+        })
         .collect())
 }
 

@@ -728,7 +728,8 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     // statement limit; a failure leaves nothing half-imported.
     let mut result = ImportResult { batches: 0, stored: 0, queued: 0, unchanged: 0, flagged: 0, failed_batch: None };
     let run = clearhours_storage::db::random_token(6)?;
-    let items: Vec<SourceItem> = parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
+    let items: Vec<SourceItem> =
+        parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
     let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
     let delivery = format!("csv-{version}-{run}");
     let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
@@ -752,9 +753,10 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     )
     .await?;
     let status = if result.failed_batch.is_some() { 503 } else { 200 };
-    let error = result
-        .failed_batch
-        .map(|_| "Nothing was imported: the file could not be written (an import is all or nothing). Importing the same file again is safe.".to_string());
+    let error = result.failed_batch.map(|_| {
+        "Nothing was imported: the file could not be written (an import is all or nothing). Importing the same file again is safe."
+            .to_string()
+    });
     let v = ImportView { integration: &chosen, csv: "", problems: Vec::new(), preview: None, result: Some(result), error };
     render_import(&ctx, v, status).await
 }
