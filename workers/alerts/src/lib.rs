@@ -21,11 +21,12 @@ use worker::{event, Context, Env, Fetch, Method, Request, RequestInit, Response,
 /// Projects read per round trip.
 const PAGE: usize = 100;
 /// Projects checked per run unless `ALERTS_PROJECTS_PER_RUN` says otherwise.
-const PROJECTS_PER_RUN: usize = 500;
+const PROJECTS_PER_RUN: usize = 400;
 /// Outbox rows sent per run (each is an outgoing request).
-const SENDS_PER_RUN: i64 = 25;
-/// Sent rows recorded per statement.
-const MARK_EVERY: usize = 5;
+const SENDS_PER_RUN: i64 = 15;
+/// Sent rows recorded per statement: each right after its POST, so a run that dies can repeat
+/// at most the one message in flight (as before).
+const MARK_EVERY: usize = 1;
 /// D1 statements one run may use: under the free plan's 50 per invocation.
 const STATEMENT_BUDGET: usize = 45;
 /// Statements a page costs: four reads, then the enqueue and the cursor.
@@ -174,7 +175,7 @@ fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTi
         .collect()
 }
 
-/// Claims due rows (one statement), posts them, and records outcomes every few sends.
+/// Claims due rows (one statement), posts them, and records each outcome right after its POST.
 async fn send_due(db: &clearhours_storage::Db, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
     let claimed = alerts::claim(db, now, SENDS_PER_RUN).await?;
     for chunk in claimed.chunks(MARK_EVERY) {
