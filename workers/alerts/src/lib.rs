@@ -8,6 +8,7 @@
 //! any number of projects is covered across runs within D1's per-invocation limit. A project with
 //! broken data is logged and skipped; it never stops the other projects or providers. The
 //! scheduled handler is a shell around it; in dev builds `POST /__dev/run` runs it too.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 use chrono::{DateTime, Utc};
 use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
