@@ -7,3 +7,7 @@ CREATE TABLE job_cursors (
   project_id TEXT NOT NULL,
   updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- Pages of projects in (provider, project) order (the alert job) and a provider's projects (the
+-- staff overview) read through this index instead of scanning every project.
+CREATE INDEX projects_provider ON projects(provider_id, id);

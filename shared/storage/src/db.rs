@@ -305,3 +305,51 @@ pub fn random_salt() -> Result<[u8; 16]> {
     getrandom::getrandom(&mut buf).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(n: i64) -> Vec<Arg> {
+        (0..n).map(Arg::Int).collect()
+    }
+
+    #[test]
+    fn a_statement_binds_at_most_100_parameters() {
+        assert!(check_statement("SELECT 1", &ints(100)).is_ok());
+        let e = check_statement("SELECT 1", &ints(101)).unwrap_err();
+        assert!(matches!(&e, StorageError::Limit(m) if m.contains("binds 101 parameters") && m.contains("json_each")), "{e}");
+    }
+
+    #[test]
+    fn sql_text_and_values_within_d1_sizes() {
+        assert!(check_statement(&"x".repeat(MAX_SQL_BYTES), &[]).is_ok());
+        assert!(matches!(check_statement(&"x".repeat(MAX_SQL_BYTES + 1), &[]), Err(StorageError::Limit(_))));
+        assert!(check_statement("SELECT ?", &[Arg::Text("v".repeat(MAX_VALUE_BYTES))]).is_ok());
+        assert!(matches!(check_statement("SELECT ?", &[Arg::Text("v".repeat(MAX_VALUE_BYTES + 1))]), Err(StorageError::Limit(_))));
+    }
+
+    #[test]
+    fn a_list_is_one_parameter() {
+        let ids: Vec<String> = (0..500).map(|i| format!("mem_{i}")).collect();
+        let a = Arg::json(&ids).unwrap();
+        assert!(matches!(&a, Arg::Text(t) if t.starts_with("[\"mem_0\",") && t.ends_with("\"mem_499\"]")));
+        assert!(check_statement("SELECT value FROM json_each(?)", &[a]).is_ok());
+    }
+
+    #[test]
+    fn the_meter_refuses_the_statement_over_its_limit_and_counts_batches_whole() {
+        let m = Meter::new(Some(FREE_PLAN_STATEMENTS));
+        m.spend(45).unwrap();
+        // A batch that would cross the limit is refused as a whole, and not counted.
+        assert!(matches!(m.spend(6), Err(StorageError::Limit(msg)) if msg.starts_with("51 D1 statements")));
+        assert_eq!(m.statements(), 45);
+        m.spend(5).unwrap();
+        assert_eq!(m.statements(), 50);
+        assert!(m.spend(1).is_err());
+        // Without a limit (production) it only counts.
+        let free = Meter::new(None);
+        free.spend(1000).unwrap();
+        assert_eq!(free.statements(), 1000);
+    }
+}
