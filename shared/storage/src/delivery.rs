@@ -49,6 +49,9 @@ pub enum Delivered {
     Duplicate,
 }
 
+// The joins below are CROSS JOINs so SQLite keeps the delivery's rows (`json_each`) as the outer
+// loop and looks each entry up by its unique key, instead of scanning every entry of the source.
+
 /// Largest JSON text bound to one statement (D1 refuses values over 2 MB); longer write lists
 /// are split into parts of the same batch.
 const PART_BYTES: usize = 900_000;
@@ -105,7 +108,7 @@ const FLAG_SQL: &str = "INSERT INTO ingest_flags (provider_id, integration_id, e
             CASE j.value ->> 'op' WHEN 'd' THEN 'delete' ELSE 'update' END,
             CASE j.value ->> 'op' WHEN 'd' THEN 'delete' ELSE j.value ->> 'detail' END, ?3, ?4
        FROM json_each(?5) j
-       JOIN time_entries t ON t.provider_id = ?1 AND t.source = ?2 AND t.external_id = j.value ->> 'x'
+       CROSS JOIN time_entries t ON t.provider_id = ?1 AND t.source = ?2 AND t.external_id = j.value ->> 'x'
       WHERE t.invoice_id IS NOT NULL
         AND (t.source_version IS NULL OR t.source_version <= j.value ->> 'v')
         AND (j.value ->> 'op' = 'd' OR (
@@ -146,7 +149,7 @@ const UPSERT_SQL: &str =
 /// The deletes: never an invoiced entry, never a newer state. ?1 provider, ?2 source, ?3 writes.
 const DELETE_SQL: &str = "DELETE FROM time_entries WHERE id IN (
        SELECT t.id FROM json_each(?3) j
-         JOIN time_entries t ON t.provider_id = ?1 AND t.source = ?2 AND t.external_id = j.value ->> 'x'
+         CROSS JOIN time_entries t ON t.provider_id = ?1 AND t.source = ?2 AND t.external_id = j.value ->> 'x'
         WHERE j.value ->> 'op' = 'd' AND t.invoice_id IS NULL
           AND (t.source_version IS NULL OR t.source_version <= j.value ->> 'v'))";
 
@@ -166,7 +169,7 @@ const TOMBSTONE_SQL: &str = "INSERT INTO ingest_tombstones (provider_id, source,
 /// upserts when the source maps). ?1 source, ?2 writes.
 const DEQUEUE_SQL: &str = "DELETE FROM unmapped_entries WHERE integration_id = ?1 AND external_id IN (
        SELECT u.external_id FROM json_each(?2) j
-         JOIN unmapped_entries u ON u.integration_id = ?1 AND u.external_id = j.value ->> 'x'
+         CROSS JOIN unmapped_entries u ON u.integration_id = ?1 AND u.external_id = j.value ->> 'x'
         WHERE (j.value ->> 'op' = 'd' OR j.value ->> 'dq' = 1) AND u.version <= j.value ->> 'v')";
 
 /// Keeps unmapped entries in the queue (unless a newer state is stored). ?1 provider,
