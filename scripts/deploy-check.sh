@@ -12,10 +12,11 @@ status=0
 for w in portal ingest alerts; do
   config=workers/$w/wrangler.toml
   [ "$w" = portal ] && config=wrangler.toml
-  out=.state/deploy-check/$w
+  out=$ROOT/.state/deploy-check/$w  # absolute: wrangler resolves --outdir against the config's directory
   rm -rf "$out"
   wrangler deploy --dry-run --outdir "$out" -c "$config" >".state/deploy-check-$w.log" 2>&1 || { cat ".state/deploy-check-$w.log"; exit 1; }
   echo "deploy-check: $w: $(grep -i 'total upload' ".state/deploy-check-$w.log" | tr -s ' ' || true)"
+  compgen -G "$out/*.wasm" >/dev/null || { echo "deploy-check: $w: no bundle in $out" >&2; exit 1; }
   for m in "${markers[@]}"; do
     if grep -rqaF -- "$m" "$out"; then echo "deploy-check: $w: the production bundle contains \"$m\"" >&2; status=1; fi
   done
