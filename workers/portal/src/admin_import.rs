@@ -16,8 +16,8 @@
 //!   column) and what would happen to each row, and writes nothing. `action=import` refuses a
 //!   file with problems (400, the same list); otherwise imports the whole file as one
 //!   all-or-nothing D1 batch (rows bound as JSON arrays, within D1's statement limits). Rows
-//!   that do not map yet go to the unmapped queue. Re-importing is idempotent: external ids are derived from the rows (see
-//!   `clearhours_domain::sources::csv`).
+//!   that do not map yet go to the unmapped queue. Re-importing is idempotent: external ids are
+//!   derived from the rows (see `clearhours_domain::sources::csv`).
 
 use crate::auth::StaffCtx;
 use crate::pages::Nav;
