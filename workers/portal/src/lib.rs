@@ -39,6 +39,7 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let (env, invocation) = clearhours_http::invocation(env);
     let wants_html = !req.path().starts_with("/api/");
     let routed = route(req, &env).await;
     write_deferred_log(&env, &ctx);
@@ -48,7 +49,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Err(_) if wants_html => (error_page(500, "Something went wrong on our side."), Kind::Private),
         Err(e) => (e.into_response(), Kind::Private),
     };
-    Ok(secure(resp, kind))
+    Ok(invocation.finish(secure(resp, kind)))
 }
 
 /// Writes the access-log rows that views queued (`access_log::defer`) after the response, so a
