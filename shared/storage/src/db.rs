@@ -216,6 +216,13 @@ impl Db {
         self.meter.statements()
     }
 
+    /// Counts `n` statements this invocation will run after its response (work handed to
+    /// `ctx.wait_until`, which D1 counts against the invocation too), or refuses them past the
+    /// limit. The later work runs on a handle of its own, so nothing is counted twice.
+    pub fn reserve(&self, n: usize) -> Result<()> {
+        self.meter.spend(n)
+    }
+
     /// Prepares one statement; refuses one that D1 would refuse in production.
     pub fn stmt(&self, sql: &str, args: &[Arg]) -> Result<D1PreparedStatement> {
         check_statement(sql, args)?;

@@ -59,7 +59,12 @@ fn write_deferred_log(env: &Env, ctx: &Context) {
     if rows.is_empty() {
         return;
     }
-    let db = match clearhours_http::db(env) {
+    // The rows are counted now on the invocation's meter (D1 counts `wait_until` work against the
+    // invocation) and written later on a handle of their own.
+    let db = match clearhours_http::db(env).and_then(|metered| {
+        metered.reserve(rows.len()).map_err(clearhours_http::ApiError::internal)?;
+        Ok(clearhours_storage::Db::new(env.d1("DB")?))
+    }) {
         Ok(db) => db,
         Err(e) => return worker::console_error!("access log: {} rows not written: {}", rows.len(), e.detail),
     };
