@@ -12,7 +12,7 @@ use crate::db::{new_id, placeholders, Arg, Db, Result, StorageError};
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
 use clearhours_domain::calendar::ClientCalendar;
-use clearhours_domain::entry::{resolve, EntryCommand, ResolvedEntry};
+use clearhours_domain::entry::{check_date, resolve, EntryCommand, ResolvedEntry};
 use clearhours_domain::ids::{IntegrationId, ProviderId};
 use clearhours_domain::project::Project;
 use clearhours_domain::webhook::WebhookSecret;
@@ -98,8 +98,12 @@ async fn existing_ids(db: &Db, sql_prefix: &str, first: &str, ids: &HashSet<&str
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// Resolves commands against the provider's data. Unknown references are validation errors
-/// naming the entry (`entries[3].project_id`).
+/// The last segment of the field path under which [`prepare_each`] refuses a date out of reason
+/// (`entries[3].date`): such an entry is refused by every source, never queued.
+pub const DATE_FIELD: &str = "date";
+
+/// Resolves commands against the provider's data. Unknown references and dates out of reason
+/// (`entry::check_date`) are validation errors naming the entry (`entries[3].project_id`).
 pub async fn prepare(
     db: &Db,
     scope: &ProviderScope,
@@ -212,7 +216,12 @@ pub async fn prepare_each(
                         errors.push(at("phase_id"), "no such phase in this project");
                     }
                 }
-                out.push(errors.into_result(Write::Upsert(resolve(d, project, calendar))));
+                let resolved = resolve(d, project, calendar);
+                // Dates within reason (entry::check_date): refused, never stored.
+                if let Err(m) = check_date(resolved.local_date, project) {
+                    errors.push(at(DATE_FIELD), format!("entry {}: {m}", resolved.draft.external_id));
+                }
+                out.push(errors.into_result(Write::Upsert(resolved)));
             }
         }
     }

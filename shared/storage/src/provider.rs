@@ -2,7 +2,7 @@
 //! staff overview), providers with alert channels, the provider's name.
 
 use crate::args;
-use crate::dashboard::{corrupt, rollups, ProjectRow, Rollups, PROJECT_COLUMNS};
+use crate::dashboard::{corrupt, rollups, FutureDb, ProjectRow, Rollups, FUTURE_COLUMNS, PROJECT_COLUMNS};
 use crate::db::{Db, Result};
 use crate::scope::ProviderScope;
 use chrono::NaiveDate;
@@ -33,6 +33,7 @@ impl ProviderProject {
             all_weeks: &self.rollups.all_weeks,
             recent: &self.rollups.recent,
             totals: &self.rollups.totals,
+            future: &self.rollups.future,
         })
     }
 }
@@ -64,6 +65,24 @@ pub async fn provider_projects(
         let window = clearhours_domain::figures::window_start(&calendar, today_of(&calendar));
         let rollups = rollups(db, project.client_id.as_str(), project.id.as_str(), window).await?;
         out.push(ProviderProject { project, client_name, calendar, view, rollups });
+    }
+    // Entries dated after their client's today (planned time): one statement for the provider,
+    // from the earliest "today" among its clients; `figures::compute` ignores the rest.
+    if let Some(earliest) = out.iter().map(|p| today_of(&p.calendar)).min() {
+        let future: Vec<FutureDb> = db
+            .all(
+                &format!(
+                    "SELECT project_id, {FUTURE_COLUMNS} FROM time_entries
+                      WHERE local_date > ? AND project_id IN (SELECT id FROM projects WHERE provider_id = ? AND status = 'active')"
+                ),
+                &args![earliest.to_string(), scope.provider_id.as_str()],
+            )
+            .await?;
+        for f in future {
+            if let Some(p) = out.iter_mut().find(|p| p.project.id.as_str() == f.project_id) {
+                p.rollups.future.push(f.into_dated()?);
+            }
+        }
     }
     Ok(out)
 }

@@ -684,12 +684,27 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     };
     let version = ctx.now.timestamp_millis();
     let mappings = store::mappings(&ctx.db, &iid).await?;
-    let problems: Vec<ProblemView> = parsed.problems.iter().map(ProblemView::of).collect();
-    if action != "import" || !problems.is_empty() {
-        // Dry run: resolve every row against the mappings and the provider's data; write nothing.
+    let mut problems: Vec<ProblemView> = parsed.problems.iter().map(ProblemView::of).collect();
+    // Resolve every row (read-only) before anything is written: a date out of reason for its
+    // project refuses the whole file (422), so nothing is half imported.
+    let mut resolved = Vec::new();
+    for chunk in parsed.rows.chunks(IMPORT_BATCH) {
         let items: Vec<SourceItem> =
-            parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
-        let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
+            chunk.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
+        let r = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
+        for f in &r.refused.errors {
+            let i = f.field.strip_prefix("entries[").and_then(|s| s.split(']').next()).and_then(|s| s.parse::<usize>().ok());
+            let row = i.and_then(|i| chunk.get(i)).map_or(0, |r| r.row);
+            problems.push(ProblemView { row, column: "Date".into(), message: f.message.clone() });
+        }
+        resolved.push(r);
+    }
+    let dates_refused = resolved.iter().any(|r| !r.refused.is_empty());
+    problems.sort_by_key(|p| p.row);
+    if action != "import" || !problems.is_empty() {
+        // Dry run: every row resolved against the mappings and the provider's data; nothing written.
+        let writes: Vec<_> = resolved.iter().flat_map(|r| r.writes.iter()).collect();
+        let queued: Vec<_> = resolved.iter().flat_map(|r| r.queued.iter()).collect();
         let waits: std::collections::HashMap<&str, &str> =
             queued.iter().map(|q| (q.entry.external_id.as_str(), q.reason.as_str())).collect();
         let listed = parsed
@@ -718,7 +733,8 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         let (status, error) = if problems.is_empty() {
             (200, None)
         } else if action == "import" {
-            (400, Some(format!("Nothing imported: {} problem(s) below. Fix the file and try again.", problems.len())))
+            let status = if dates_refused { 422 } else { 400 };
+            (status, Some(format!("Nothing imported: {} problem(s) below. Fix the file and try again.", problems.len())))
         } else {
             (200, Some(format!("{} problem(s) below must be fixed before importing.", problems.len())))
         };
@@ -728,10 +744,7 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     // Import: batches of IMPORT_BATCH rows, each one all-or-nothing D1 batch.
     let mut result = ImportResult { batches: 0, stored: 0, queued: 0, unchanged: 0, flagged: 0, failed_batch: None };
     let run = clearhours_storage::db::random_token(6)?;
-    for (n, chunk) in parsed.rows.chunks(IMPORT_BATCH).enumerate() {
-        let items: Vec<SourceItem> =
-            chunk.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
-        let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
+    for (n, store::Resolved { writes, queued, refused: _ }) in resolved.into_iter().enumerate() {
         let delivery = format!("csv-{version}-{run}-{n}");
         let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
         let applied = delivery::apply_versioned(&ctx.db, &ctx.scope, &iid, batch, ctx.now).await;

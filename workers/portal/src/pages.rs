@@ -214,6 +214,9 @@ fn budget_view(b: &ClientBudget) -> BudgetView {
     if let Some(r) = &b.amount_remaining {
         detail.push(format!("{r} remaining"));
     }
+    if let Some(n) = &b.internal_note {
+        detail.push(n.clone());
+    }
     BudgetView { used, detail }
 }
 

@@ -348,8 +348,10 @@ pub fn parse_export(text: &str) -> Result<ParsedCsv, CsvProblem> {
         let before = out.problems.len();
         let mut problem = |key: &str, msg: &str| out.problems.push(CsvProblem::new(row, &header_name(key), msg));
         let date = parse_date(get(date_col), day_first);
-        if date.is_none() {
-            problem(date_col, "must be a date like 2026-11-24 or 11/24/2026");
+        match date.map(crate::entry::check_year) {
+            None => problem(date_col, "must be a date like 2026-11-24 or 11/24/2026"),
+            Some(Err(e)) => problem(date_col, &e),
+            Some(Ok(())) => {}
         }
         let start_time = match get("start_time") {
             "" => None,
