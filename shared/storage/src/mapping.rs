@@ -201,7 +201,7 @@ pub async fn resolve_flag(db: &Db, scope: &ProviderScope, id: &IntegrationId, fl
 /// refused because their dates are out of reason (`entry::check_date`), which every source
 /// answers with 422 before writing anything. `refused` paths are `entries[i].date`, `i` the
 /// item's index in the input.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Resolved {
     pub writes: Vec<VersionedWrite>,
     pub queued: Vec<Queued>,
