@@ -322,6 +322,10 @@ pub async fn add_note(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
     if body.is_empty() || body.chars().count() > 2000 {
         return render_client(&ctx, id, None, Some("Write a note of at most 2,000 characters."), 400).await;
     }
+    // Control characters (a NUL ends the text for SQLite's length check) are refused, not a 500.
+    if body.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return render_client(&ctx, id, None, Some("The note contains control characters; write plain text."), 400).await;
+    }
     let Ok(date) = chrono::NaiveDate::parse_from_str(&field(&form, "week"), "%Y-%m-%d") else {
         return render_client(&ctx, id, None, Some("Pick a date in the week the note is about."), 400).await;
     };
