@@ -268,9 +268,12 @@ fn ceil_div(a: i128, b: i128) -> i64 {
     i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
 }
 
+/// `all_weeks`, `recent` and `totals`, possibly with negative rows added.
+type Rows<'a> = (Cow<'a, [WeekRow]>, Cow<'a, [WeekRow]>, Cow<'a, [TotalRow]>);
+
 /// The rows with every entry dated after `today` taken back out (see the module docs): one
 /// negative row per rollup row the entry was added to. Borrowed unchanged when there is none.
-fn without_future<'a>(inputs: &FigureInputs<'a>) -> (Cow<'a, [WeekRow]>, Cow<'a, [WeekRow]>, Cow<'a, [TotalRow]>) {
+fn without_future<'a>(inputs: &FigureInputs<'a>) -> Rows<'a> {
     let future: Vec<&EntryFacts> = inputs.future.iter().filter(|e| e.local_date > inputs.today).map(|e| &e.facts).collect();
     if future.is_empty() {
         return (Cow::Borrowed(inputs.all_weeks), Cow::Borrowed(inputs.recent), Cow::Borrowed(inputs.totals));
