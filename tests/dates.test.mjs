@@ -26,8 +26,8 @@ const snapshot = async () =>
     await one('SELECT COUNT(*) AS n FROM ingest_deliveries'),
   ]);
 
-function fixture() {
-  const fx = smallFixture(null);
+function fixture(slackUrl) {
+  const fx = smallFixture(slackUrl);
   const web = fx.clients[0].projects[0];
   // The budget counts internal (non-billable) time, which client A cannot see: 2 h of it.
   web.budget.includes_non_billable = true;
@@ -36,8 +36,8 @@ function fixture() {
 }
 
 before(async () => {
-  stack = await startStack({ workers: ['portal', 'ingest'] });
-  await stack.loadFixture(fixture(), NOW);
+  stack = await startStack({ workers: ['portal', 'ingest', 'alerts'] });
+  await stack.loadFixture(fixture(stack.capture.url), NOW);
   const ins = (sql, ...a) => stack.db.prepare(sql).bind(...a);
   await stack.db.batch([
     ins("INSERT INTO integrations (id, provider_id, kind, name, created_at) VALUES ('int_toggl', 'prv_t', 'toggl', 'Toggl', ?)", NOW),
@@ -244,4 +244,23 @@ test('a budget that counts internal time the client cannot see says so on the ca
   const shown = await dashboard(a);
   assert.deepEqual([shown.budget.internal_hours, shown.budget.internal_note], [null, null]);
   assert.equal((await staff.post('/admin/clients/cli_a/visibility', { csrf, ...v, non_billable: 'hidden' })).status, 303);
+});
+
+test('budget alerts do not fire for planned time until its day comes', async () => {
+  const alerts = await stack.worker('alerts');
+  const run = async (at) => {
+    const n = stack.capture.received.length;
+    await alerts.scheduled({ cron: '*/5 * * * *', scheduledTime: new Date(at) });
+    return stack.capture.received.slice(n).filter((r) => r.url.startsWith('/slack')).map((r) => JSON.parse(r.body).text);
+  };
+  // A 100 h budget: about 10 % used, no threshold crossed.
+  await stack.db.prepare("UPDATE projects SET budget_minutes = 6000 WHERE id = 'prj_a'").run();
+  assert.deepEqual(await run(NOW), []);
+  // 96 h planned for Friday 2026-11-27: over budget — once Friday comes in New York.
+  const planned = [1, 2, 3, 4].map((i) => entry({ external_id: `alert-planned-${i}`, date: '2026-11-27', minutes: 1440 }));
+  assert.equal((await api(planned)).status, 200);
+  assert.deepEqual(await run(NOW), [], 'no alert for planned time');
+  assert.deepEqual(await run('2026-11-27T04:30:00Z'), [], 'still Thursday 23:30 in New York');
+  const friday = await run('2026-11-27T05:30:00Z');
+  assert.ok(friday.some((t) => /crossed 100%/.test(t)), JSON.stringify(friday));
 });

@@ -441,6 +441,33 @@ mod tests {
         assert!(check_date(NaiveDate::MAX, &p).is_err() && check_date(NaiveDate::MIN, &p).is_err());
     }
 
+    proptest::proptest! {
+        /// Any date and project life: an answer, never a panic; accepted dates obey the bounds.
+        #[test]
+        fn date_checks_never_panic(day in proptest::prelude::any::<i32>(), start in -1_000_000i32..1_000_000, len in proptest::option::of(0i64..100_000)) {
+            use chrono::Datelike;
+            let Some(date) = NaiveDate::from_num_days_from_ce_opt(day) else { return Ok(()) };
+            let starts_on = NaiveDate::from_num_days_from_ce_opt(start).unwrap_or(NaiveDate::MIN);
+            let p = Project { starts_on, ends_on: len.map(|n| crate::calendar::add_days(starts_on, n)), ..project() };
+            if check_date(date, &p).is_ok() {
+                proptest::prop_assert!((MIN_YEAR..=MAX_YEAR).contains(&date.year()));
+                proptest::prop_assert!(date >= crate::calendar::add_days(starts_on, -PROJECT_MARGIN_DAYS));
+            }
+        }
+
+        /// Staff-typed numbers: refused or parsed, never a panic (budgets, amounts, rates).
+        #[test]
+        fn staff_number_parsers_never_panic(s in "[-+]?[0-9]{0,40}(\\.[0-9]{0,40})?(e[0-9]{1,3})?|\\PC{0,40}") {
+            let usd = crate::money::Currency::parse("USD").unwrap();
+            let _ = crate::project::Budget::parse_hours(&s);
+            let _ = crate::project::Thresholds::parse(&s);
+            let _ = Money::parse_major(&s, usd);
+            if let Ok(r) = HourlyRate::parse(&s) {
+                let _ = r.amount_for(MAX_MINUTES, usd);
+            }
+        }
+    }
+
     #[test]
     fn non_billable_costs_nothing() {
         let cal = ClientCalendar::parse("UTC", "monday").unwrap();
