@@ -254,11 +254,11 @@ async fn resolve_inner(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<
     for (r, (i, version, entry)) in ingest::prepare_each(db, scope, commands).await?.into_iter().zip(meta) {
         match (r, entry) {
             (Ok(write), _) => writes.push(VersionedWrite { version, write }),
-            (Err(e), Some(entry)) if refuse_dates && e.errors.iter().any(|f| f.field.ends_with(&format!(".{DATE_FIELD}"))) => {
+            // A date out of reason for the mapped project: refused, not queued.
+            (Err(e), Some(_)) if refuse_dates && e.errors.iter().any(|f| f.field.ends_with(&format!(".{DATE_FIELD}"))) => {
                 for f in e.errors.into_iter().filter(|f| f.field.ends_with(&format!(".{DATE_FIELD}"))) {
                     refused.push(format!("entries[{i}].{DATE_FIELD}"), f.message);
                 }
-                drop(entry);
             }
             (Err(e), Some(entry)) => {
                 let reason = e
