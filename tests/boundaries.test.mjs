@@ -7,7 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startStack, signed } from './harness.mjs';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { startStack, signed, ROOT } from './harness.mjs';
 import { smallFixture, NOW, LOGINS, SECRET } from './fixtures.mjs';
 import { Browser } from './client.mjs';
 
@@ -27,10 +29,12 @@ const BOUNDARY = [
 let stack;
 let staff;
 let client;
-const seen = { requests: 0, byStatus: {} };
+const seen = { requests: 0, byStatus: {}, routes: new Set() };
 
 function check(label, res, body, json) {
   seen.requests += 1;
+  const [method, url] = label.split(' ');
+  seen.routes.add(`${method} ${new URL(url, 'http://x').pathname}`);
   seen.byStatus[res.status] = (seen.byStatus[res.status] ?? 0) + 1;
   assert.ok(res.status < 500, `${label} → ${res.status}: ${body.slice(0, 300)}`);
   if (res.status >= 400) {
@@ -47,7 +51,7 @@ function check(label, res, body, json) {
 
 async function getAs(b, path, json = path.startsWith('/api/')) {
   const res = await b.get(path);
-  check(`GET ${path.slice(0, 120)}`, res, await res.text(), json);
+  check(`GET ${path.slice(0, 3_000)}`, res, await res.text(), json);
 }
 
 async function postAs(b, path, form) {
@@ -108,10 +112,14 @@ test('client pages and API: boundary ids, weeks and filters give 4xx, never 5xx'
       await getAs(client, path);
     }
   }
-  // Public forms (no session needed). Sign-in is Argon2: a few values only.
+  // Every other page, as a client and anonymously.
   const anon = new Browser(stack, 'portal', NOW);
+  for (const p of ['/', '/projects', '/api/v1/projects', '/activity', '/api/v1/activity', '/healthz', '/favicon.ico', '/static/app.css', '/static/app.js']) await getAs(client, p);
+  for (const p of ['/login', '/admin/login', '/invite', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/projects', '/admin']) await getAs(anon, p);
+  // Public forms (no session needed). Sign-in is Argon2: a few values only.
   for (const [path, page, defaults, values] of [
     ['/login', '/login', { email: 'nobody@example.test', password: 'wrong password here' }, ['', HUGE, 'x'.repeat(20_000), '😀'.repeat(2_000), '\u0000']],
+    ['/admin/login', '/admin/login', { email: 'nobody@example.test', password: 'wrong password here' }, ['', HUGE, 'x'.repeat(20_000), '\u0000']],
     ['/password/forgot', '/password/forgot', { email: 'nobody@example.test', who: 'contact' }, SHARP],
     ['/login/link', '/login/link', { email: 'nobody@example.test', who: 'contact' }, SHARP],
     ['/password/reset', '/password/reset', { token: 'abc', password: 'a long enough password 1', password2: 'a long enough password 1' }, SHARP],
@@ -123,7 +131,10 @@ test('client pages and API: boundary ids, weeks and filters give 4xx, never 5xx'
       for (const f of Object.keys(defaults)) await postAs(anon, path, { ...defaults, [f]: v, csrf });
     }
   }
-  for (const v of ['', HUGE, '-1', 'x'.repeat(20_000)]) await postAs(anon, '/mfa', { code: v, csrf: v });
+  for (const v of ['', HUGE, '-1', 'x'.repeat(20_000)]) {
+    await postAs(anon, '/mfa', { code: v, csrf: v });
+    await postAs(anon, '/mfa/setup', { code: v, csrf: v });
+  }
 });
 
 test('staff forms: every field at every boundary value gives 4xx or success, never 5xx', async () => {
@@ -158,6 +169,9 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
     const row = `${v},Acme,Web,W,Dev,n,${v},Yes,No,No,Grace,Hopper,E,Dev,Yes,${v},${v},1,1,USD,`;
     for (const action of ['preview', 'import']) await postAs(staff, '/admin/import', { csrf, integration: 'int_toggl', action, csv: csv.split('\n')[0] + '\n' + row });
   }
+  for (const p of ['/admin', '/admin/projects', '/admin/tasks', '/admin/team', '/admin/security', '/admin/import', '/admin/integrations', '/admin/unmapped', '/admin/audit', '/admin/audit/verify', '/admin/clients/cli_a', '/admin/projects/prj_a', '/admin/integrations/int_toggl', '/admin/preview/con_ada/projects', '/admin/preview/con_ada/projects/prj_a']) {
+    await getAs(staff, p, false);
+  }
   const c = await staff.csrf('/admin/clients/cli_a');
   for (const v of BOUNDARY) {
     const e = enc(v);
@@ -176,7 +190,7 @@ test('ingest: boundary values in every field of every source, signed and unsigne
   const now = Math.floor(Date.parse(NOW) / 1000);
   const post = async (path, body, headers, label) => {
     const res = await stack.fetch('ingest', path, { method: 'POST', headers: { 'x-clearhours-now': NOW, ...headers }, body });
-    check(label, res, await res.text(), true);
+    check(`POST ${path} ${label}`, res, await res.text(), true);
   };
   for (const f of [...Object.keys(base), 'started_at', 'updated_at', 'billable', 'phase_id', 'op', 'internal_note']) {
     for (const v of values) {
@@ -226,4 +240,34 @@ test('last: forms that change who may sign in, and signing out', async () => {
   await fuzzForm(staff, '/admin/security', { staff_ip_allowlist: '', staff_mfa_required: '' }, '/admin/security', { fields: ['staff_ip_allowlist'], values: BOUNDARY.filter((v) => !/^[\d.:/]+$/.test(v) || v === '') });
   await fuzzForm(staff, '/admin/logout', { x: '' }, '/admin', { values: ['', HUGE] });
   assert.ok(seen.requests > 1_500, `${seen.requests} requests`);
+});
+
+/** Route patterns of a worker's router: `(Method::Post, ["admin", "tasks", id])` → /admin/tasks/*. */
+function routes(dir) {
+  const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.rs'));
+  const out = new Set();
+  for (const f of files) {
+    const src = readFileSync(path.join(dir, f), 'utf8');
+    for (const m of src.matchAll(/\(Method::(Get|Post), \[([^\]]*)\]\)/g)) {
+      const segs = m[2].split(/,(?![^(]*\))/).map((x) => x.trim()).filter(Boolean);
+      const pattern = '/' + segs.map((x) => (/^"[^"]*"$/.test(x) ? x.slice(1, -1) : '*')).join('/');
+      if (!pattern.startsWith('/__dev')) out.add(`${m[1].toUpperCase()} ${pattern}`);
+    }
+  }
+  return [...out];
+}
+
+test('every route of the portal and ingest routers was sent boundary values above', () => {
+  const matches = (route, sent) => {
+    const [m, p] = route.split(' ');
+    const [sm, sp] = sent.split(' ');
+    if (m !== sm) return false;
+    const a = p.split('/');
+    const b = sp.split('/');
+    return a.length === b.length && a.every((x, i) => x === '*' || x === b[i]);
+  };
+  const all = [...routes(path.join(ROOT, 'workers', 'portal', 'src')), ...routes(path.join(ROOT, 'workers', 'ingest', 'src'))];
+  assert.ok(all.length > 60, `found only ${all.length} routes`);
+  const missing = all.filter((r) => ![...seen.routes].some((s) => matches(r, s)));
+  assert.deepEqual(missing, [], 'routes the boundary test never reached');
 });
