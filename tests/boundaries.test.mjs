@@ -163,13 +163,14 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
   await fuzzForm(staff, '/admin/integrations/int_toggl/mappings/delete', { kind: 'project', match_on: 'id', external_key: '42' }, '/admin/integrations/int_toggl');
   const csv = 'Date,Client,Project,Project Code,Task,Notes,Hours,Billable?,Invoiced?,Approved?,First Name,Last Name,Employee Id,Roles,Employee?,Billable Rate,Billable Amount,Cost Rate,Cost Amount,Currency,External Reference URL\n2026-11-17,Acme,Web,W,Dev,n,1.5,Yes,No,No,Grace,Hopper,E,Dev,Yes,1,1,1,1,USD,';
   await fuzzForm(staff, '/admin/import', { integration: 'int_toggl', action: 'preview', csv }, '/admin/import', { values: BOUNDARY.filter((v) => v.length < 10_000) });
+  await fuzzForm(staff, '/admin/audit/verify', { checkpoint: 'clearhours/audit/prv_t\n1\n' }, '/admin/audit');
   // CSV cells with boundary values: one row each.
   const csrf = await staff.csrf('/admin/import');
   for (const v of [HUGE, '-' + HUGE, '1e308', '9999-12-31', '0001-01-01', '99999:59:59', '-1', '😀']) {
     const row = `${v},Acme,Web,W,Dev,n,${v},Yes,No,No,Grace,Hopper,E,Dev,Yes,${v},${v},1,1,USD,`;
     for (const action of ['preview', 'import']) await postAs(staff, '/admin/import', { csrf, integration: 'int_toggl', action, csv: csv.split('\n')[0] + '\n' + row });
   }
-  for (const p of ['/admin', '/admin/projects', '/admin/tasks', '/admin/team', '/admin/security', '/admin/import', '/admin/integrations', '/admin/unmapped', '/admin/audit', '/admin/audit/verify', '/admin/clients/cli_a', '/admin/projects/prj_a', '/admin/integrations/int_toggl', '/admin/preview/con_ada/projects', '/admin/preview/con_ada/projects/prj_a']) {
+  for (const p of ['/admin', '/admin/projects', '/admin/tasks', '/admin/team', '/admin/security', '/admin/import', '/admin/integrations', '/admin/unmapped', '/admin/audit', '/admin/audit/verify', '/admin/audit/verify?full=1', '/admin/audit/checkpoint', '/admin/audit/key', '/admin/clients/cli_a', '/admin/projects/prj_a', '/admin/integrations/int_toggl', '/admin/preview/con_ada/projects', '/admin/preview/con_ada/projects/prj_a']) {
     await getAs(staff, p, false);
   }
   const c = await staff.csrf('/admin/clients/cli_a');
