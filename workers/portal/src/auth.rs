@@ -12,7 +12,8 @@ use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::auth::{self as store, LoginCandidate, Session, SubjectKind};
 use clearhours_storage::mfa;
 use clearhours_storage::scope::{ClientScope, ProviderScope};
-use clearhours_storage::throttle::{self, Gate};
+use clearhours_domain::throttle::Purpose;
+use clearhours_storage::throttle;
 use clearhours_storage::Db;
 use worker::{Env, Request, Response};
 
@@ -35,7 +36,10 @@ pub fn login_form(kind: LoginKind, email: &str, error: Option<(u16, &str)>) -> A
     Ok(r)
 }
 
-const BAD_LOGIN: &str = "E-mail or password is incorrect.";
+/// The one answer to every failed first factor (wrong, unknown, disabled, throttled, outside the
+/// allowlist), so none of them can be told apart.
+const BAD_LOGIN: &str =
+    "E-mail or password is incorrect. After repeated failures, sign-in from your network pauses for up to 15 minutes.";
 const NETWORK_DENIED: &str = "Access from your network is not allowed for this account. Ask your agency to allow it.";
 
 /// Whether `ip` passes a stored allowlist; a list that does not parse lets nobody through.
@@ -73,14 +77,17 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         ip: "",
         user_agent: "",
     };
-    match throttle::gate(&db, &email, &ip, now).await? {
-        Gate::Open => {}
-        Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } => {
-            access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "throttled") }).await?;
-            let msg = format!("Too many failed sign-ins. Try again in {retry_minutes} minutes.");
-            return login_form(kind, &email, Some((429, &msg)));
-        }
-    }
+    // Reserve the attempt before verifying anything: one conditional INSERT, so concurrent
+    // guesses cannot all pass the gate. Throttled, unknown, wrong, disabled and (after a right
+    // password) outside the allowlist all get the same answer, after the same Argon2 work.
+    let account = throttle::account_key(subject.as_str(), &email);
+    let prefix = throttle::ip_prefix(&ip);
+    let attempt = throttle::Attempt { purpose: Purpose::Password, account: &account, prefix: &prefix };
+    let Some(reservation) = throttle::reserve(&db, &attempt, now).await? else {
+        let _ = password::verify(&pw, password::DUMMY_HASH);
+        access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "throttled") }).await?;
+        return login_form(kind, &email, Some((401, BAD_LOGIN)));
+    };
     let candidate = match kind {
         LoginKind::Client => store::find_contact_login(&db, &email).await?,
         LoginKind::Staff => store::find_staff_login(&db, &email).await?,
@@ -92,17 +99,24 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         Some(c) if verified && c.password_hash.is_some() && c.disabled_at.is_none() => Some(c),
         _ => None,
     };
-    let Some(who) = who else {
-        access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "failure") }).await?;
-        if throttle::record_failure(&db, &email, &ip, now).await? {
+    // The network is checked only after the password, but a refusal answers exactly like a
+    // wrong password and keeps the reservation: from outside the allowlist nobody can confirm
+    // a password or reset the counter.
+    let admitted = match &who {
+        Some(w) => network_allows(&db, w, subject, now, &ip, &ua).await?,
+        None => false,
+    };
+    let network_denied = who.is_some() && !admitted;
+    let Some(who) = who.filter(|_| admitted) else {
+        if !network_denied {
+            access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("login", "failure") }).await?;
+        }
+        if reservation.fills_lockout(Purpose::Password) {
             access_log::append(&db, &AccessEvent { target: &email, ip: &ip, user_agent: &ua, ..event("lockout", "locked") }).await?;
         }
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     };
-    throttle::clear(&db, &email).await?;
-    if !network_allows(&db, &who, subject, now, &ip, &ua).await? {
-        return login_form(kind, &email, Some((403, NETWORK_DENIED)));
-    }
+    throttle::succeeded(&db, &attempt).await?;
     sign_in(env, &db, &who, subject, now, &ip, &ua, "login").await
 }
 
