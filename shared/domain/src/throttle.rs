@@ -185,6 +185,15 @@ pub fn retry_minutes(rules: &[Rule], seen: &[Seen], now: DateTime<Utc>) -> i64 {
         .unwrap_or(0)
 }
 
+/// What the reserving statement answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Go ahead and verify.
+    Reserved(Reservation),
+    /// Refused without verifying; a slot frees in this many minutes.
+    Throttled { retry_minutes: i64 },
+}
+
 /// A reserved attempt: the row to release on success, and how many attempts the lockout rule
 /// counted before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,12 +274,14 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         /// Admitting attempts one at a time by `admits` never lets any rule's window hold more
         /// than `max` attempts, whatever the order of accounts, networks and times.
         #[test]
         fn no_window_ever_holds_more_than_max(
             purpose in prop::sample::select(Purpose::ALL.to_vec()),
-            steps in prop::collection::vec((0usize..3, 0usize..3, 0i64..4), 1..400),
+            steps in prop::collection::vec((0usize..2, 0usize..3, 0i64..2), 1..200),
         ) {
             let rules = purpose.rules();
             let mut history: Vec<Attempt> = Vec::new();
@@ -279,13 +290,12 @@ mod tests {
                 now += Duration::minutes(dt);
                 let (account, prefix) = (format!("acct{a}"), format!("net{p}"));
                 if admits(rules, &history, &account, &prefix, now) {
-                    history.push(Attempt { account, prefix, at: now });
+                    history.push(Attempt { account: account.clone(), prefix: prefix.clone(), at: now });
                 }
+                // Only windows holding the new attempt can have grown.
                 for r in rules {
-                    for a in &history {
-                        let n = r.counted(&history, &a.account, &a.prefix, now).count();
-                        prop_assert!(n <= r.max as usize, "{r:?} holds {n}");
-                    }
+                    let n = r.counted(&history, &account, &prefix, now).count();
+                    prop_assert!(n <= r.max as usize, "{r:?} holds {n}");
                 }
             }
         }

@@ -12,7 +12,7 @@ use crate::args;
 use crate::auth::ts;
 use crate::db::{Arg, Db, Result};
 use chrono::{DateTime, Duration, Utc};
-use clearhours_domain::throttle::{Purpose, Reservation, Rule, Scope, Seen, RETENTION_MINUTES};
+use clearhours_domain::throttle::{retry_minutes, Outcome, Purpose, Reservation, Rule, Scope, Seen, RETENTION_MINUTES};
 use serde::Deserialize;
 
 pub use clearhours_domain::throttle::{account_key, ip_prefix};
@@ -50,9 +50,10 @@ fn base_args(a: &Attempt<'_>, now: DateTime<Utc>) -> Vec<Arg> {
     v
 }
 
-/// Reserves one attempt if every rule of its purpose admits it (atomically), and prunes rows
-/// older than any window in the same transaction. `None`: throttled — verify nothing.
-pub async fn reserve(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Option<Reservation>> {
+/// Reserves one attempt if every rule of its purpose admits it — atomically — and prunes rows
+/// older than any window, in one batch (one round trip, one transaction). When throttled, the
+/// same batch's counts say when to retry; nothing must be verified then.
+pub async fn reserve(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Outcome> {
     #[derive(Deserialize)]
     struct Row {
         id: i64,
@@ -72,27 +73,44 @@ pub async fn reserve(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Opt
     let results = db
         .batch(vec![
             db.stmt(&sql, &base_args(a, now))?,
+            db.stmt(&seen_sql(rules), &base_args(a, now))?,
             db.stmt("DELETE FROM auth_attempts WHERE at < ?", &args![ts(now - Duration::minutes(RETENTION_MINUTES))])?,
         ])
         .await?;
     let row: Option<Row> = results.first().map(crate::db::rows::<Row>).transpose()?.and_then(|v| v.into_iter().next());
-    Ok(row.map(|r| Reservation { id: r.id, seen: u32::try_from(r.seen).unwrap_or(u32::MAX) }))
+    if let Some(r) = row {
+        return Ok(Outcome::Reserved(Reservation { id: r.id, seen: u32::try_from(r.seen).unwrap_or(u32::MAX) }));
+    }
+    let seen = results.get(1).map(crate::db::rows::<SeenRow>).transpose()?.unwrap_or_default();
+    Ok(Outcome::Throttled {
+        retry_minutes: retry_minutes(rules, &seen.into_iter().map(SeenRow::into_seen).collect::<Vec<_>>(), now).max(1),
+    })
 }
 
-/// What each rule counts now (for the "try again in N minutes" of a throttled code).
-pub async fn seen(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Vec<Seen>> {
-    #[derive(Deserialize)]
-    struct Row {
-        n: i64,
-        oldest: Option<String>,
+#[derive(Deserialize)]
+struct SeenRow {
+    n: i64,
+    oldest: Option<String>,
+}
+
+impl SeenRow {
+    fn into_seen(self) -> Seen {
+        Seen {
+            count: u32::try_from(self.n).unwrap_or(u32::MAX),
+            oldest: self.oldest.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&Utc)),
+        }
     }
-    let rules = a.purpose.rules();
+}
+
+/// Each rule's count and oldest attempt in its window, one row per rule in order. Binds the
+/// same arguments as the reserving statement (every one of them is referenced).
+fn seen_sql(rules: &[Rule]) -> String {
     let parts = rules
         .iter()
         .enumerate()
         .map(|(i, r)| {
             format!(
-                "SELECT {i} AS rule, ?{} AS max, COUNT(*) AS n, MIN(at) AS oldest FROM auth_attempts WHERE {} AND at > ?{} AND at <= ?4",
+                "SELECT {i} AS rule, ?{} AS lim, COUNT(*) AS n, MIN(at) AS oldest FROM auth_attempts WHERE {} AND at > ?{} AND at <= ?4",
                 6 + 2 * i,
                 filter(r.scope),
                 5 + 2 * i
@@ -100,17 +118,10 @@ pub async fn seen(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Vec<Se
         })
         .collect::<Vec<_>>();
     if parts.is_empty() {
-        return Ok(Vec::new());
+        "SELECT 0 AS rule, 0 AS n, NULL AS oldest WHERE ?1 IS NULL AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL".to_string()
+    } else {
+        format!("{} ORDER BY rule", parts.join(" UNION ALL "))
     }
-    let sql = format!("{} ORDER BY rule", parts.join(" UNION ALL "));
-    let rows: Vec<Row> = db.all(&sql, &base_args(a, now)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Seen {
-            count: u32::try_from(r.n).unwrap_or(u32::MAX),
-            oldest: r.oldest.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&Utc)),
-        })
-        .collect())
 }
 
 /// After a success: forgets the failures the purpose says a success forgets (its own

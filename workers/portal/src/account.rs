@@ -13,11 +13,11 @@ use crate::staff::field;
 use askama::Template;
 use clearhours_domain::email::{AccountLink, LinkPurpose};
 use clearhours_domain::password;
+use clearhours_domain::throttle::{Outcome, Purpose as Throttled};
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::account_links::{self as store, Purpose};
 use clearhours_storage::auth::{find_contact_login, find_staff_login, SubjectKind};
-use clearhours_domain::throttle::Purpose as Throttled;
 use clearhours_storage::throttle;
 use worker::{Env, Request, Response};
 
@@ -153,7 +153,7 @@ pub async fn request_link(mut req: Request, env: &Env, form_kind: Form) -> ApiRe
     let account = throttle::account_key(who, &email);
     let prefix = throttle::ip_prefix(&ip);
     let attempt = throttle::Attempt { purpose: throttled_as, account: &account, prefix: &prefix };
-    if throttle::reserve(&db, &attempt, now).await?.is_none() {
+    if let Outcome::Throttled { .. } = throttle::reserve(&db, &attempt, now).await? {
         return render(form_kind, who, Some(SENT), None, 200);
     }
     let (kind, candidate) = if who == "staff" {

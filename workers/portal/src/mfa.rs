@@ -8,12 +8,12 @@ use crate::staff::field;
 use crate::{html, qr, redirect};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use clearhours_domain::throttle::{Outcome, Purpose};
 use clearhours_domain::totp;
 use clearhours_http::{client_ip, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::auth::{self as store, Session};
 use clearhours_storage::mfa;
-use clearhours_domain::throttle::{retry_minutes, Purpose};
 use clearhours_storage::throttle;
 use clearhours_storage::Db;
 use worker::{Env, Request, Response};
@@ -127,11 +127,12 @@ pub async fn verify(mut req: Request, env: &Env) -> ApiResult<Response> {
     let account = throttle::account_key(&format!("mfa:{}", c.session.subject_kind), &c.session.subject_id);
     let prefix = throttle::ip_prefix(&c.ip);
     let attempt = throttle::Attempt { purpose: Purpose::Mfa, account: &account, prefix: &prefix };
-    let Some(reservation) = throttle::reserve(&c.db, &attempt, c.now).await? else {
-        let seen = throttle::seen(&c.db, &attempt, c.now).await?;
-        let retry_minutes = retry_minutes(Purpose::Mfa.rules(), &seen, c.now).max(1);
-        c.log("mfa", "throttled").await?;
-        return prompt(&c, Some(&format!("Too many wrong codes. Try again in {retry_minutes} minutes.")), 429);
+    let reservation = match throttle::reserve(&c.db, &attempt, c.now).await? {
+        Outcome::Reserved(r) => r,
+        Outcome::Throttled { retry_minutes } => {
+            c.log("mfa", "throttled").await?;
+            return prompt(&c, Some(&format!("Too many wrong codes. Try again in {retry_minutes} minutes.")), 429);
+        }
     };
     let code = field(&form, "code");
     let factor = mfa::factor(&c.db, &c.session.subject_kind, &c.session.subject_id).await?.filter(|f| f.confirmed_at.is_some());
