@@ -101,7 +101,7 @@ test('wrong codes are throttled', async () => {
   const good = totp(secret, at(200));
   const wrong = good === '123456' ? '654321' : '123456';
   // Failures count per account over 15 minutes (two came from the tests above).
-  await stack.db.exec('DELETE FROM login_failures');
+  await stack.db.exec("DELETE FROM auth_attempts WHERE purpose = 'mfa'");
   for (let i = 0; i < 10; i++) assert.equal((await a.post('/mfa', { csrf, code: wrong })).status, 401);
   assert.equal((await a.post('/mfa', { csrf, code: good })).status, 429);
   const log = (await stack.db.prepare("SELECT COUNT(*) AS n FROM access_log WHERE action = 'mfa' AND outcome = 'failure'").first()).n;

@@ -23,6 +23,7 @@ pub mod rollup;
 pub mod sealed;
 pub mod settings;
 pub mod sources;
+pub mod throttle;
 pub mod totp;
 pub mod webhook;
 

@@ -1,93 +1,141 @@
-//! Sign-in throttling, counted in D1 (KV's eventual consistency and one-write-per-second limit
-//! make it wrong for counters): at most [`ACCOUNT_LIMIT`] failures per account and
-//! [`IP_LIMIT`] per IP in a sliding [`WINDOW_MINUTES`] window. Lockouts expire by themselves as
-//! failures age out of the window.
+//! Throttles for passwords, two-step codes and e-mailed links, counted in D1 (KV's eventual
+//! consistency and one-write-per-second limit make it wrong for counters).
+//!
+//! An attempt is *reserved* before anything is verified, by ONE conditional statement:
+//! `INSERT … SELECT … WHERE (count in each rule's window) < max RETURNING id`. D1 runs one
+//! statement at a time, so however many requests arrive together, at most `max` get a row back;
+//! a request that gets none is throttled and verifies nothing. The rules (limits, windows,
+//! scopes, keys) are `clearhours_domain::throttle`'s; this module only turns them into SQL.
+//! Counted attempts age out of their windows, so lockouts end by themselves.
 
 use crate::args;
 use crate::auth::ts;
-use crate::db::{Db, Result};
+use crate::db::{Arg, Db, Result};
 use chrono::{DateTime, Duration, Utc};
+use clearhours_domain::throttle::{retry_minutes, Outcome, Purpose, Reservation, Rule, Scope, Seen, RETENTION_MINUTES};
 use serde::Deserialize;
 
-pub const WINDOW_MINUTES: i64 = 15;
-pub const ACCOUNT_LIMIT: i64 = 10;
-pub const IP_LIMIT: i64 = 50;
+pub use clearhours_domain::throttle::{account_key, ip_prefix};
 
-/// Whether a sign-in may be attempted now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gate {
-    Open,
-    /// Too many failures for this account; retry after this many minutes.
-    AccountLocked {
-        retry_minutes: i64,
-    },
-    /// Too many failures from this IP.
-    IpLocked {
-        retry_minutes: i64,
-    },
+/// The attempt being throttled: what, for which account key, from which network prefix.
+#[derive(Clone, Debug)]
+pub struct Attempt<'a> {
+    pub purpose: Purpose,
+    /// `clearhours_domain::throttle::account_key` of what was typed (or of the subject).
+    pub account: &'a str,
+    /// `clearhours_domain::throttle::ip_prefix` of the client address.
+    pub prefix: &'a str,
+}
+
+/// The rows a rule counts; `?1` purpose, `?2` account, `?3` prefix.
+fn filter(scope: Scope) -> &'static str {
+    match scope {
+        Scope::AccountPrefix => "purpose = ?1 AND account = ?2 AND prefix = ?3",
+        Scope::Account => "purpose = ?1 AND account = ?2",
+        Scope::Prefix => "purpose = ?1 AND prefix = ?3",
+    }
+}
+
+/// `(SELECT COUNT(*) …)` for a rule whose window start is bound at `?{since}`.
+fn count_sql(rule: &Rule, since: usize) -> String {
+    format!("(SELECT COUNT(*) FROM auth_attempts WHERE {} AND at > ?{since})", filter(rule.scope))
+}
+
+fn base_args(a: &Attempt<'_>, now: DateTime<Utc>) -> Vec<Arg> {
+    let mut v = args![a.purpose.as_str(), a.account, a.prefix, ts(now)];
+    for r in a.purpose.rules() {
+        v.push(Arg::from(ts(r.since(now))));
+        v.push(Arg::from(i64::from(r.max)));
+    }
+    v
+}
+
+/// Reserves one attempt if every rule of its purpose admits it — atomically — and prunes rows
+/// older than any window, in one batch (one round trip, one transaction). When throttled, the
+/// same batch's counts say when to retry; nothing must be verified then.
+pub async fn reserve(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Outcome> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        seen: i64,
+    }
+    let rules = a.purpose.rules();
+    // ?1..?4 purpose, account, prefix, now; then per rule i: ?(5+2i) since, ?(6+2i) max.
+    let seen = rules.first().map_or_else(|| "0".to_string(), |r| count_sql(r, 5));
+    let guard = rules.iter().enumerate().map(|(i, r)| format!("{} < ?{}", count_sql(r, 5 + 2 * i), 6 + 2 * i)).collect::<Vec<_>>();
+    let guard = if guard.is_empty() { "1".to_string() } else { guard.join("\n AND ") };
+    let sql = format!(
+        "INSERT INTO auth_attempts (purpose, account, prefix, at, seen)
+         SELECT ?1, ?2, ?3, ?4, {seen}
+          WHERE {guard}
+         RETURNING id, seen"
+    );
+    let results = db
+        .batch(vec![
+            db.stmt(&sql, &base_args(a, now))?,
+            db.stmt(&seen_sql(rules), &base_args(a, now))?,
+            db.stmt("DELETE FROM auth_attempts WHERE at < ?", &args![ts(now - Duration::minutes(RETENTION_MINUTES))])?,
+        ])
+        .await?;
+    let row: Option<Row> = results.first().map(crate::db::rows::<Row>).transpose()?.and_then(|v| v.into_iter().next());
+    if let Some(r) = row {
+        return Ok(Outcome::Reserved(Reservation { id: r.id, seen: u32::try_from(r.seen).unwrap_or(u32::MAX) }));
+    }
+    let seen = results.get(1).map(crate::db::rows::<SeenRow>).transpose()?.unwrap_or_default();
+    Ok(Outcome::Throttled {
+        retry_minutes: retry_minutes(rules, &seen.into_iter().map(SeenRow::into_seen).collect::<Vec<_>>(), now).max(1),
+    })
 }
 
 #[derive(Deserialize)]
-struct Count {
+struct SeenRow {
     n: i64,
     oldest: Option<String>,
 }
 
-fn normalise(email: &str) -> String {
-    email.trim().to_lowercase()
+impl SeenRow {
+    fn into_seen(self) -> Seen {
+        Seen {
+            count: u32::try_from(self.n).unwrap_or(u32::MAX),
+            oldest: self.oldest.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&Utc)),
+        }
+    }
 }
 
-fn retry_after(oldest: Option<&str>, now: DateTime<Utc>) -> i64 {
-    let oldest = oldest.and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
-    let free_at = oldest + Duration::minutes(WINDOW_MINUTES);
-    ((free_at - now).num_seconds() + 59).div_euclid(60).max(1)
+/// Each rule's count and oldest attempt in its window, one row per rule in order. Binds the
+/// same arguments as the reserving statement (every one of them is referenced).
+fn seen_sql(rules: &[Rule]) -> String {
+    let parts = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "SELECT {i} AS rule, ?{} AS lim, COUNT(*) AS n, MIN(at) AS oldest FROM auth_attempts WHERE {} AND at > ?{} AND at <= ?4",
+                6 + 2 * i,
+                filter(r.scope),
+                5 + 2 * i
+            )
+        })
+        .collect::<Vec<_>>();
+    if parts.is_empty() {
+        "SELECT 0 AS rule, 0 AS n, NULL AS oldest WHERE ?1 IS NULL AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL".to_string()
+    } else {
+        format!("{} ORDER BY rule", parts.join(" UNION ALL "))
+    }
 }
 
-pub async fn gate(db: &Db, email: &str, ip: &str, now: DateTime<Utc>) -> Result<Gate> {
-    let since = ts(now - Duration::minutes(WINDOW_MINUTES));
-    let results = db
-        .batch(vec![
-            db.stmt(
-                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE kind = 'account' AND key = ? AND at > ?",
-                &args![normalise(email), since.as_str()],
-            )?,
-            db.stmt(
-                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE kind = 'ip' AND key = ? AND at > ?",
-                &args![ip, since.as_str()],
-            )?,
-        ])
-        .await?;
-    let count = |i: usize| -> Result<(i64, Option<String>)> {
-        let c: Option<Count> = results.get(i).map(crate::db::rows::<Count>).transpose()?.and_then(|v| v.into_iter().next());
-        Ok(c.map_or((0, None), |c| (c.n, c.oldest)))
+/// After a success: forgets the failures the purpose says a success forgets (its own
+/// reservation included). Call it only for an attempt that fully succeeded — never for a
+/// request refused by the network allowlist.
+pub async fn succeeded(db: &Db, a: &Attempt<'_>) -> Result<()> {
+    let (p, account, prefix) = (a.purpose.as_str(), a.account, a.prefix);
+    match a.purpose.clears_on_success() {
+        None => return Ok(()),
+        Some(Scope::AccountPrefix) => {
+            db.run("DELETE FROM auth_attempts WHERE purpose = ? AND account = ? AND prefix = ?", &args![p, account, prefix]).await?
+        }
+        Some(Scope::Account) => db.run("DELETE FROM auth_attempts WHERE purpose = ? AND account = ?", &args![p, account]).await?,
+        Some(Scope::Prefix) => db.run("DELETE FROM auth_attempts WHERE purpose = ? AND prefix = ?", &args![p, prefix]).await?,
     };
-    let (account, account_oldest) = count(0)?;
-    let (by_ip, ip_oldest) = count(1)?;
-    if account >= ACCOUNT_LIMIT {
-        return Ok(Gate::AccountLocked { retry_minutes: retry_after(account_oldest.as_deref(), now) });
-    }
-    if !ip.is_empty() && by_ip >= IP_LIMIT {
-        return Ok(Gate::IpLocked { retry_minutes: retry_after(ip_oldest.as_deref(), now) });
-    }
-    Ok(Gate::Open)
-}
-
-/// Records a failure; returns true if this failure locks the account.
-pub async fn record_failure(db: &Db, email: &str, ip: &str, now: DateTime<Utc>) -> Result<bool> {
-    let at = ts(now);
-    let mut statements = vec![
-        db.stmt("INSERT INTO login_failures (kind, key, at) VALUES ('account', ?, ?)", &args![normalise(email), at.as_str()])?,
-        db.stmt("DELETE FROM login_failures WHERE at < ?", &args![ts(now - Duration::days(1))])?,
-    ];
-    if !ip.is_empty() {
-        statements.push(db.stmt("INSERT INTO login_failures (kind, key, at) VALUES ('ip', ?, ?)", &args![ip, at.as_str()])?);
-    }
-    db.batch(statements).await?;
-    Ok(matches!(gate(db, email, "", now).await?, Gate::AccountLocked { .. }))
-}
-
-/// A successful sign-in clears the account's failures (not the IP's).
-pub async fn clear(db: &Db, email: &str) -> Result<()> {
-    db.run("DELETE FROM login_failures WHERE kind = 'account' AND key = ?", &args![normalise(email)]).await?;
     Ok(())
 }

@@ -13,11 +13,12 @@ use crate::staff::field;
 use askama::Template;
 use clearhours_domain::email::{AccountLink, LinkPurpose};
 use clearhours_domain::password;
+use clearhours_domain::throttle::{Outcome, Purpose as Throttled};
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::account_links::{self as store, Purpose};
 use clearhours_storage::auth::{find_contact_login, find_staff_login, SubjectKind};
-use clearhours_storage::throttle::{self, Gate};
+use clearhours_storage::throttle;
 use worker::{Env, Request, Response};
 
 #[derive(Template)]
@@ -144,18 +145,22 @@ pub async fn request_link(mut req: Request, env: &Env, form_kind: Form) -> ApiRe
         return render(form_kind, who, None, Some("Enter your e-mail address."), 400);
     }
     let db = auth::db(env)?;
-    // At most 10 links per address per 15 minutes (mail-bombing), counted like failures.
-    let key = format!("mail:{}", email.to_lowercase());
-    if !matches!(throttle::gate(&db, &key, &ip, now).await?, Gate::Open) {
+    // Reserve the request before looking anything up (one conditional INSERT, counted per
+    // purpose, per address and network, per address and per network): no mailbox is flooded
+    // and a burst cannot slip past the limit. Throttled answers like sent.
+    let purpose = if form_kind == Form::Forgot { Purpose::Reset } else { Purpose::SignIn };
+    let throttled_as = if purpose == Purpose::Reset { Throttled::ResetLink } else { Throttled::SignInLink };
+    let account = throttle::account_key(who, &email);
+    let prefix = throttle::ip_prefix(&ip);
+    let attempt = throttle::Attempt { purpose: throttled_as, account: &account, prefix: &prefix };
+    if let Outcome::Throttled { .. } = throttle::reserve(&db, &attempt, now).await? {
         return render(form_kind, who, Some(SENT), None, 200);
     }
-    throttle::record_failure(&db, &key, &ip, now).await?;
     let (kind, candidate) = if who == "staff" {
         (SubjectKind::Staff, find_staff_login(&db, &email).await?)
     } else {
         (SubjectKind::Contact, find_contact_login(&db, &email).await?)
     };
-    let purpose = if form_kind == Form::Forgot { Purpose::Reset } else { Purpose::SignIn };
     if let Some(c) = candidate.filter(|c| c.disabled_at.is_none()) {
         let token = store::issue(&db, purpose, kind, &c.id, now).await?;
         let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();

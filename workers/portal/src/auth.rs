@@ -7,14 +7,15 @@ use crate::{html, redirect};
 use chrono::{DateTime, Duration, Utc};
 use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::password;
+use clearhours_domain::throttle::{Outcome, Purpose};
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::auth::{self as store, LoginCandidate, Session, SubjectKind};
 use clearhours_storage::mfa;
 use clearhours_storage::scope::{ClientScope, ProviderScope};
-use clearhours_storage::throttle::{self, Gate};
+use clearhours_storage::throttle;
 use clearhours_storage::Db;
-use worker::{Env, Request, Response};
+use worker::{Delay, Env, Request, Response};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Who {
@@ -35,7 +36,12 @@ pub fn login_form(kind: LoginKind, email: &str, error: Option<(u16, &str)>) -> A
     Ok(r)
 }
 
-const BAD_LOGIN: &str = "E-mail or password is incorrect.";
+/// The one answer to every failed first factor (wrong, unknown, disabled, throttled, outside the
+/// allowlist), so none of them can be told apart.
+const BAD_LOGIN: &str = "E-mail or password is incorrect. After repeated failures, sign-in from your network pauses for up to 15 minutes.";
+/// How long a throttled sign-in waits before answering: about one Argon2id verification
+/// (m = 19 MiB, t = 2) in wasm, so it is not told apart by a much faster answer.
+const THROTTLED_DELAY_MS: u64 = 80;
 const NETWORK_DENIED: &str = "Access from your network is not allowed for this account. Ask your agency to allow it.";
 
 /// Whether `ip` passes a stored allowlist; a list that does not parse lets nobody through.
@@ -61,19 +67,28 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         LoginKind::Client => ("contact", SubjectKind::Contact),
         LoginKind::Staff => ("staff", SubjectKind::Staff),
     };
+    // The account is looked up first (one cheap read) so every refusal below lands in its
+    // provider's log; the typed e-mail itself is never logged.
     let candidate = match kind {
         LoginKind::Client => store::find_contact_login(&db, &email).await?,
         LoginKind::Staff => store::find_staff_login(&db, &email).await?,
     };
     let failed = FailedSignIn { env, db: &db, actor_kind, who: candidate.as_ref(), email: &email, now, ip: &ip, ua: &ua };
-    match throttle::gate(&db, &email, &ip, now).await? {
-        Gate::Open => {}
-        Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } => {
-            failed.log("login", "throttled").await?;
-            let msg = format!("Too many failed sign-ins. Try again in {retry_minutes} minutes.");
-            return login_form(kind, &email, Some((429, &msg)));
-        }
-    }
+    // Reserve the attempt before verifying anything: one conditional INSERT, so concurrent
+    // guesses cannot all pass the gate. Throttled, unknown, wrong, disabled and (after a right
+    // password) outside the allowlist all get the same answer; all but throttled after the same
+    // Argon2 work (unknown accounts verify against a dummy hash).
+    let account = throttle::account_key(subject.as_str(), &email);
+    let prefix = throttle::ip_prefix(&ip);
+    let attempt = throttle::Attempt { purpose: Purpose::Password, account: &account, prefix: &prefix };
+    let Outcome::Reserved(reservation) = throttle::reserve(&db, &attempt, now).await? else {
+        // No Argon2 for a throttled attempt: under a flood, refusing must cost (almost) no CPU,
+        // or the throttle itself becomes the amplifier. It waits about as long instead, on a
+        // timer. (Being throttled is no secret: only the attacker's own network is locked.)
+        Delay::from(std::time::Duration::from_millis(THROTTLED_DELAY_MS)).await;
+        failed.log("login", "throttled").await?;
+        return login_form(kind, &email, Some((401, BAD_LOGIN)));
+    };
     // Unknown accounts spend the same Argon2 time as known ones.
     let hash = candidate.as_ref().and_then(|c| c.password_hash.clone()).unwrap_or_else(|| password::DUMMY_HASH.to_string());
     let verified = password::verify(&pw, &hash);
@@ -81,17 +96,24 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
         Some(c) if verified && c.password_hash.is_some() && c.disabled_at.is_none() => Some(c),
         _ => None,
     };
-    let Some(who) = who else {
-        failed.log("login", "failure").await?;
-        if throttle::record_failure(&db, &email, &ip, now).await? {
+    // The network is checked only after the password, but a refusal answers exactly like a
+    // wrong password and keeps the reservation: from outside the allowlist nobody can confirm
+    // a password or reset the counter.
+    let admitted = match &who {
+        Some(w) => network_allows(&db, w, subject, now, &ip, &ua).await?,
+        None => false,
+    };
+    let network_denied = who.is_some() && !admitted;
+    let Some(who) = who.filter(|_| admitted) else {
+        if !network_denied {
+            failed.log("login", "failure").await?;
+        }
+        if reservation.fills_lockout(Purpose::Password) {
             failed.log("lockout", "locked").await?;
         }
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     };
-    throttle::clear(&db, &email).await?;
-    if !network_allows(&db, &who, subject, now, &ip, &ua).await? {
-        return login_form(kind, &email, Some((403, NETWORK_DENIED)));
-    }
+    throttle::succeeded(&db, &attempt).await?;
     sign_in(env, &db, &who, subject, now, &ip, &ua, "login").await
 }
 

@@ -8,12 +8,13 @@ use crate::staff::field;
 use crate::{html, qr, redirect};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use clearhours_domain::throttle::{Outcome, Purpose};
 use clearhours_domain::totp;
 use clearhours_http::{client_ip, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::auth::{self as store, Session};
 use clearhours_storage::mfa;
-use clearhours_storage::throttle::{self, Gate};
+use clearhours_storage::throttle;
 use clearhours_storage::Db;
 use worker::{Env, Request, Response};
 
@@ -121,13 +122,18 @@ pub async fn verify(mut req: Request, env: &Env) -> ApiResult<Response> {
         return redirect(c.home());
     }
     let form = checked_form(&mut req, &c).await?;
-    let throttle_key = format!("mfa:{}", c.session.subject_id);
-    if let Gate::AccountLocked { retry_minutes } | Gate::IpLocked { retry_minutes } =
-        throttle::gate(&c.db, &throttle_key, &c.ip, c.now).await?
-    {
-        c.log("mfa", "throttled").await?;
-        return prompt(&c, Some(&format!("Too many wrong codes. Try again in {retry_minutes} minutes.")), 429);
-    }
+    // Reserve the attempt before checking the code (one conditional INSERT): however many codes
+    // arrive at once, at most the limit are checked; the rest are refused unchecked.
+    let account = throttle::account_key(&format!("mfa:{}", c.session.subject_kind), &c.session.subject_id);
+    let prefix = throttle::ip_prefix(&c.ip);
+    let attempt = throttle::Attempt { purpose: Purpose::Mfa, account: &account, prefix: &prefix };
+    let reservation = match throttle::reserve(&c.db, &attempt, c.now).await? {
+        Outcome::Reserved(r) => r,
+        Outcome::Throttled { retry_minutes } => {
+            c.log("mfa", "throttled").await?;
+            return prompt(&c, Some(&format!("Too many wrong codes. Try again in {retry_minutes} minutes.")), 429);
+        }
+    };
     let code = field(&form, "code");
     let factor = mfa::factor(&c.db, &c.session.subject_kind, &c.session.subject_id).await?.filter(|f| f.confirmed_at.is_some());
     let mut ok = false;
@@ -141,11 +147,13 @@ pub async fn verify(mut req: Request, env: &Env) -> ApiResult<Response> {
         ok = mfa::use_recovery_code(&c.db, &c.session, &code, c.now).await?;
     }
     if !ok {
-        throttle::record_failure(&c.db, &throttle_key, &c.ip, c.now).await?;
         c.log("mfa", "failure").await?;
+        if reservation.fills_lockout(Purpose::Mfa) {
+            c.log("mfa_lockout", "locked").await?;
+        }
         return prompt(&c, Some("That code is not right, or was already used."), 401);
     }
-    throttle::clear(&c.db, &throttle_key).await?;
+    throttle::succeeded(&c.db, &attempt).await?;
     mfa::set_session_state(&c.db, &c.session.id, "verified").await?;
     c.log("mfa", "success").await?;
     redirect(c.home())
