@@ -70,7 +70,7 @@ async function download(b, urlPath, status = 200) {
   writeFileSync(file, bytes);
   return { file, res, bytes };
 }
-const readCsv = (file) => JSON.parse(execFileSync(PY, [path.join(ROOT, 'tests/readers/csv_dump.py'), file], { encoding: 'utf8' }));
+const readCsv = (file) => JSON.parse(execFileSync(PY, [path.join(ROOT, 'tests/readers/csv_dump.py'), file], { encoding: 'utf8', maxBuffer: 1 << 28 }));
 const readXlsx = (file) => JSON.parse(execFileSync(PY, [path.join(ROOT, 'tests/readers/xlsx_dump.py'), file], { encoding: 'utf8', maxBuffer: 1 << 28 }));
 const pdfText = (file) => execFileSync('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { encoding: 'utf8', maxBuffer: 1 << 28 });
 const pdfInfo = (file) => execFileSync('pdfinfo', [file], { encoding: 'utf8' });
@@ -131,7 +131,7 @@ test('client E: CSV, Excel and PDF hold exactly the filtered rows, typed, with t
   const p = await download(e, `/projects/prj_e/entries.pdf?${filter}&group=person`);
   assert.equal(p.res.headers.get('content-type'), 'application/pdf');
   const t = pdfText(p.file);
-  for (const s of ['Timesheet · Shop relaunch', 'Client: Acme & Söhne', 'Period: 2026-11-01 to 2026-11-30', 'Lucía Fernández', 'Zoë Brontë', 'Wireframes, "v2"', 'Subtotal Lucía Fernández', 'Total (4 entries)', 'EUR 405.00', 'Page 1 of 1', 'Europe/Madrid']) {
+  for (const s of ['Timesheet · Shop relaunch', 'Client: Acme & Söhne', 'Period: 2026-11-01 to 2026-11-30', 'Lucía Fernández', 'Zoë Brontë', 'Wireframes, "v2"', 'Subtotal Lucía Fernández', 'Total (4 entries)', 'EUR 350.00', 'Page 1 of 1', 'Europe/Madrid']) {
     assert.ok(t.includes(s), `PDF lacks ${s}:\n${t}`);
   }
   assert.match(pdfInfo(p.file), /Pages:\s+1/);
@@ -143,7 +143,7 @@ test('client E: CSV, Excel and PDF hold exactly the filtered rows, typed, with t
   const log = await stack.db.prepare("SELECT action, target, outcome FROM access_log WHERE actor_id = 'con_eve' AND action LIKE 'export_%' ORDER BY seq").all();
   assert.deepEqual(log.results.map((r) => r.action), ['export_csv', 'export_csv', 'export_xlsx', 'export_pdf', 'export_csv']);
   assert.ok(log.results.every((r) => r.outcome === 'success'));
-  assert.match(log.results[0].target, /^prj_e from=2026-11-01&to=2026-11-30 rows=4$/);
+  assert.match(log.results[0].target, /^prj_e from=2026-11-01&to=2026-11-30&project=prj_e rows=4$/);
   assert.match(log.results[4].target, /person=Zo%C3%AB%20Bront%C3%AB.*billable=billable rows=1$/);
 });
 
