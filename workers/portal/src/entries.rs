@@ -568,7 +568,10 @@ fn labelled(current: Option<&str>, items: impl Iterator<Item = String>, any: &st
 }
 
 /// The previous and next period of the same kind, when the range is one week or one month.
-fn neighbours(r: &Resolved, scope: &ClientScope, e: &ClientTimesheet) -> (Option<(NaiveDate, NaiveDate)>, Option<(NaiveDate, NaiveDate)>) {
+/// A period: first and last date.
+type Period = (NaiveDate, NaiveDate);
+
+fn neighbours(r: &Resolved, scope: &ClientScope, e: &ClientTimesheet) -> (Option<Period>, Option<Period>) {
     let cal = scope.settings().calendar;
     let (from, to) = (r.plan.from, r.plan.to);
     let week = cal.week_of(from);
