@@ -874,7 +874,15 @@ fn catalogue() -> (Vec<TaskRecord>, Vec<PhaseRecord>) {
 
 fn dashboard_json(s: &Scenario, visibility: Visibility, members: &[MemberRecord]) -> String {
     let (tasks, phases) = catalogue();
-    let ctx = ClientContext { visibility, currency: s.project.currency, members, tasks: &tasks, phases: &phases };
+    let ctx = ClientContext {
+        visibility,
+        currency: s.project.currency,
+        locale: clearhours_domain::locale::Locale::default(),
+        time_zone: chrono_tz::UTC,
+        members,
+        tasks: &tasks,
+        phases: &phases,
+    };
     let dash = project_dashboard(&ctx, &s.project, &s.figures(), Some("2026-11-25T12:00:00Z".into()));
     serde_json::to_string(&dash).unwrap()
 }

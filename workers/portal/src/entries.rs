@@ -59,6 +59,8 @@ async fn load(ctx: &ContactCtx, id: &str, asked: Option<NaiveDate>, action: &str
     let cx = ClientContext {
         visibility: settings.visibility,
         currency: settings.currency,
+        locale: settings.locale,
+        time_zone: calendar.tz,
         members: &data.catalogue.members,
         tasks: &data.catalogue.tasks,
         phases: &data.catalogue.phases,

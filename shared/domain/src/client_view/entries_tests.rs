@@ -65,7 +65,15 @@ fn view(v: Visibility, week: &str, today: &str) -> ClientEntries {
     };
     let tasks = [task("tsk_dev", "Development", "Building features"), task("tsk_pm", "Management", "")];
     let phases = [PhaseRecord { id: PhaseId::parse("phs_1").unwrap(), name: "Build".into() }];
-    let ctx = ClientContext { visibility: v, currency: Currency::parse("USD").unwrap(), members: &members, tasks: &tasks, phases: &phases };
+    let ctx = ClientContext {
+        visibility: v,
+        currency: Currency::parse("USD").unwrap(),
+        locale: crate::locale::Locale::default(),
+        time_zone: chrono_tz::UTC,
+        members: &members,
+        tasks: &tasks,
+        phases: &phases,
+    };
     project_entries(&ctx, Week { start: d(week) }, d(today), &records())
 }
 fn complete_week(v: Visibility) -> ClientEntries {
