@@ -408,7 +408,11 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         StatusReason::OverBudget => "Over budget: everything allocated is used.".to_string(),
         StatusReason::BelowThresholds => format!("On track: {used_text}, below every alert threshold, with no early run-out."),
         StatusReason::Threshold { percent: t } => {
-            format!("{}: {used_text}, past the {} alert threshold.", status.map_or("Status", |s| s.label()), loc.percent(Decimal::from(t)))
+            format!(
+                "{}: {used_text}, past the {} alert threshold.",
+                status.map_or("Status", |s| s.label()),
+                loc.percent_places(Decimal::from(t), 0)
+            )
         }
         StatusReason::RunsOutEarly { run_out, end, days_early } => format!(
             "At risk: at the current pace the budget runs out on {}, {} days before the end date ({}).",

@@ -10,19 +10,26 @@
 //! **Minutes.** *Visible* minutes, as everywhere on the dashboard: billable, plus non-billable
 //! when the client's visibility shows non-billable time.
 //!
-//! **Callouts.** The last [`RECENT_WEEKS`] complete weeks are *recent*; the complete weeks
-//! before them inside the window are the *baseline* (at least [`MIN_BASELINE_WEEKS`]; fewer
-//! ⇒ no callouts at all). Averages are per week over all weeks of each span, zeros included.
-//! Every comparison is exact (integer cross-multiplication), never on rounded figures.
+//! **Callouts.** The last *r* complete weeks are *recent*, for r in [`RECENT_SPANS`] (2, 3 or
+//! 4 weeks); the complete weeks before them inside the window are the *baseline* (at least
+//! [`MIN_BASELINE_WEEKS`]; fewer ⇒ no callout for that span). Averages are per week over all
+//! weeks of each span, zeros included. Every comparison is exact (integer
+//! cross-multiplication), never on rounded figures. Of the spans that meet every rule below,
+//! the callout uses the one with the largest |recent average − baseline average| (on a tie,
+//! the longer span): for a clean step that is exactly where the change starts, and a change
+//! that began mid-week is not diluted by that half week.
 //! - **A task or phase rose** when all hold:
 //!   1. it had minutes in at least [`MIN_ACTIVE_BASELINE_WEEKS`] baseline weeks (a phase that
 //!      merely started is not a surprise) and its baseline average is at least
 //!      [`MIN_BASELINE_MINUTES`] per week;
 //!   2. recent average ≥ [`RATIO`] × baseline average;
 //!   3. recent average − baseline average ≥ [`MIN_CHANGE_MINUTES`] per week;
-//!   4. its *share* of the visible hours grew: recent share ≥ [`SHARE_RATIO`] × baseline share
+//!   4. the change is *recent*: 2 and 3 also hold against the *adjacent* weeks alone (the r
+//!      baseline weeks just before the recent span), so a shift that happened two months ago
+//!      and has been flat since is not news;
+//!   5. its *share* of the visible hours grew: recent share ≥ [`SHARE_RATIO`] × baseline share
 //!      (when the whole project speeds up, no single task is singled out).
-//! - **A team member's hours rose or fell** when 1–3 hold in either direction (a fall: baseline
+//! - **A team member's hours rose or fell** when 1–4 hold in either direction (a fall: baseline
 //!   average ≥ [`RATIO`] × recent average, and the same minimum change).
 //!
 //! So noise cannot raise a callout: weekly values within ±30 % of a flat mean never reach the
@@ -41,8 +48,8 @@ use std::collections::BTreeMap;
 
 /// Complete weeks in the series.
 pub const CHANGE_WEEKS: i64 = 12;
-/// The most recent complete weeks compared with the weeks before.
-pub const RECENT_WEEKS: i64 = 3;
+/// The spans of most recent complete weeks compared with the weeks before.
+pub const RECENT_SPANS: [i64; 3] = [2, 3, 4];
 /// Baseline weeks needed before any callout.
 pub const MIN_BASELINE_WEEKS: i64 = 4;
 /// Baseline weeks in which a task, phase or member must have had minutes.
@@ -92,6 +99,17 @@ pub struct Callout {
 }
 
 impl Callout {
+    /// Compares |recent average − baseline average| = |r_sum·b − b_sum·r| / (r·b) of two
+    /// callouts exactly; on a tie the longer recent span wins.
+    fn contrast_cmp(&self, other: &Callout) -> std::cmp::Ordering {
+        let num = |c: &Callout| {
+            (i128::from(c.recent_minutes) * i128::from(c.baseline_weeks) - i128::from(c.baseline_minutes) * i128::from(c.recent_weeks))
+                .abs()
+        };
+        let den = |c: &Callout| i128::from(c.recent_weeks * c.baseline_weeks).max(1);
+        (num(self) * den(other)).cmp(&(num(other) * den(self))).then(self.recent_weeks.cmp(&other.recent_weeks))
+    }
+
     /// |recent average − baseline average| × recent weeks × baseline weeks (for ordering).
     fn change_scaled(&self) -> i128 {
         (i128::from(self.recent_minutes) * i128::from(self.baseline_weeks)
@@ -148,16 +166,19 @@ pub fn compute(rows: &[WeekRow], current: Week, project_start: NaiveDate, first_
 
     let mut callouts = Vec::new();
     let n = i64::try_from(weeks.len()).unwrap_or(0);
-    if n - RECENT_WEEKS >= MIN_BASELINE_WEEKS {
-        let split = usize::try_from(n - RECENT_WEEKS).unwrap_or(0);
-        let total_base: i64 = totals[..split].iter().sum();
-        let total_recent: i64 = totals[split..].iter().sum();
-        for (dim, list) in [(Dim::Task, &tasks), (Dim::Phase, &phases), (Dim::Member, &members)] {
-            for s in list {
-                if let Some(c) = judge(dim, s, split, (total_base, total_recent)) {
-                    callouts.push(c);
-                }
-            }
+    for (dim, list) in [(Dim::Task, &tasks), (Dim::Phase, &phases), (Dim::Member, &members)] {
+        for s in list {
+            let best = RECENT_SPANS
+                .iter()
+                .filter(|r| n - **r >= MIN_BASELINE_WEEKS)
+                .filter_map(|r| {
+                    let split = usize::try_from(n - r).ok()?;
+                    let total_base: i64 = totals.get(..split)?.iter().sum();
+                    let total_recent: i64 = totals.get(split..)?.iter().sum();
+                    judge(dim, s, split, (total_base, total_recent))
+                })
+                .max_by(|a, b| a.contrast_cmp(b));
+            callouts.extend(best);
         }
     }
     callouts.sort_by(|a, b| b.change_scaled().cmp(&a.change_scaled()).then_with(|| a.id.cmp(&b.id)));
@@ -177,12 +198,20 @@ fn judge(dim: Dim, s: &Series, split: usize, (total_base, total_recent): (i64, i
         return None;
     }
     // Averages compared as r/rw vs b/bw, i.e. r·bw vs b·rw.
-    let recent_scaled = r * bw;
-    let base_scaled = b * rw;
-    let min_change = i128::from(MIN_CHANGE_MINUTES) * rw * bw;
     let ratio = i128::from(RATIO);
-    let up = recent_scaled >= ratio * base_scaled && recent_scaled - base_scaled >= min_change;
-    let down = base_scaled >= ratio * recent_scaled && base_scaled - recent_scaled >= min_change;
+    let moved = |b: i128, bw: i128| {
+        let recent_scaled = r * bw;
+        let base_scaled = b * rw;
+        let min_change = i128::from(MIN_CHANGE_MINUTES) * rw * bw;
+        let up = recent_scaled >= ratio * base_scaled && recent_scaled - base_scaled >= min_change;
+        let down = base_scaled >= ratio * recent_scaled && base_scaled - recent_scaled >= min_change;
+        (up, down)
+    };
+    // The adjacent weeks: the last `rw` baseline weeks (all of them if fewer).
+    let adjacent = &base[base.len().saturating_sub(recent.len())..];
+    let (adj_up, adj_down) = moved(adjacent.iter().map(|m| i128::from(*m)).sum(), i128::try_from(adjacent.len()).ok()?);
+    let (up, down) = moved(b, bw);
+    let (up, down) = (up && adj_up, down && adj_down);
     let direction = match dim {
         Dim::Member if up => Direction::Up,
         Dim::Member if down => Direction::Down,
