@@ -44,13 +44,6 @@ pub fn short_date(d: NaiveDate) -> String {
     Locale::default().day_month(d)
 }
 
-/// Minutes as decimal hours with two places ("7.50"), exact rounding via `Decimal`.
-pub fn hours_text(minutes: i64) -> String {
-    let mut h = (Decimal::from(minutes) / Decimal::from(60)).round_dp(2);
-    h.rescale(2);
-    h.to_string()
-}
-
 /// Decimal hours to whole minutes, `None` on overflow.
 fn to_minutes(hours: Decimal) -> Option<i64> {
     hours.checked_mul(Decimal::from(60)).and_then(|m| m.round().to_i64())
@@ -156,7 +149,7 @@ fn y_grid(out: &mut String, unit: Unit, step: i64, top: i64, loc: Locale) {
 }
 
 /// Weekly hours as bars, one per point (oldest first). Every second week is labelled, every
-/// third on phones (counted back from the newest week, which is always labelled).
+/// fourth on phones (counted back from the newest week, which is always labelled).
 pub fn weekly_bars(points: &[ClientChartPoint], title: &str, loc: Locale) -> String {
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return empty_svg("weekly", title);
@@ -194,9 +187,10 @@ pub fn weekly_bars(points: &[ClientChartPoint], title: &str, loc: Locale) -> Str
             escape(&loc.day_month(p.week_start)),
             escape(&loc.hours(p.hours))
         );
+        // Counted back from the newest week: every second label, every fourth on phones.
         let back = n - 1 - i;
-        let (shown, minor) = if n <= 6 { (true, false) } else { (back % 2 == 0, back % 3 != 0) };
-        if shown || back % 3 == 0 {
+        let (shown, minor) = if n <= 6 { (true, back % 2 == 1) } else { (back % 2 == 0, back % 4 != 0) };
+        if shown {
             let _ = write!(
                 out,
                 r#"<text class="axis{}" x="{}" y="{}" text-anchor="middle">{}</text>"#,
@@ -310,7 +304,7 @@ pub fn burn_up(b: &ClientBurnUp, title: &str, loc: Locale) -> String {
         out,
         r#"<line class="today-line" x1="{today_x}" x2="{today_x}" y1="{TOP}" y2="{base_y}"/><text class="marker-label" x="{}" y="{}" text-anchor="end">Today</text>"#,
         today_x - 5,
-        TOP + PLOT_H / 2
+        TOP + 16
     );
     if let Some(e) = b.end_date {
         let x = xs.x(e);
@@ -460,8 +454,11 @@ mod tests {
     fn phones_get_fewer_ticks() {
         let pts: Vec<_> = (0..12).map(|i| pt(d(2024, 9, 2) + chrono::Duration::days(7 * i), 60 * i)).collect();
         let s = weekly_bars(&pts, "t", US);
-        let labels = s.matches(r#"<text class="axis"#).count();
-        let minor = s.matches("tick-minor").count();
-        assert!(labels - minor <= 6, "{labels} labels, {minor} minor");
+        // Week labels (x axis) are centred under their bar.
+        let weeks: Vec<&str> = s.split("<text ").filter(|t| t.contains(r#"text-anchor="middle""#)).collect();
+        let on_phones = weeks.iter().filter(|t| !t.contains("tick-minor")).count();
+        assert_eq!(weeks.len(), 6, "every second week on wide screens");
+        assert_eq!(on_phones, 3, "every fourth week on phones");
+        assert!(weeks.last().is_some_and(|t| t.contains("Nov 18")), "the newest week is always labelled");
     }
 }

@@ -395,7 +395,9 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
     };
     let used_percent = client_budget.as_ref().and_then(|b| b.percent);
     let mut warnings = Vec::new();
-    if let (Some(s), Some(p)) = (status, used_percent) {
+    // The share used, when the thresholds (not the run-out) decide the status.
+    let by_thresholds = matches!(status_reason, Some(StatusReason::Threshold { .. } | StatusReason::OverBudget));
+    if let (Some(s), Some(p), true) = (status, used_percent, by_thresholds) {
         if *s >= Status::Watch {
             warnings.push(format!("{} of the budget is used ({}).", loc.percent(p), s.label().to_lowercase()));
         }
