@@ -205,6 +205,9 @@ pub fn weekly_bars(points: &[ClientChartPoint], title: &str, loc: Locale) -> Str
     out
 }
 
+/// Values in a chart's unit, each at a date.
+type Series = Vec<(NaiveDate, i64)>;
+
 /// Maps dates to x coordinates between `from` and `from + days`.
 struct XScale {
     from: NaiveDate,
@@ -225,7 +228,7 @@ impl XScale {
 pub fn burn_up(b: &ClientBurnUp, title: &str, loc: Locale) -> String {
     // The series in the chart's unit, each value at a date.
     let at = |p: &ClientChartPoint| p.week_end.min(b.today).max(p.week_start);
-    let (unit, series, budget): (Unit, Vec<(NaiveDate, i64)>, Option<(i64, String)>) = if b.budget_unit == "money" {
+    let (unit, series, budget): (Unit, Series, Option<(i64, String)>) = if b.budget_unit == "money" {
         let s = b.percent_points.iter().map(|p| (p.date, to_tenths(p.percent).unwrap_or(0))).collect();
         let label = b.amount_allocated.as_ref().map_or_else(|| "Budget".to_string(), |a| format!("Budget {a}"));
         (Unit::PercentTenths, s, Some((1000, label)))

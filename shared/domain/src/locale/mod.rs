@@ -186,7 +186,7 @@ impl Locale {
         }
         let mut out = String::with_capacity(n + n / 3 * 3);
         for (i, c) in digits.iter().enumerate() {
-            if i > 0 && (n - i) % 3 == 0 {
+            if i > 0 && (n - i).is_multiple_of(3) {
                 out.push_str(self.0.group);
             }
             out.push(*c);
