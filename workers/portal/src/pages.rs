@@ -255,6 +255,8 @@ pub struct Card<'a> {
     pub week_note: Option<&'static str>,
     pub to_date: ToDate,
     pub callouts: Vec<&'a str>,
+    /// The projection sentence, unless the status reason already says it (an early run-out).
+    pub show_projection: bool,
 }
 
 #[derive(Template)]
@@ -289,6 +291,7 @@ pub fn render_portfolio(nav: &Nav, dashboards: &[ClientDashboard]) -> Result<Str
                 week_note,
                 to_date: to_date(d, loc),
                 callouts: d.changes.callouts.iter().map(|c| c.text.as_str()).collect(),
+                show_projection: d.projection.lasts_until_end != Some(false) || d.status_reason.is_none(),
             }
         })
         .collect();
