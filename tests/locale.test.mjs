@@ -48,6 +48,7 @@ test('the default follows the time zone; staff can set another; bad tags are ref
   const form = await (await staff.get('/admin/clients/cli_a')).text();
   assert.match(form, /<option value="" selected>Automatic, from the time zone — English \(United States\)/);
   assert.match(form, /<option value="de-DE">Deutsch \(Deutschland\)/);
+  assert.ok(text(form).includes('formats: English (United States) (from the time zone)'));
 
   // Staff picks German formats.
   assert.equal((await save({ locale: 'de-DE' })).status, 303);
