@@ -2,7 +2,7 @@
 // Generates shared/domain/src/locale/data.rs: the CLDR number, currency, date and time patterns
 // of the locales Clearhours supports, read from the ICU/CLDR data built into Node (Intl).
 //
-//   node scripts/gen-locale-data.mjs      # rewrites the file, prints the ICU/CLDR versions
+//   node scripts/gen-locale-data.mjs      # rewrites the file (kept as generated: `#[rustfmt::skip]`)
 //
 // Why not a CLDR crate in the worker: see `shared/domain/src/locale/mod.rs`. To add a locale,
 // add its tag below and its time zones' countries (`COUNTRY`), run this, and commit the output.

@@ -20,6 +20,7 @@
 //! "USD" and the digits); minor units from ISO 4217 (`Currency::minor_digits`: JPY has none);
 //! the currency's code where the locale has no symbol for it. Words stay English.
 
+#[rustfmt::skip]
 mod data;
 
 use crate::money::{Currency, Money};
