@@ -2,7 +2,8 @@
 // Generates shared/domain/src/locale/data.rs: the CLDR number, currency, date and time patterns
 // of the locales Clearhours supports, read from the ICU/CLDR data built into Node (Intl).
 //
-//   node scripts/gen-locale-data.mjs      # rewrites the file (kept as generated: `#[rustfmt::skip]`)
+//   node scripts/gen-locale-data.mjs          # rewrites the file (kept as generated: `#[rustfmt::skip]`)
+//   node scripts/gen-locale-data.mjs --check  # exits 1 if the file differs from what Intl gives
 //
 // Why not a CLDR crate in the worker: see `shared/domain/src/locale/mod.rs`. To add a locale,
 // add its tag below and its time zones' countries (`COUNTRY`), run this, and commit the output.
@@ -126,5 +127,10 @@ out += `pub static ZONE_LOCALES: &[(&str, &str)] = &[\n${zones.map(([z, l]) => `
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const file = path.join(here, '..', 'shared', 'domain', 'src', 'locale', 'data.rs');
+if (process.argv.includes('--check')) {
+  const same = existsSync(file) && readFileSync(file, 'utf8') === out;
+  console.log(same ? `${path.relative(process.cwd(), file)} matches ICU ${process.versions.icu} / CLDR ${process.versions.cldr}` : `${file} is stale: run node scripts/gen-locale-data.mjs`);
+  process.exit(same ? 0 : 1);
+}
 writeFileSync(file, out);
 console.log(`wrote ${path.relative(process.cwd(), file)} (ICU ${process.versions.icu}, CLDR ${process.versions.cldr}, ${LOCALES.length} locales, ${zones.length} zones)`);

@@ -90,3 +90,10 @@ test('a fixture can set the locale: a Berlin client with British formats', async
   assert.ok(page.includes('15 Nov – 21 Nov'), 'en-GB day-month order');
   assert.ok(page.includes(flat(`2.00${NB}h`)));
 });
+
+test('the embedded CLDR patterns are exactly what the pinned Node ICU gives', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { ROOT } = await import('./harness.mjs');
+  const out = execFileSync(process.execPath, ['scripts/gen-locale-data.mjs', '--check'], { cwd: ROOT, encoding: 'utf8' });
+  assert.match(out, /matches ICU/);
+});
