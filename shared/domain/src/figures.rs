@@ -78,7 +78,16 @@ pub struct FigureInputs<'a> {
 /// can load everything in one round trip.
 pub fn window_start(calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
     let oldest = add_days(calendar.week_of(today).start, -7 * changes::CHANGE_WEEKS);
-    oldest.min(week_start_of(crate::calendar::month_start_of(today), calendar.first_day))
+    oldest.min(budget_window_start(calendar, today))
+}
+
+/// The narrower window for provider-side jobs that never show "what changed" (the alert job,
+/// the staff overview): the previous week, or the current month's first week if earlier. With
+/// rows from here every figure is right except [`ProjectFigures::changes`], which is then
+/// incomplete and must not be shown.
+pub fn budget_window_start(calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
+    let previous = calendar.week_of(today).previous().start;
+    previous.min(week_start_of(crate::calendar::month_start_of(today), calendar.first_day))
 }
 
 /// Minutes of one key (member, task or phase id).
@@ -234,6 +243,7 @@ pub struct ProjectFigures {
     pub by_phase: Vec<Slice>,
     pub weekly: Vec<ChartPoint>,
     pub burn_up: BurnUp,
+    /// Complete only when `recent` holds the rows from [`window_start`] on.
     pub changes: changes::Changes,
 }
 

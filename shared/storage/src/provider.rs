@@ -22,7 +22,8 @@ pub struct ProviderProject {
 }
 
 impl ProviderProject {
-    /// The provider's own view of the figures: real time, non-billable hours included.
+    /// The provider's own view of the figures: real time, non-billable hours included. The rows
+    /// are from `figures::budget_window_start`, so `changes` is incomplete: never show it.
     pub fn figures(&self, now: chrono::DateTime<chrono::Utc>) -> clearhours_domain::figures::ProjectFigures {
         clearhours_domain::figures::compute(&clearhours_domain::figures::FigureInputs {
             project: &self.project,
@@ -61,7 +62,8 @@ pub async fn provider_projects(
         let client_name = row.client_name.take().unwrap_or_default();
         let view = row.view_mode.as_deref().map(ViewMode::parse).transpose().map_err(|e| corrupt("view_mode", e))?.unwrap_or_default();
         let (project, calendar) = row.into_project_with_calendar()?;
-        let window = clearhours_domain::figures::window_start(&calendar, today_of(&calendar));
+        // Neither the alert job nor the staff overview shows "what changed": the narrow window.
+        let window = clearhours_domain::figures::budget_window_start(&calendar, today_of(&calendar));
         let rollups = rollups(db, project.client_id.as_str(), project.id.as_str(), window).await?;
         out.push(ProviderProject { project, client_name, calendar, view, rollups });
     }
