@@ -102,6 +102,7 @@ fn demo_dashboard(fx: &Fixture, client: &FxClient, p: &FxProject, today: NaiveDa
         all_weeks: &all,
         recent: &recent,
         totals: &totals,
+        future: &[],
     });
     // Pseudonyms follow the order in which members first worked for the client.
     let mut order: Vec<(&String, &(NaiveDate, usize))> = first_day.iter().collect();
@@ -270,6 +271,7 @@ fn an_early_run_out_raises_the_status_to_at_risk_with_the_reason() {
             all_weeks: &all,
             recent: &recent,
             totals: &totals,
+            future: &[],
         })
     };
     let f = inputs(Some(d("2026-12-31")));

@@ -403,6 +403,14 @@ mod tests {
 
     const US: Locale = Locale::en_us_const();
 
+    /// A budget amount as the projection makes it (the type has no other constructor).
+    fn budget_amount(minor: i64, currency: &str, locale: &str) -> Option<clearhours_domain::client_view::BudgetAmount> {
+        use clearhours_domain::settings::{BudgetMoney, Visibility};
+        let v = Visibility { budget_money: BudgetMoney::Amounts, ..Visibility::default() };
+        let currency = clearhours_domain::money::Currency::parse(currency).ok()?;
+        clearhours_domain::client_view::MoneyPolicy::of(&v, currency).in_locale(Locale::parse(locale).ok()?).budget(minor)
+    }
+
     #[test]
     fn empty_and_zero_inputs_render() {
         assert!(weekly_bars(&[], "t", US).contains("No data yet"));
@@ -435,7 +443,7 @@ mod tests {
                 ClientPercentPoint { date: d(2024, 11, 4), percent: Decimal::ZERO },
                 ClientPercentPoint { date: d(2024, 11, 14), percent: Decimal::from(60) },
             ],
-            amount_allocated: Some("1.000,00\u{a0}€".into()),
+            amount_allocated: budget_amount(100_000, "EUR", "de-DE"),
             end_date: Some(d(2024, 12, 20)),
             today: d(2024, 11, 14),
         };

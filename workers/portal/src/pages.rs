@@ -6,6 +6,7 @@ use crate::charts;
 use askama::Template;
 use clearhours_domain::client_view::{ClientBudget, ClientChartPoint, ClientDashboard, ClientHours, ClientSeries, ClientWeek};
 use clearhours_domain::locale::Locale;
+use clearhours_domain::settings::ViewMode;
 use rust_decimal::Decimal;
 
 /// The header's navigation, per who is signed in.
@@ -191,6 +192,9 @@ fn budget_view(d: &ClientDashboard, b: &ClientBudget, loc: Locale) -> BudgetView
     }
     if let Some(r) = &b.amount_remaining {
         detail.push(format!("{r} remaining"));
+    }
+    if let Some(n) = &b.internal_note {
+        detail.push(n.clone());
     }
     BudgetView { used, detail }
 }
@@ -386,7 +390,7 @@ struct DashboardPage<'a> {
     monthly: bool,
     period: String,
     today: String,
-    as_of: Option<(&'a str, &'a str)>,
+    as_of: Option<(&'a str, String)>,
     this_week_value: Option<String>,
     this_week_dates: Option<String>,
     last_week_value: String,
@@ -430,7 +434,10 @@ fn method_notes(d: &ClientDashboard) -> Vec<String> {
         if d.rates_visible {
             "Hours come from your agency's time tracking. Billable time always counts; non-billable time is shown only if your agency chose to show it, and counts against the budget only if the budget includes it. Amounts here are totals; the rates behind them are on your time entries.".to_string()
         } else {
-            "Hours come from your agency's time tracking. Billable time always counts; non-billable time is shown only if your agency chose to show it, and counts against the budget only if the budget includes it. You see totals, never individual rates.".to_string()
+            format!(
+                "Hours come from your agency's time tracking. Billable time always counts; non-billable time is shown only if your agency chose to show it, and counts against the budget only if the budget includes it. You see totals, never individual rates: money appears only against the budget{}.",
+                if d.budget.as_ref().is_some_and(|b| b.money_shown_as == "percentages") { ", and there only as a percentage" } else { "" }
+            )
         },
         if d.this_week.is_some() {
             "\"This week so far\" updates as time is tracked; \"last week\" is the previous complete week.".to_string()
@@ -501,7 +508,7 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama
         } else {
             "Budget used, in percent of the money budget (totals only: weekly amounts are not shown)"
         };
-        (caption.to_string(), "Budget used", rows, b.amount_allocated.clone())
+        (caption.to_string(), "Budget used", rows, b.amount_allocated.as_ref().map(ToString::to_string))
     } else {
         let rows = b
             .points
@@ -532,7 +539,11 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama
             None => format!("Since {}", loc.date(d.period_start)),
         },
         today: loc.date(d.today),
-        as_of: d.as_of.as_deref().zip(d.as_of_local.as_deref()),
+        // Weekly summary: the data cover complete weeks (as_of is the last one's end).
+        as_of: d.as_of.as_deref().map(|s| match d.view {
+            ViewMode::WeeklySummary => (s, format!("the end of {}", loc.date(d.last_week.end))),
+            ViewMode::RealTime => (s, d.as_of_local.clone().unwrap_or_else(|| s.to_string())),
+        }),
         this_week_value: d.this_week.as_ref().map(|w| loc.hours(w.total_hours)),
         this_week_dates: d.this_week.as_ref().map(|w| loc.date_range(w.start, w.end, false)),
         last_week_value: loc.hours(d.last_week.total_hours),

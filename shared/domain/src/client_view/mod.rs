@@ -4,12 +4,26 @@
 //! only from the `Client*` types in this module, and only [`project_dashboard`] and friends
 //! make them. Internal records are destructured field by field, **without `..`**: adding a field
 //! to an internal record is a compile error here until someone decides whether clients see it.
+//!
+//! **Money.** With rates hidden, money appears only at the budget level (allocated, used,
+//! remaining, over by — for the budget's period), never per row, week, member, task or phase,
+//! where amount ÷ hours gives a rate; and budget amounts appear only when the client's
+//! `budget_money` setting is `amounts` (else percentages only). The types enforce it: client
+//! money fields hold [`RowMoney`] or [`BudgetAmount`], which only [`MoneyPolicy`] makes (see
+//! [`money`]).
+//!
+//! **As of.** In weekly summary the data's "as of" is the end of the last complete week
+//! (`ProjectFigures::covers_until`), whatever changed since; in real time it is the newest
+//! entry change.
+//!
+//! **Internal time.** A budget that counts non-billable time the client cannot see says how
+//! much (`ClientBudget::internal_hours`, "Includes 16 h of internal time.").
 
 use crate::figures::changes::{Callout, Changes, Direction, Series};
 use crate::figures::{BudgetFigures, BurnUp, ChartPoint, EndCheck, ProjectFigures, Projection, Slice, Status, StatusReason, WeekHours};
 use crate::ids::{MemberId, PhaseId, ProjectId, TaskId};
 use crate::locale::Locale;
-use crate::money::{hours, percent, Currency, HourlyRate, Money};
+use crate::money::{hours, percent, Currency, HourlyRate};
 use crate::project::{BudgetPeriod, Project};
 use crate::rollup::Dim;
 use crate::settings::{RatesVisibility, ViewMode, Visibility};
@@ -20,9 +34,11 @@ use std::collections::BTreeMap;
 
 pub mod entries;
 mod labels;
+pub mod money;
 mod notes;
 
 pub use labels::member_labels;
+pub use money::{BudgetAmount, MoneyPolicy, RowMoney};
 pub use notes::{project_notes, ClientNote, NoteRecord};
 
 /// A team member as the provider knows them. Personal fields never reach a client.
@@ -99,12 +115,19 @@ pub struct ClientBudget {
     pub hours_used: Decimal,
     pub hours_remaining: Option<Decimal>,
     pub percent_hours: Option<Decimal>,
-    /// Money totals (never rates), formatted in the client's locale (`$1,234.50`, `1.234,50 €`).
-    pub amount_allocated: Option<String>,
-    pub amount_used: Option<String>,
-    pub amount_remaining: Option<String>,
+    /// Money totals for the period (never rates), formatted in the client's locale
+    /// (`$1,234.50`, `1.234,50 €`); only when the client's budget money is shown as amounts.
+    pub amount_allocated: Option<BudgetAmount>,
+    pub amount_used: Option<BudgetAmount>,
+    pub amount_remaining: Option<BudgetAmount>,
     pub percent_amount: Option<Decimal>,
     pub percent: Option<Decimal>,
+    /// `amounts` or `percentages`: how this client sees the budget's money.
+    pub money_shown_as: &'static str,
+    /// Non-billable hours the budget counts that this client cannot see (else `None`).
+    pub internal_hours: Option<Decimal>,
+    /// "Includes 16 h of internal time." with `internal_hours`.
+    pub internal_note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -128,8 +151,8 @@ pub struct ClientBurnUp {
     /// rates; otherwise only the period's start (0 %) and the latest total, so no per-week
     /// amount can be derived.
     pub percent_points: Vec<ClientPercentPoint>,
-    /// The money budget (budget level only), formatted.
-    pub amount_allocated: Option<String>,
+    /// The money budget (budget level only, when the client sees budget amounts), formatted.
+    pub amount_allocated: Option<BudgetAmount>,
     /// The period's last day, marked on the chart.
     pub end_date: Option<NaiveDate>,
     pub today: NaiveDate,
@@ -193,7 +216,7 @@ pub struct ClientProjection {
     pub lasts_until_end: Option<bool>,
     pub days_early: Option<i64>,
     pub over_by_hours: Option<Decimal>,
-    pub over_by_amount: Option<String>,
+    pub over_by_amount: Option<BudgetAmount>,
     /// One sentence for people.
     pub summary: String,
 }
@@ -207,6 +230,8 @@ pub struct ClientDashboard {
     /// The client's locale (BCP 47 tag); every formatted string here follows it.
     pub locale: Locale,
     pub today: NaiveDate,
+    /// Real time: the newest entry change (UTC, RFC 3339). Weekly summary: the end of the last
+    /// complete week (see the module docs).
     pub as_of: Option<String>,
     /// `as_of` in the client's time zone and locale ("Nov 27, 2026, 10:51 AM EST").
     pub as_of_local: Option<String>,
@@ -255,11 +280,18 @@ fn per_week(minutes: i64, weeks: i64) -> Decimal {
     v
 }
 
+/// Hours for sentences, in the locale: `16`, `16.5` (`16,5`), `0.25`.
+fn hours_words(minutes: i64, loc: Locale) -> String {
+    let v = h(minutes).normalize();
+    loc.number(v, v.scale())
+}
+
 fn point(p: &ChartPoint) -> ClientChartPoint {
     ClientChartPoint { week_start: p.week.start, week_end: p.week.end(), hours: h(p.minutes), minutes: p.minutes }
 }
 
-/// The projection for the dashboard. `as_of` is the newest data's timestamp (UTC, RFC 3339).
+/// The projection for the dashboard. `as_of` is the newest data's timestamp (UTC, RFC 3339);
+/// in weekly summary it is replaced by the end of the last complete week.
 pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &ProjectFigures, as_of: Option<String>) -> ClientDashboard {
     let labels = member_labels(ctx.members, ctx.visibility.team);
     let member_label =
@@ -313,10 +345,15 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         weekly,
         burn_up,
         changes,
+        covers_until,
     } = figures;
-    let currency = ctx.currency;
     let loc = ctx.locale;
-    let money = |minor: i64, currency: Currency| loc.money(Money::new(minor, currency));
+    let pay = MoneyPolicy::of(&ctx.visibility, ctx.currency).in_locale(loc);
+    let as_of = match covers_until {
+        Some(t) => Some(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        None if *view == ViewMode::WeeklySummary => None,
+        None => as_of,
+    };
     let client_budget = budget.as_ref().map(|b| {
         let BudgetFigures {
             allocated_minutes,
@@ -327,8 +364,10 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
             used_amount_minor,
             remaining_amount_minor,
             percent_amount,
+            non_billable_minutes,
         } = b;
         let has_money = allocated_amount_minor.is_some();
+        let internal = (!ctx.visibility.shows_non_billable() && *non_billable_minutes > 0).then_some(*non_billable_minutes);
         ClientBudget {
             period: match project.budget.map(|b| b.period) {
                 Some(BudgetPeriod::Monthly) => "monthly",
@@ -338,11 +377,14 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
             hours_used: h(*used_minutes),
             hours_remaining: remaining_minutes.map(h),
             percent_hours: *percent_minutes,
-            amount_allocated: allocated_amount_minor.map(|m| money(m, currency)),
-            amount_used: has_money.then(|| money(*used_amount_minor, currency)),
-            amount_remaining: remaining_amount_minor.map(|m| money(m, currency)),
+            amount_allocated: allocated_amount_minor.and_then(|m| pay.budget(m)),
+            amount_used: if has_money { pay.budget(*used_amount_minor) } else { None },
+            amount_remaining: remaining_amount_minor.and_then(|m| pay.budget(m)),
             percent_amount: *percent_amount,
             percent: b.percent(),
+            money_shown_as: ctx.visibility.budget_money.as_str(),
+            internal_hours: internal.map(h),
+            internal_note: internal.map(|m| format!("Includes {} h of internal time.", hours_words(m, loc))),
         }
     });
     let client_projection = match projection {
@@ -350,10 +392,12 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         Projection::NoBurn => ClientProjection::empty("no_burn", "No hours in the recent complete weeks, so there is no run-out date."),
         Projection::Exhausted { over_minutes, over_amount_minor } => {
             let over_h = over_minutes.map(h);
-            let over_a = over_amount_minor.map(|m| money(m, currency));
-            let summary = match (&over_h, &over_a) {
-                (Some(x), _) => format!("The budget is used up: over by {}.", loc.hours(*x)),
-                (None, Some(a)) => format!("The budget is used up: over by {a}."),
+            let over_a = over_amount_minor.and_then(|m| pay.budget(m));
+            let percent = client_budget.as_ref().and_then(|b| b.percent);
+            let summary = match (&over_h, &over_a, percent) {
+                (Some(x), _, _) => format!("The budget is used up: over by {}.", loc.hours(*x)),
+                (None, Some(a), _) => format!("The budget is used up: over by {a}."),
+                (None, None, Some(p)) => format!("The budget is used up: {} used.", loc.percent(p)),
                 _ => "The budget is used up.".to_string(),
             };
             ClientProjection { over_by_hours: over_h, over_by_amount: over_a, ..ClientProjection::empty("over_budget", &summary) }
@@ -440,7 +484,7 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .map(|t| loc.date_time_in(t.with_timezone(&chrono::Utc), ctx.time_zone));
     let rates_visible = ctx.visibility.rates == RatesVisibility::Shown;
-    let client_burn_up = project_burn_up(burn_up, rates_visible, loc, currency, &point);
+    let client_burn_up = project_burn_up(burn_up, rates_visible, &pay, &point);
     ClientDashboard {
         project_id: project.id.clone(),
         project_name: project.name.clone(),
@@ -488,13 +532,7 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
 }
 
 /// The burn-up chart's data (see [`ClientBurnUp`]).
-fn project_burn_up(
-    b: &BurnUp,
-    rates_visible: bool,
-    loc: Locale,
-    currency: Currency,
-    point: &dyn Fn(&ChartPoint) -> ClientChartPoint,
-) -> ClientBurnUp {
+fn project_burn_up(b: &BurnUp, rates_visible: bool, pay: &MoneyPolicy, point: &dyn Fn(&ChartPoint) -> ClientChartPoint) -> ClientBurnUp {
     let BurnUp { points, allocated_minutes, projection, amount_points, allocated_amount_minor, end, today } = b;
     let budget_unit = match (allocated_minutes, allocated_amount_minor) {
         (Some(_), _) => "hours",
@@ -524,7 +562,7 @@ fn project_burn_up(
         projection_to: projection.map(|p| p.1),
         budget_unit,
         percent_points,
-        amount_allocated: allocated_amount_minor.map(|m| loc.money(Money::new(m, currency))),
+        amount_allocated: allocated_amount_minor.and_then(|m| pay.budget(m)),
         end_date: *end,
         today: *today,
     }
