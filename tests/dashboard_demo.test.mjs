@@ -53,11 +53,14 @@ for (const NOW of ['2026-11-25T11:00:00Z', '2026-11-26T11:00:00Z']) {
         assert.equal(d.projection.lasts_until_end, false);
         assert.equal(d.status, 'at_risk');
         assert.match(d.status_reason, /^At risk: at the current pace the budget runs out on \d+\. \S+ 20\d\d, \d+ days before the end date/);
-        // German money and the client's time zone.
-        assert.equal(d.budget.amount_allocated, `110.000,00${NB}€`);
+        // Halden sees budget money as percentages only (German numbers), in its time zone.
+        assert.equal(d.budget.amount_allocated, null);
+        assert.match(d.budget.percent_amount, /^\d+\.\d$/);
         assert.match(d.as_of_local, /^\d+\. \S+ 2026, \d\d:\d\d CET$/);
         const page = text(await (await b.get('/projects/prj_halden_app')).text());
-        for (const s of ['What changed', rev.text, 'At risk', d.status_reason, `110.000,00${NB}€`]) assert.ok(page.includes(flat(s)), `page lacks ${s}`);
+        const pct = `${d.budget.percent.replace('.', ',')}${NB}%`;
+        for (const s of ['What changed', rev.text, 'At risk', d.status_reason, pct]) assert.ok(page.includes(flat(s)), `page lacks ${s}`);
+        assert.ok(!page.includes('€'), 'no amounts when budget money is shown as percentages');
         assert.ok(!page.includes('On track'));
         const list = text(await (await b.get('/projects')).text());
         assert.ok(list.includes(flat(rev.text)) && list.includes('At risk'));
@@ -78,9 +81,10 @@ for (const NOW of ['2026-11-25T11:00:00Z', '2026-11-26T11:00:00Z']) {
         const currentStart = d.last_week.end; // the day before the current week starts
         assert.ok(d.changes.weeks.every((w) => w.end <= currentStart));
         // A money-only budget gets a budget line in percent; rates are hidden, so only the
-        // start and the latest total are plotted (no per-week amounts).
+        // start and the latest total are plotted (no per-week amounts), and budget money is
+        // shown as percentages, so the line is not labelled with the amount.
         assert.equal(d.burn_up.budget_unit, 'money');
-        assert.equal(d.burn_up.amount_allocated, '$180,000.00');
+        assert.equal(d.burn_up.amount_allocated, null);
         assert.equal(d.burn_up.percent_points.length, 2);
         assert.equal(d.burn_up.percent_points[0].percent, '0.0');
         assert.equal(d.burn_up.percent_points[1].percent, d.budget.percent_amount);

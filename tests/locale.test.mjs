@@ -17,6 +17,7 @@ before(async () => {
   stack = await startStack({ workers: ['portal', 'ingest'] });
   const fx = smallFixture(null);
   fx.clients[0].projects[0].budget.amount = '1000.50';
+  fx.clients[0].visibility.budget_money = 'amounts'; // budget money as amounts, so they show
   fx.clients[1].locale = 'en-GB'; // Berlin, but British formats, set in the fixture
   await stack.loadFixture(fx, NOW);
   staff = new Browser(stack, 'portal', NOW);
@@ -24,7 +25,7 @@ before(async () => {
 });
 after(async () => stack && (await stack.close()));
 
-const VIS = { rates: 'hidden', descriptions: 'detailed', team: 'names', view: 'real_time', non_billable: 'hidden' };
+const VIS = { rates: 'hidden', descriptions: 'detailed', team: 'names', view: 'real_time', non_billable: 'hidden', budget_money: 'amounts' };
 async function save(form) {
   const csrf = await staff.csrf('/admin/clients/cli_a');
   return staff.post('/admin/clients/cli_a/visibility', { csrf, ...VIS, ...form });
@@ -85,7 +86,8 @@ test('a fixture can set the locale: a Berlin client with British formats', async
   await b.login(LOGINS.b.email, LOGINS.b.password);
   const d = await (await b.get('/api/v1/projects/prj_b/dashboard')).json();
   assert.equal(d.locale, 'en-GB');
-  assert.match(d.as_of_local, /^25 Nov 2026, \d\d:\d\d CET$/);
+  // Weekly summary: "as of" is the end of the last complete week (its weeks start on Sunday).
+  assert.equal(d.as_of_local, '22 Nov 2026, 00:00 CET');
   const page = text(await (await b.get('/projects/prj_b')).text());
   assert.ok(page.includes('15 Nov – 21 Nov'), 'en-GB day-month order');
   assert.ok(page.includes(flat(`2.00${NB}h`)));
