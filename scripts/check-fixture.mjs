@@ -153,7 +153,8 @@ function check(d) {
   let entryCount = 0;
   clients.forEach((c, ci) => {
     const w = `clients[${ci}]`;
-    if (!shape(w, c, ['id', 'name', 'time_zone', 'currency', 'week_start', 'visibility', 'contacts', 'projects'])) return;
+    if (!shape(w, c, ['id', 'name', 'time_zone', 'currency', 'week_start', 'visibility', 'contacts', 'projects'], ['ip_allowlist', 'locale'])) return;
+    if (c.locale !== undefined) oneOf(`${w}.locale`, c.locale, ['', 'en-US', 'en-GB', 'en-AU', 'de-DE', 'fr-FR', 'nl-NL', 'sv-SE', 'es-ES', 'ja-JP']);
     const cw = `${w}(${c.id})`;
     id(`${w}.id`, c.id, 'cli_');
     str(`${cw}.name`, c.name);

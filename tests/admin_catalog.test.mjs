@@ -133,25 +133,32 @@ test('a new project with a budget appears for the client with its hours', async 
 test('editing the budget and thresholds changes the client figures, not the entries', async () => {
   let d = await dashboard();
   assert.equal(d.budget.percent_hours, '70.0');
-  assert.equal(d.status, 'on_track');
+  // 70 % is below every threshold, but the budget runs out before the end date (issue 12).
+  assert.equal(d.status, 'at_risk');
+  assert.match(d.status_reason, /before the end date/);
   const before = await untouchable('prj_a');
-  let res = await post('/admin/projects/prj_a', { ...prjA, budget_hours: '8' });
+  // Without an end date only the thresholds decide.
+  let res = await post('/admin/projects/prj_a', { ...prjA, ends_on: '' });
+  assert.equal(res.status, 303);
+  assert.equal((await dashboard()).status, 'on_track');
+  res = await post('/admin/projects/prj_a', { ...prjA, ends_on: '', budget_hours: '8' });
   assert.equal(res.status, 303);
   assert.equal(res.headers.get('location'), '/admin/projects/prj_a?done=saved');
   d = await dashboard();
   assert.equal(d.budget.hours_allocated, '8.00');
   assert.equal(d.budget.percent_hours, '87.5');
   assert.equal(d.status, 'watch');
-  res = await post('/admin/projects/prj_a', { ...prjA, budget_hours: '8', thresholds: '50,60,100' });
+  res = await post('/admin/projects/prj_a', { ...prjA, ends_on: '', budget_hours: '8', thresholds: '50,60,100' });
   assert.equal(res.status, 303);
   d = await dashboard();
   assert.equal(d.status, 'at_risk');
+  assert.match(d.status_reason, /past the 60% alert threshold/);
   assert.equal(await untouchable('prj_a'), before);
   assert.equal((await row('SELECT client_id FROM projects WHERE id = ?', 'prj_a')).client_id, 'cli_a');
-  assert.deepEqual((await logged('admin_project_update')).map((l) => [l.target, l.client_id]), [['prj_a', 'cli_a'], ['prj_a', 'cli_a']]);
+  assert.deepEqual((await logged('admin_project_update')).map((l) => [l.target, l.client_id]), [['prj_a', 'cli_a'], ['prj_a', 'cli_a'], ['prj_a', 'cli_a']]);
   // Back to the fixture's budget.
   assert.equal((await post('/admin/projects/prj_a', prjA)).status, 303);
-  assert.equal((await dashboard()).status, 'on_track');
+  assert.equal((await dashboard()).status, 'at_risk');
 });
 
 test('invalid project input is a 400 that keeps the input and changes nothing', async () => {

@@ -49,7 +49,10 @@ test('a signed entry is stored once and appears on the dashboard at once', async
   assert.equal(d.budget.hours_allocated, '10.00');
   assert.equal(d.budget.hours_used, '8.50');
   assert.equal(d.budget.percent_hours, '85.0');
-  assert.equal(d.status, 'watch');
+  // 85 % reaches the first threshold ("watch"), and at this pace the budget runs out before
+  // the end date, which makes it "at risk" (issue 12).
+  assert.equal(d.status, 'at_risk');
+  assert.match(d.status_reason, /^At risk: at the current pace the budget runs out on .*before the end date/);
 
   const page = await (await a.get('/projects/prj_a')).text();
   assert.match(page, /Lena Lead/);

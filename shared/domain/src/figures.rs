@@ -42,13 +42,19 @@
 //! - **Status**: used ≥ allocated ⇒ over budget; otherwise by how many thresholds below 100 %
 //!   are reached (compared exactly, not on the rounded percentage): none ⇒ on track, one ⇒
 //!   watch, two or more ⇒ at risk (defaults 75/90/100). With both an hours and a money budget,
-//!   the worse status decides. An allocation of 0 counts as used up. A run-out before the end date is a
-//!   separate warning.
+//!   the worse status decides. An allocation of 0 counts as used up. **A projected run-out
+//!   before the end date raises the status to at least "at risk"**, so the badge never says
+//!   "on track" beside a budget that will not last. [`StatusReason`] says which rule decided.
+//! - **To date, non-billable**: the part of "to date" that is non-billable (only when the client
+//!   sees non-billable time); it is shown but counts against the budget only when the budget
+//!   includes non-billable time.
 //! - **Weekly hours**: visible minutes for each of the last 12 weeks ending with the newest
 //!   visible week, zero-filled.
-//! - **Burn-up**: cumulative budget minutes at the end of each week of the period, through the
-//!   newest visible week, against the allocated line; the projection continues from today to the
-//!   run-out date.
+//! - **Burn-up**: cumulative budget minutes (and billed amounts) at the end of each week of the
+//!   period, through the newest visible week, against the allocated line(s); the projection
+//!   continues from today to the run-out date; the period's end date is marked.
+//! - **What changed**: weekly series by task, phase and member and the callouts, see
+//!   [`changes`] (complete weeks only).
 //! - **Internal time in the budget**: the non-billable minutes among the budget's used minutes
 //!   (`BudgetFigures::non_billable_minutes`; 0 unless the budget includes non-billable time). A
 //!   client who cannot see non-billable time is told how much of it the budget counts.
@@ -57,6 +63,8 @@
 //!   client is this instant, so it does not move while the current week changes.
 //! - **Arithmetic never panics or wraps**: run-out days are computed in 128 bits and the date
 //!   saturates at the calendar's end (a far run-out is far, never "today").
+
+pub mod changes;
 
 use crate::calendar::{add_days, week_start_of, ClientCalendar, Week};
 use crate::money::percent;
@@ -96,10 +104,20 @@ pub struct FigureInputs<'a> {
     pub future: &'a [DatedEntry],
 }
 
-/// The first week start whose per-dimension rows [`compute`] needs: the previous week's, or the
-/// week of the current month's first day if earlier (a retainer's period). Independent of the
-/// project, so storage can load everything in one round trip.
+/// The first week start whose per-dimension rows [`compute`] needs: the oldest week of the
+/// "what changed" series ([`changes::CHANGE_WEEKS`] complete weeks), or the week of the current
+/// month's first day if earlier (a retainer's period). Independent of the project, so storage
+/// can load everything in one round trip.
 pub fn window_start(calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
+    let oldest = add_days(calendar.week_of(today).start, -7 * changes::CHANGE_WEEKS);
+    oldest.min(budget_window_start(calendar, today))
+}
+
+/// The narrower window for provider-side jobs that never show "what changed" (the alert job,
+/// the staff overview): the previous week, or the current month's first week if earlier. With
+/// rows from here every figure is right except [`ProjectFigures::changes`], which is then
+/// incomplete and must not be shown.
+pub fn budget_window_start(calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
     let previous = calendar.week_of(today).previous().start;
     previous.min(week_start_of(crate::calendar::month_start_of(today), calendar.first_day))
 }
@@ -191,6 +209,20 @@ pub enum Status {
     OverBudget,
 }
 
+/// Which rule decided the status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StatusReason {
+    /// Used ≥ allocated (hours or money).
+    OverBudget,
+    /// No threshold below 100 % reached, no early run-out.
+    BelowThresholds,
+    /// The highest threshold below 100 % that is reached.
+    Threshold { percent: u16 },
+    /// The projected run-out comes `days_early` days before the end date (raises to "at risk").
+    RunsOutEarly { run_out: NaiveDate, end: NaiveDate, days_early: i64 },
+}
+
 impl Status {
     pub fn label(&self) -> &'static str {
         match self {
@@ -215,6 +247,12 @@ pub struct BurnUp {
     pub allocated_minutes: Option<i64>,
     /// From (today, used) to (run-out date, allocated), when there is one.
     pub projection: Option<(NaiveDate, NaiveDate)>,
+    /// Cumulative billed amount at each week's end (same weeks as `points`).
+    pub amount_points: Vec<i64>,
+    pub allocated_amount_minor: Option<i64>,
+    /// The period's last day (end date, or a retainer's month end), marked on the chart.
+    pub end: Option<NaiveDate>,
+    pub today: NaiveDate,
 }
 
 /// Everything the dashboard shows for one project, before privacy projection (ids, not names).
@@ -226,16 +264,21 @@ pub struct ProjectFigures {
     pub this_week: Option<WeekHours>,
     pub last_week: WeekHours,
     pub to_date_minutes: i64,
+    /// Non-billable minutes inside `to_date_minutes` (0 unless the client sees them).
+    pub to_date_non_billable_minutes: i64,
     pub budget: Option<BudgetFigures>,
     pub burn: BurnRate,
     pub projection: Projection,
     pub status: Option<Status>,
+    pub status_reason: Option<StatusReason>,
     pub runs_out_before_end: Option<i64>,
     pub by_member: Vec<Slice>,
     pub by_task: Vec<Slice>,
     pub by_phase: Vec<Slice>,
     pub weekly: Vec<ChartPoint>,
     pub burn_up: BurnUp,
+    /// Complete only when `recent` holds the rows from [`window_start`] on.
+    pub changes: changes::Changes,
     /// Weekly summary: the instant the last complete week ended; `None` in real time.
     pub covers_until: Option<DateTime<Utc>>,
 }
@@ -348,11 +391,15 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
 
     // Period sums from the all-dimension week rows.
     let mut to_date = 0i64;
+    let mut to_date_non_billable = 0i64;
     let mut used = Sums::default();
     let mut used_non_billable = 0i64;
     for r in all_weeks.iter().filter(|r| r.dim == Dim::All && in_period(r)) {
         if f.visible(r.bucket.week_start, r.billable) {
             to_date += r.sums.minutes;
+            if !r.billable {
+                to_date_non_billable += r.sums.minutes;
+            }
         }
         if f.budget(r.bucket.week_start, r.billable) {
             used.minutes += r.sums.minutes;
@@ -397,12 +444,22 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
         Projection::RunsOut { end: Some(EndCheck::RunsOutEarly { days_early, .. }), .. } => Some(days_early),
         _ => None,
     };
-    let status = budget_figures.as_ref().and_then(|b| {
+    let by_thresholds = budget_figures.as_ref().and_then(|b| {
         let t = project.thresholds.values();
-        let by_minutes = b.allocated_minutes.map(|a| status_for(b.used_minutes, a, t));
-        let by_amount = b.allocated_amount_minor.map(|a| status_for(b.used_amount_minor, a, t));
+        let by_minutes = b.allocated_minutes.map(|a| (status_for(b.used_minutes, a, t), highest_reached(b.used_minutes, a, t)));
+        let by_amount =
+            b.allocated_amount_minor.map(|a| (status_for(b.used_amount_minor, a, t), highest_reached(b.used_amount_minor, a, t)));
         by_minutes.max(by_amount)
     });
+    let (status, status_reason) = match (by_thresholds, projection) {
+        (None, _) => (None, None),
+        (Some((Status::OverBudget, _)), _) => (Some(Status::OverBudget), Some(StatusReason::OverBudget)),
+        (Some((s, _)), Projection::RunsOut { date, end: Some(EndCheck::RunsOutEarly { end, days_early }), .. }) if s <= Status::AtRisk => {
+            (Some(Status::AtRisk), Some(StatusReason::RunsOutEarly { run_out: date, end, days_early }))
+        }
+        (Some((s, Some(t))), _) => (Some(s), Some(StatusReason::Threshold { percent: t })),
+        (Some((s, None)), _) => (Some(s), Some(StatusReason::BelowThresholds)),
+    };
 
     // Where time goes: totals (fixed) or the period's rows (retainer), minus what is cut off.
     let mut by: [BTreeMap<String, i64>; 3] = Default::default();
@@ -438,12 +495,16 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
     let newest = if f.summary { current.previous() } else { current };
     let mut weekly_map: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut budget_by_week: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    let mut amount_by_week: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     for r in all_weeks.iter().filter(|r| r.dim == Dim::All && r.bucket.week_start <= newest.start) {
         if f.visible(r.bucket.week_start, r.billable) {
             *weekly_map.entry(r.bucket.week_start).or_default() += r.sums.minutes;
         }
         if in_period(r) && f.budget(r.bucket.week_start, r.billable) {
             *budget_by_week.entry(r.bucket.week_start).or_default() += r.sums.minutes;
+            if r.billable {
+                *amount_by_week.entry(r.bucket.week_start).or_default() += r.sums.amount_minor;
+            }
         }
     }
     let weekly = (0..CHART_WEEKS)
@@ -454,11 +515,15 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
         })
         .collect();
     let mut points = Vec::new();
+    let mut amount_points = Vec::new();
     let mut cumulative = 0i64;
+    let mut cumulative_amount = 0i64;
     let mut week = Week { start: week_start_of(period.start, inputs.calendar.first_day) };
     while week.start <= newest.start && points.len() < 1_000 {
         cumulative += budget_by_week.get(&week.start).copied().unwrap_or(0);
+        cumulative_amount += amount_by_week.get(&week.start).copied().unwrap_or(0);
         points.push(ChartPoint { week, minutes: cumulative });
+        amount_points.push(cumulative_amount);
         week = week.next();
     }
     let burn_up = BurnUp {
@@ -468,7 +533,12 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
             Projection::RunsOut { date, .. } => Some((today, date)),
             _ => None,
         },
+        amount_points,
+        allocated_amount_minor: budget.and_then(|b| b.amount_minor),
+        end: period.end,
+        today,
     };
+    let changes = changes::compute(recent, current, project.starts_on, inputs.calendar.first_day, f.show_non_billable);
 
     ProjectFigures {
         today,
@@ -477,16 +547,19 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
         this_week,
         last_week,
         to_date_minutes: to_date,
+        to_date_non_billable_minutes: to_date_non_billable,
         budget: budget_figures,
         burn,
         projection,
         status,
+        status_reason,
         runs_out_before_end,
         by_member,
         by_task,
         by_phase,
         weekly,
         burn_up,
+        changes,
         covers_until: if f.summary { local_midnight(inputs.calendar, current.start) } else { None },
     }
 }
@@ -514,6 +587,11 @@ fn project_run_out(b: Option<&BudgetFigures>, burn: &BurnRate, today: NaiveDate,
         }
     });
     Projection::RunsOut { date, days_left: days, end }
+}
+
+/// The highest threshold below 100 % that `used` reaches, if any.
+pub fn highest_reached(used: i64, allocated: i64, thresholds: &[u16]) -> Option<u16> {
+    thresholds.iter().copied().filter(|t| *t < 100 && i128::from(used) * 100 >= i128::from(*t) * i128::from(allocated)).max()
 }
 
 /// Status of `used` against `allocated` (see the module docs). Compared exactly, not on the

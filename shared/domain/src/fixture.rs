@@ -139,6 +139,9 @@ pub struct FxClient {
     pub week_start: String,
     #[serde(default)]
     pub visibility: crate::settings::Visibility,
+    /// A supported locale tag (`de-DE`); empty or absent: from the time zone's country.
+    #[serde(default)]
+    pub locale: String,
     /// CIDR blocks the client's contacts may use the portal from (empty: anywhere).
     #[serde(default)]
     pub ip_allowlist: String,

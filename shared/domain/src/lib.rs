@@ -15,6 +15,7 @@ pub mod error;
 pub mod figures;
 pub mod fixture;
 pub mod ids;
+pub mod locale;
 pub mod money;
 pub mod network;
 pub mod password;

@@ -926,13 +926,23 @@ fn weekly_summary_as_of_is_the_end_of_the_last_complete_week() {
     s.calendar = cal("America/New_York", "monday");
     let summary = Visibility::default();
     for newest in ["2026-11-25T12:00:00Z", "2026-11-25T12:00:01Z", "2026-11-18T08:00:00Z"] {
-        let ctx = ClientContext { visibility: summary, currency: usd(), members: &members, tasks: &tasks, phases: &phases };
+        let ctx = ClientContext {
+            visibility: summary,
+            currency: usd(),
+            locale: clearhours_domain::locale::Locale::default(),
+            time_zone: chrono_tz::UTC,
+            members: &members,
+            tasks: &tasks,
+            phases: &phases,
+        };
         let dash = project_dashboard(&ctx, &s.project, &s.clone().summary().figures(), Some(newest.into()));
         // Monday 2026-11-23 00:00 in New York (EST, UTC−5).
         assert_eq!(dash.as_of.as_deref(), Some("2026-11-23T05:00:00Z"), "{newest}");
         let ctx = ClientContext {
             visibility: Visibility { view: ViewMode::RealTime, ..summary },
             currency: usd(),
+            locale: clearhours_domain::locale::Locale::default(),
+            time_zone: chrono_tz::UTC,
             members: &members,
             tasks: &tasks,
             phases: &phases,
@@ -941,7 +951,15 @@ fn weekly_summary_as_of_is_the_end_of_the_last_complete_week() {
         assert_eq!(dash.as_of.as_deref(), Some(newest));
     }
     // No data yet still reads the same (None → Some would tell that the week changed).
-    let ctx = ClientContext { visibility: summary, currency: usd(), members: &members, tasks: &tasks, phases: &phases };
+    let ctx = ClientContext {
+        visibility: summary,
+        currency: usd(),
+        locale: clearhours_domain::locale::Locale::default(),
+        time_zone: chrono_tz::UTC,
+        members: &members,
+        tasks: &tasks,
+        phases: &phases,
+    };
     let dash = project_dashboard(&ctx, &s.project, &s.clone().summary().figures(), None);
     assert_eq!(dash.as_of.as_deref(), Some("2026-11-23T05:00:00Z"));
 }
@@ -960,14 +978,15 @@ fn budget_money_as_amounts_or_percentages_only() {
     for rates in RatesVisibility::ALL {
         let v = Visibility { rates: *rates, view: ViewMode::RealTime, budget_money: BudgetMoney::Percentages, ..Visibility::default() };
         let json = dashboard_json(&s, v, &members);
-        assert!(!json.contains("USD") && !json.contains("142.42") && !json.contains("284.84"), "{json}");
+        assert!(!json.contains("USD") && !json.contains('$') && !json.contains("142.42") && !json.contains("284.84"), "{json}");
         let d: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!((d["budget"]["percent_amount"].as_str(), d["budget"]["money_shown_as"].as_str()), (Some("2.8"), Some("percentages")));
         let v = Visibility { budget_money: BudgetMoney::Amounts, ..v };
         let d: serde_json::Value = serde_json::from_str(&dashboard_json(&s, v, &members)).unwrap();
-        assert_eq!(d["budget"]["amount_used"], "USD 284.84");
-        assert_eq!(d["budget"]["amount_allocated"], "USD 10,001.23");
-        assert_eq!(d["budget"]["amount_remaining"], "USD 9,716.39");
+        // Formatted in the client's locale (here the default, en-US).
+        assert_eq!(d["budget"]["amount_used"], "$284.84");
+        assert_eq!(d["budget"]["amount_allocated"], "$10,001.23");
+        assert_eq!(d["budget"]["amount_remaining"], "$9,716.39");
     }
     // Over budget by money, percentages only: the sentence names no amount.
     let over = s.clone().budget(budget(BudgetPeriod::Fixed, None, Some(20_000)));
@@ -1042,7 +1061,15 @@ fn catalogue() -> (Vec<TaskRecord>, Vec<PhaseRecord>) {
 
 fn dashboard_json(s: &Scenario, visibility: Visibility, members: &[MemberRecord]) -> String {
     let (tasks, phases) = catalogue();
-    let ctx = ClientContext { visibility, currency: s.project.currency, members, tasks: &tasks, phases: &phases };
+    let ctx = ClientContext {
+        visibility,
+        currency: s.project.currency,
+        locale: clearhours_domain::locale::Locale::default(),
+        time_zone: chrono_tz::UTC,
+        members,
+        tasks: &tasks,
+        phases: &phases,
+    };
     let dash = project_dashboard(&ctx, &s.project, &s.figures(), Some("2026-11-25T12:00:00Z".into()));
     serde_json::to_string(&dash).unwrap()
 }
@@ -1434,7 +1461,7 @@ proptest! {
         s.view = ViewMode::WeeklySummary;
         let (tasks, phases) = catalogue();
         let members = canary_members();
-        let ctx = ClientContext { visibility: Visibility::default(), currency: usd(), members: &members, tasks: &tasks, phases: &phases };
+        let ctx = ClientContext { visibility: Visibility::default(), currency: usd(), locale: clearhours_domain::locale::Locale::default(), time_zone: chrono_tz::UTC, members: &members, tasks: &tasks, phases: &phases };
         let f = s.figures();
         let newest = Utc.timestamp_opt(secs, 0).unwrap().to_rfc3339();
         let a = project_dashboard(&ctx, &s.project, &f, Some(newest)).as_of;

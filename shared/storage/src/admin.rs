@@ -36,9 +36,16 @@ pub struct ClientRow {
     pub ip_allowlist: String,
     pub mfa_required: i64,
     pub idle_timeout_minutes: i64,
+    /// A supported locale tag, or empty for "from the time zone".
+    pub locale: String,
 }
 
 impl ClientRow {
+    /// The locale the client's pages use.
+    pub fn effective_locale(&self) -> clearhours_domain::locale::Locale {
+        clearhours_domain::locale::Locale::resolve(&self.locale, &self.time_zone)
+    }
+
     pub fn visibility(&self) -> Result<Visibility> {
         let c = |e: String| StorageError::Corrupt(e);
         Ok(Visibility {
@@ -53,7 +60,7 @@ impl ClientRow {
 }
 
 const CLIENT_COLUMNS: &str =
-    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, data_version, ip_allowlist, mfa_required, idle_timeout_minutes";
+    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, data_version, ip_allowlist, mfa_required, idle_timeout_minutes, locale";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
     db.all(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE provider_id = ? ORDER BY name"), &args![scope.provider_id.as_str()]).await
@@ -67,12 +74,13 @@ pub async fn client(db: &Db, scope: &ProviderScope, id: &ClientId) -> Result<Opt
     .await
 }
 
-/// Saves a client's visibility; returns false if the client is not the provider's. The data
-/// version moves too, so nothing cached under the old settings is served again.
-pub async fn set_visibility(db: &Db, scope: &ProviderScope, id: &ClientId, v: &Visibility) -> Result<bool> {
+/// Saves a client's visibility and, when given, its locale (a supported tag, or "" for "from
+/// the time zone"); returns false if the client is not the provider's. The data version moves
+/// too, so nothing cached under the old settings is served again.
+pub async fn set_visibility(db: &Db, scope: &ProviderScope, id: &ClientId, v: &Visibility, locale: Option<&str>) -> Result<bool> {
     let n = db
         .run(
-            "UPDATE clients SET show_rates = ?, descriptions = ?, team_display = ?, view_mode = ?, non_billable = ?, budget_money = ?,
+            "UPDATE clients SET show_rates = ?, descriptions = ?, team_display = ?, view_mode = ?, non_billable = ?, budget_money = ?, locale = COALESCE(?, locale),
                     data_version = data_version + 1
               WHERE id = ? AND provider_id = ?",
             &args![
@@ -82,6 +90,7 @@ pub async fn set_visibility(db: &Db, scope: &ProviderScope, id: &ClientId, v: &V
                 v.view.as_str(),
                 v.non_billable.as_str(),
                 v.budget_money.as_str(),
+                locale.map(str::to_string),
                 id.as_str(),
                 scope.provider_id.as_str()
             ],
@@ -294,6 +303,7 @@ pub async fn preview_scope(db: &Db, scope: &ProviderScope, contact: &ContactId) 
             name: r.client.name.clone(),
             calendar: ClientCalendar::parse(&r.client.time_zone, &r.client.week_start).map_err(|e| corrupt(e.to_string()))?,
             currency: Currency::parse(&r.client.currency).map_err(|e| corrupt(e.to_string()))?,
+            locale: r.client.effective_locale(),
             visibility,
             data_version: r.client.data_version,
             ip_allowlist: IpAllowlist::parse(&r.client.ip_allowlist).map_err(corrupt)?,

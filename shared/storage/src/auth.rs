@@ -197,6 +197,7 @@ struct ContactSessionRow {
     time_zone: String,
     week_start: String,
     currency: String,
+    locale: String,
     show_rates: String,
     descriptions: String,
     team_display: String,
@@ -215,7 +216,7 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
             "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
                     s.idle_timeout_minutes, s.expires_at, s.mfa_state, c.role, c.all_projects, cl.name, cl.time_zone, cl.week_start,
                     cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.budget_money,
-                    cl.data_version, cl.ip_allowlist
+                    cl.data_version, cl.ip_allowlist, cl.locale
                FROM sessions s
                JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
                JOIN clients cl ON cl.id = c.client_id
@@ -239,6 +240,7 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
             name: r.name,
             calendar: ClientCalendar::parse(&r.time_zone, &r.week_start).map_err(|e| corrupt(e.to_string()))?,
             currency: Currency::parse(&r.currency).map_err(|e| corrupt(e.to_string()))?,
+            locale: clearhours_domain::locale::Locale::resolve(&r.locale, &r.time_zone),
             visibility: Visibility {
                 rates: RatesVisibility::parse(&r.show_rates).map_err(corrupt)?,
                 descriptions: DescriptionMode::parse(&r.descriptions).map_err(corrupt)?,

@@ -117,12 +117,19 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         let day0 = clearhours_domain::fixture::anchor_day(today, anchor);
         let v = c.visibility;
         let client_ips = check(&mut errors, at("ip_allowlist"), IpAllowlist::parse(&c.ip_allowlist)).unwrap_or_default();
+        let locale = if c.locale.trim().is_empty() {
+            String::new()
+        } else {
+            check(&mut errors, at("locale"), clearhours_domain::locale::Locale::parse(&c.locale))
+                .map(|l| l.tag().to_string())
+                .unwrap_or_default()
+        };
         meta.push(db.stmt(
-            "INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, ip_allowlist, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, ip_allowlist, locale, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &args![
                 &c.id, &p.id, &c.name, &c.time_zone, currency.code(), weekday_name(calendar.first_day),
-                v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), v.budget_money.as_str(), client_ips.to_stored(), now_s.as_str()
+                v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), v.budget_money.as_str(), client_ips.to_stored(), locale, now_s.as_str()
             ],
         )?);
         let mut contact_rows = Vec::new();

@@ -27,7 +27,9 @@ pub struct ProviderProject {
 }
 
 impl ProviderProject {
-    /// The provider's own view of the figures: real time, non-billable hours included.
+    /// The provider's own view of the figures: real time, non-billable hours included. The rows
+    /// cover [`WINDOW_DAYS`] (enough for `figures::budget_window_start`), not the dashboard's
+    /// 12-week window, so `changes` is incomplete: never show it.
     pub fn figures(&self, now: chrono::DateTime<chrono::Utc>) -> clearhours_domain::figures::ProjectFigures {
         clearhours_domain::figures::compute(&clearhours_domain::figures::FigureInputs {
             project: &self.project,
@@ -43,9 +45,10 @@ impl ProviderProject {
     }
 }
 
-/// Rows of `rollup_*` older than this many days before today (UTC) are never needed by
-/// `figures::compute`'s per-dimension inputs: its window starts at most ~37 days back in any
-/// client's calendar (the previous week, or the week of the month's first day).
+/// Rows of `rollup_*` older than this many days before today (UTC) are never needed by the
+/// provider-side figures: `figures::budget_window_start` lies at most ~37 days back in any
+/// client's calendar (the previous week, or the week of the month's first day). The client
+/// dashboard's "what changed" needs 12 weeks, but no provider-side job shows it.
 const WINDOW_DAYS: i64 = 40;
 
 /// The projects chosen by `selection` (a subquery of project ids binding ?1..?n) with their

@@ -3,6 +3,7 @@
 
 use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId, ProviderId, StaffId};
+use clearhours_domain::locale::Locale;
 use clearhours_domain::money::Currency;
 use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::settings::{ContactRole, Visibility};
@@ -24,6 +25,8 @@ pub struct ClientSettings {
     pub name: String,
     pub calendar: ClientCalendar,
     pub currency: Currency,
+    /// Formats for numbers, money and dates (the stored setting, or the time zone's default).
+    pub locale: Locale,
     pub visibility: Visibility,
     pub data_version: i64,
     /// Networks the client's contacts may use the portal from (empty = anywhere).

@@ -91,18 +91,34 @@ pub async fn save_visibility(mut req: Request, env: &Env, id: &str) -> ApiResult
         Ok(v) => v,
         Err(e) => return render_client(&ctx, id, None, Some(&format!("Not saved: {e}")), 400).await,
     };
+    // The locale: absent leaves it as it is; "" means "from the time zone".
+    let locale = match form.get("locale") {
+        None => None,
+        Some(_) => {
+            let raw = field(&form, "locale");
+            if raw.trim().is_empty() {
+                Some(String::new())
+            } else {
+                match clearhours_domain::locale::Locale::parse(&raw) {
+                    Ok(l) => Some(l.tag().to_string()),
+                    Err(e) => return render_client(&ctx, id, None, Some(&format!("Not saved: {e}")), 400).await,
+                }
+            }
+        }
+    };
     let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
-    if !store::set_visibility(&ctx.db, &ctx.scope, &cid, &v).await? {
+    if !store::set_visibility(&ctx.db, &ctx.scope, &cid, &v, locale.as_deref()).await? {
         return Err(ApiError::not_found());
     }
     let detail = format!(
-        "rates={} descriptions={} team={} view={} non_billable={} budget_money={}",
+        "rates={} descriptions={} team={} view={} non_billable={} budget_money={}{}",
         v.rates.as_str(),
         v.descriptions.as_str(),
         v.team.as_str(),
         v.view.as_str(),
         v.non_billable.as_str(),
-        v.budget_money.as_str()
+        v.budget_money.as_str(),
+        locale.as_deref().map_or_else(String::new, |l| format!(" locale={}", if l.is_empty() { "auto" } else { l }))
     );
     log(&ctx, &req, Some(cid.as_str()), "admin_visibility", &detail).await?;
     redirect(&format!("/admin/clients/{cid}?done=visibility"))

@@ -121,6 +121,7 @@ struct ClientPage<'a> {
     nav: &'a Nav,
     client: &'a ClientRow,
     settings: Vec<Setting>,
+    locales: Vec<LocaleOption>,
     contacts: &'a [ContactView],
     csrf: &'a str,
     notice: Option<&'a str>,
@@ -138,6 +139,37 @@ pub struct ClientPageData<'a> {
     pub notes: &'a [NoteRow],
 }
 
+/// One choice of the client's locale select.
+pub struct LocaleOption {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// "Automatic" (the time zone's country) first, then every supported locale with an example.
+fn locale_options(c: &ClientRow) -> Vec<LocaleOption> {
+    use clearhours_domain::locale::Locale;
+    let example = |l: Locale| {
+        let money = clearhours_domain::money::Currency::parse(&c.currency)
+            .map(|cur| l.money(clearhours_domain::money::Money::new(123_456_789, cur)))
+            .unwrap_or_default();
+        format!("{money}, {}", l.date(chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default()))
+    };
+    let auto = Locale::for_time_zone(&c.time_zone);
+    let stored = c.locale.trim();
+    let mut out = vec![LocaleOption {
+        value: "",
+        label: format!("Automatic, from the time zone — {} ({})", auto.display_name(), example(auto)),
+        selected: stored.is_empty(),
+    }];
+    out.extend(Locale::all().map(|l| LocaleOption {
+        value: l.tag(),
+        label: format!("{} — {}", l.display_name(), example(l)),
+        selected: stored == l.tag(),
+    }));
+    out
+}
+
 pub fn render_client(
     nav: &Nav,
     data: &ClientPageData,
@@ -149,6 +181,7 @@ pub fn render_client(
         nav,
         client: data.client,
         settings: settings(data.visibility),
+        locales: locale_options(data.client),
         contacts: data.contacts,
         csrf,
         notice,

@@ -1,25 +1,27 @@
 //! Inline SVG charts for the client dashboard: pure functions from client-view data to markup.
 //!
-//! Geometry is integer arithmetic on minutes and days (no floats). Sizes are in viewBox units;
-//! the SVG scales to its container's width. Colours and line styles come from `app.css` via
-//! `class`, never `style=` (the CSP blocks inline styles). Every piece of text is escaped.
+//! Geometry is integer arithmetic on minutes, tenths of a percent and days (no floats). Sizes
+//! are in viewBox units; the SVG scales to its container's width. Colours, line styles and type
+//! sizes come from `app.css` via `class`, never `style=` (the CSP blocks inline styles); on
+//! narrow screens the stylesheet enlarges the type and hides labels marked `tick-minor`, so a
+//! 390 px phone shows fewer, legible ticks. Every piece of text is escaped and formatted in the
+//! client's locale.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use clearhours_domain::client_view::{ClientBurnUp, ClientChartPoint};
+use clearhours_domain::locale::Locale;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::fmt::Write;
 
-const W: i64 = 640;
-const H: i64 = 260;
-const LEFT: i64 = 52;
-const RIGHT: i64 = 16;
-const TOP: i64 = 18;
-const BOTTOM: i64 = 34;
+const W: i64 = 560;
+const H: i64 = 280;
+const LEFT: i64 = 64;
+const RIGHT: i64 = 18;
+const TOP: i64 = 26;
+const BOTTOM: i64 = 40;
 const PLOT_W: i64 = W - LEFT - RIGHT;
 const PLOT_H: i64 = H - TOP - BOTTOM;
-
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Escapes text for SVG/HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -37,22 +39,19 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// "Nov 16".
+/// "Nov 16" (en-US), for surfaces that have no client locale.
 pub fn short_date(d: NaiveDate) -> String {
-    let m = MONTHS.get(d.month0() as usize).copied().unwrap_or("");
-    format!("{m} {}", d.day())
-}
-
-/// Minutes as decimal hours with two places ("7.50"), exact rounding via `Decimal`.
-pub fn hours_text(minutes: i64) -> String {
-    let mut h = (Decimal::from(minutes) / Decimal::from(60)).round_dp(2);
-    h.rescale(2);
-    h.to_string()
+    Locale::default().day_month(d)
 }
 
 /// Decimal hours to whole minutes, `None` on overflow.
 fn to_minutes(hours: Decimal) -> Option<i64> {
     hours.checked_mul(Decimal::from(60)).and_then(|m| m.round().to_i64())
+}
+
+/// Tenths of a percent, `None` on overflow.
+fn to_tenths(percent: Decimal) -> Option<i64> {
+    percent.checked_mul(Decimal::from(10)).and_then(|m| m.round().to_i64())
 }
 
 /// A gridline step in whole hours so that the axis has at most five steps, and the axis top.
@@ -68,6 +67,38 @@ fn nice_axis(max_minutes: i64) -> (i64, i64) {
             }
         }
         base = base.saturating_mul(10);
+    }
+}
+
+/// What the y axis counts.
+#[derive(Clone, Copy)]
+enum Unit {
+    Minutes,
+    /// Tenths of a percent of a money budget.
+    PercentTenths,
+}
+
+impl Unit {
+    /// (step, top) in the unit, at most about five steps.
+    fn axis(self, max: i64) -> (i64, i64) {
+        match self {
+            Unit::Minutes => {
+                let (step_h, top_h) = nice_axis(max);
+                (step_h.saturating_mul(60), top_h.saturating_mul(60))
+            }
+            Unit::PercentTenths => {
+                let top = max.max(1000);
+                let step = if top > 2000 { 500 } else { 250 };
+                (step, (top + step - 1) / step * step)
+            }
+        }
+    }
+
+    fn label(self, v: i64, loc: Locale) -> String {
+        match self {
+            Unit::Minutes => format!("{}\u{a0}h", loc.integer(v / 60)),
+            Unit::PercentTenths => loc.percent_places(Decimal::new(v, 1), 0),
+        }
     }
 }
 
@@ -87,36 +118,39 @@ fn empty_svg(id: &str, title: &str) -> String {
     out
 }
 
-/// Y coordinate of `minutes` on an axis whose top is `top_minutes` (> 0).
-fn y_of(minutes: i64, top_minutes: i64) -> i64 {
-    let m = i128::from(minutes.clamp(0, top_minutes));
-    let top = i128::from(top_minutes.max(1));
+/// Y coordinate of `v` on an axis whose top is `top` (> 0).
+fn y_of(v: i64, top: i64) -> i64 {
+    let m = i128::from(v.clamp(0, top));
+    let top = i128::from(top.max(1));
     let off = m * i128::from(PLOT_H) / top;
     TOP + PLOT_H - i64::try_from(off).unwrap_or(0)
 }
 
-/// Horizontal gridlines with hour labels.
-fn y_grid(out: &mut String, step_h: i64, top_h: i64) {
-    let top_min = top_h.saturating_mul(60);
-    let mut h = 0;
-    while h <= top_h {
-        let y = y_of(h.saturating_mul(60), top_min);
+/// Horizontal gridlines with labels; every other label is minor (hidden on phones) when there
+/// are more than three.
+fn y_grid(out: &mut String, unit: Unit, step: i64, top: i64, loc: Locale) {
+    let steps = top / step.max(1);
+    let mut i = 0;
+    while i <= steps && i <= 20 {
+        let v = step.saturating_mul(i);
+        let y = y_of(v, top);
+        let minor = steps > 3 && i % 2 == 1;
         let _ = write!(
             out,
-            r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{y}" y2="{y}"/><text class="axis" x="{}" y="{}" text-anchor="end">{h} h</text>"#,
+            r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{y}" y2="{y}"/><text class="axis{}" x="{}" y="{}" text-anchor="end">{}</text>"#,
             W - RIGHT,
-            LEFT - 6,
-            y + 4
+            if minor { " tick-minor" } else { "" },
+            LEFT - 8,
+            y + 5,
+            escape(&unit.label(v, loc))
         );
-        match h.checked_add(step_h.max(1)) {
-            Some(next) => h = next,
-            None => break,
-        }
+        i += 1;
     }
 }
 
-/// Weekly hours as bars, one per point (oldest first).
-pub fn weekly_bars(points: &[ClientChartPoint], title: &str) -> String {
+/// Weekly hours as bars, one per point (oldest first). Every second week is labelled, every
+/// fourth on phones (counted back from the newest week, which is always labelled).
+pub fn weekly_bars(points: &[ClientChartPoint], title: &str, loc: Locale) -> String {
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return empty_svg("weekly", title);
     };
@@ -124,44 +158,46 @@ pub fn weekly_bars(points: &[ClientChartPoint], title: &str) -> String {
     let total = points.iter().fold(0i64, |a, p| a.saturating_add(p.minutes));
     let max_point = points.iter().max_by_key(|p| p.minutes).unwrap_or(last);
     let desc = if points.iter().all(|p| p.minutes == 0) {
-        format!("{n} weeks from {} to {}: no hours recorded.", short_date(first.week_start), short_date(last.week_end))
+        format!("{n} weeks from {} to {}: no hours recorded.", loc.day_month(first.week_start), loc.date(last.week_end))
     } else {
         format!(
-            "{n} weeks from {} to {}. Total {} h. Highest: {} h in the week of {}. Latest week: {} h.",
-            short_date(first.week_start),
-            short_date(last.week_end),
-            hours_text(total),
-            max_point.hours,
-            short_date(max_point.week_start),
-            last.hours
+            "{n} weeks from {} to {}. Total {}. Highest: {} in the week of {}. Latest week: {}.",
+            loc.day_month(first.week_start),
+            loc.date(last.week_end),
+            loc.hours(Decimal::from(total) / Decimal::from(60)),
+            loc.hours(max_point.hours),
+            loc.day_month(max_point.week_start),
+            loc.hours(last.hours)
         )
     };
-    let (step_h, top_h) = nice_axis(max_point.minutes);
-    let top_min = top_h.saturating_mul(60);
+    let (step, top) = Unit::Minutes.axis(max_point.minutes);
     let mut out = String::new();
     svg_open(&mut out, "weekly", title, &desc);
-    y_grid(&mut out, step_h, top_h);
+    y_grid(&mut out, Unit::Minutes, step, top, loc);
     let slot = PLOT_W / n;
     let bar_w = (slot * 6 / 10).max(1);
-    let crowded = n > 8;
     for (i, p) in points.iter().enumerate() {
         let i = i64::try_from(i).unwrap_or(0);
         let x = LEFT + i * slot + (slot - bar_w) / 2;
-        let y = y_of(p.minutes, top_min);
+        let y = y_of(p.minutes, top);
         let height = TOP + PLOT_H - y;
         let _ = write!(
             out,
-            r#"<rect class="bar" x="{x}" y="{y}" width="{bar_w}" height="{height}"><title>Week of {}: {} h</title></rect>"#,
-            escape(&short_date(p.week_start)),
-            p.hours
+            r#"<rect class="bar" x="{x}" y="{y}" width="{bar_w}" height="{height}"><title>Week of {}: {}</title></rect>"#,
+            escape(&loc.day_month(p.week_start)),
+            escape(&loc.hours(p.hours))
         );
-        if !crowded || (n - 1 - i) % 2 == 0 {
+        // Counted back from the newest week: every second label, every fourth on phones.
+        let back = n - 1 - i;
+        let (shown, minor) = if n <= 6 { (true, back % 2 == 1) } else { (back % 2 == 0, back % 4 != 0) };
+        if shown {
             let _ = write!(
                 out,
-                r#"<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                r#"<text class="axis{}" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                if minor { " tick-minor" } else { "" },
                 x + bar_w / 2,
-                H - BOTTOM + 18,
-                escape(&short_date(p.week_start))
+                H - BOTTOM + 24,
+                escape(&loc.day_month(p.week_start))
             );
         }
     }
@@ -169,7 +205,10 @@ pub fn weekly_bars(points: &[ClientChartPoint], title: &str) -> String {
     out
 }
 
-/// Maps dates to x coordinates between `from` and `to`.
+/// Values in a chart's unit, each at a date.
+type Series = Vec<(NaiveDate, i64)>;
+
+/// Maps dates to x coordinates between `from` and `from + days`.
 struct XScale {
     from: NaiveDate,
     days: i64,
@@ -182,34 +221,57 @@ impl XScale {
     }
 }
 
-/// Cumulative hours per week against the budget line, with the projection dashed.
-pub fn burn_up(b: &ClientBurnUp, title: &str) -> String {
-    let (Some(first), Some(last)) = (b.points.first(), b.points.last()) else {
+/// Cumulative use against the budget: hours against an hours budget, or percent of a
+/// money-only budget; the budget line, the projection dashed from today to the run-out, and
+/// vertical marks for today and the end date (the x axis reaches the end date, so a run-out
+/// before it is drawn).
+pub fn burn_up(b: &ClientBurnUp, title: &str, loc: Locale) -> String {
+    // The series in the chart's unit, each value at a date.
+    let at = |p: &ClientChartPoint| p.week_end.min(b.today).max(p.week_start);
+    let (unit, series, budget): (Unit, Series, Option<(i64, String)>) = if b.budget_unit == "money" {
+        let s = b.percent_points.iter().map(|p| (p.date, to_tenths(p.percent).unwrap_or(0))).collect();
+        let label = b.amount_allocated.as_ref().map_or_else(|| "Budget".to_string(), |a| format!("Budget {a}"));
+        (Unit::PercentTenths, s, Some((1000, label)))
+    } else {
+        let mut s = Vec::new();
+        if let Some(first) = b.points.first() {
+            s.push((first.week_start, 0));
+        }
+        s.extend(b.points.iter().map(|p| (at(p), p.minutes)));
+        let budget = b.hours_allocated.and_then(|h| to_minutes(h).map(|m| (m, format!("Budget {}", loc.hours(h)))));
+        (Unit::Minutes, s, budget)
+    };
+    let (Some(&(start, _)), Some(&(last_date, last_value))) = (series.first(), series.last()) else {
         return empty_svg("burnup", title);
     };
-    // Points sit at each week's end, but never after "today" (the projection's start).
-    let at = |p: &ClientChartPoint| b.projection_from.map_or(p.week_end, |t| p.week_end.min(t).max(p.week_start));
-    let start = first.week_start;
-    let end = b.projection_to.map_or(at(last), |t| t.max(at(last)));
+    let mut end = last_date;
+    for d in [b.projection_to, b.end_date].into_iter().flatten() {
+        end = end.max(d);
+    }
     let xs = XScale { from: start, days: (end - start).num_days().max(1) };
-    let allocated = b.hours_allocated.and_then(to_minutes);
-    let max_used = b.points.iter().map(|p| p.minutes).max().unwrap_or(0);
-    let (step_h, top_h) = nice_axis(max_used.max(allocated.unwrap_or(0)));
-    let top_min = top_h.saturating_mul(60);
+    let max_used = series.iter().map(|(_, v)| *v).max().unwrap_or(0);
+    let (step, top) = unit.axis(max_used.max(budget.as_ref().map_or(0, |(v, _)| *v)));
 
-    let mut desc = format!("Cumulative hours from {} to {}: {} h", short_date(start), short_date(at(last)), last.hours);
-    if let Some(a) = b.hours_allocated {
-        let _ = write!(desc, " of a {} h budget", a.normalize());
+    let used_text = match unit {
+        Unit::Minutes => loc.hours(Decimal::from(last_value) / Decimal::from(60)),
+        Unit::PercentTenths => format!("{} of the budget", loc.percent(Decimal::new(last_value, 1))),
+    };
+    let mut desc = format!("Cumulative use from {} to {}: {used_text}", loc.date(start), loc.date(last_date));
+    if let Some((_, label)) = &budget {
+        let _ = write!(desc, " ({label})");
     }
     desc.push('.');
     if let Some(t) = b.projection_to {
-        let _ = write!(desc, " At the current pace the budget is used up on {}.", short_date(t));
+        let _ = write!(desc, " At the current pace the budget is used up on {}.", loc.date(t));
+    }
+    if let Some(e) = b.end_date {
+        let _ = write!(desc, " The end date is {}.", loc.date(e));
     }
 
     let mut out = String::new();
     svg_open(&mut out, "burnup", title, &desc);
-    y_grid(&mut out, step_h, top_h);
-    // Five date labels spread across the span.
+    y_grid(&mut out, unit, step, top, loc);
+    // Five date labels spread across the span; three on phones.
     for k in 0..=4i64 {
         let d = start.checked_add_signed(chrono::Duration::days(xs.days * k / 4)).unwrap_or(start);
         let anchor = match k {
@@ -219,53 +281,69 @@ pub fn burn_up(b: &ClientBurnUp, title: &str) -> String {
         };
         let _ = write!(
             out,
-            r#"<text class="axis" x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
+            r#"<text class="axis{}" x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
+            if k % 2 == 1 { " tick-minor" } else { "" },
             xs.x(d),
-            H - BOTTOM + 18,
-            escape(&short_date(d))
+            H - BOTTOM + 24,
+            escape(&loc.day_month(d))
         );
     }
     let base_y = TOP + PLOT_H;
     let _ = write!(out, r#"<line class="baseline" x1="{LEFT}" x2="{}" y1="{base_y}" y2="{base_y}"/>"#, W - RIGHT);
-    if let (Some(a), Some(h)) = (allocated, b.hours_allocated) {
-        let y = y_of(a, top_min);
+    if let Some((v, label)) = &budget {
+        let y = y_of(*v, top);
         let _ = write!(
             out,
-            r#"<line class="budget-line" x1="{LEFT}" x2="{}" y1="{y}" y2="{y}"/><text class="budget-label" x="{}" y="{}" text-anchor="end">Budget {} h</text>"#,
+            r#"<line class="budget-line" x1="{LEFT}" x2="{}" y1="{y}" y2="{y}"/><text class="budget-label" x="{}" y="{}" text-anchor="end">{}</text>"#,
             W - RIGHT,
             W - RIGHT,
-            (y - 6).max(10),
-            escape(&h.normalize().to_string())
+            (y - 7).max(14),
+            escape(label)
         );
     }
-    // The cumulative line starts at zero at the start of the first week.
-    let mut line = format!("{},{base_y}", xs.x(start));
-    for p in &b.points {
-        let _ = write!(line, " {},{}", xs.x(at(p)), y_of(p.minutes, top_min));
-    }
-    if let (Some(from), Some(to)) = (b.projection_from, b.projection_to) {
-        let y0 = y_of(last.minutes, top_min);
-        match allocated {
-            Some(a) => {
-                let _ =
-                    write!(out, r#"<line class="projection" x1="{}" y1="{y0}" x2="{}" y2="{}"/>"#, xs.x(from), xs.x(to), y_of(a, top_min));
-            }
-            None => {
-                // A money-only budget: mark the run-out date.
-                let x = xs.x(to);
-                let _ = write!(out, r#"<line class="projection" x1="{x}" y1="{TOP}" x2="{x}" y2="{base_y}"/>"#);
-            }
-        }
-    }
-    let _ = write!(out, r#"<polyline class="cumulative" points="{line}"/>"#);
-    for p in &b.points {
+    // Today and the end date.
+    let today_x = xs.x(b.today.min(end));
+    let _ = write!(
+        out,
+        r#"<line class="today-line" x1="{today_x}" x2="{today_x}" y1="{TOP}" y2="{base_y}"/><text class="marker-label" x="{}" y="{}" text-anchor="end">Today</text>"#,
+        today_x - 5,
+        TOP + 16
+    );
+    if let Some(e) = b.end_date {
+        let x = xs.x(e);
         let _ = write!(
             out,
-            r#"<circle class="point" cx="{}" cy="{}" r="3"><title>Through {}: {} h</title></circle>"#,
-            xs.x(at(p)),
-            y_of(p.minutes, top_min),
-            escape(&short_date(at(p))),
-            p.hours
+            r#"<line class="end-line" x1="{x}" x2="{x}" y1="{TOP}" y2="{base_y}"/><text class="marker-label" x="{}" y="{}" text-anchor="end">End {}</text>"#,
+            x - 5,
+            base_y - 8,
+            escape(&loc.day_month(e))
+        );
+    }
+    // The projection: from the latest value (at today) to the budget at the run-out date.
+    if let (Some(from), Some(to), Some((v, _))) = (b.projection_from, b.projection_to, &budget) {
+        let y0 = y_of(last_value, top);
+        let _ = write!(
+            out,
+            r#"<line class="projection" x1="{}" y1="{y0}" x2="{}" y2="{}"/>"#,
+            xs.x(from.max(last_date)),
+            xs.x(to),
+            y_of(*v, top)
+        );
+    }
+    let line = series.iter().map(|(d, v)| format!("{},{}", xs.x(*d), y_of(*v, top))).collect::<Vec<_>>().join(" ");
+    let _ = write!(out, r#"<polyline class="cumulative" points="{line}"/>"#);
+    for (d, v) in series.iter().skip(1) {
+        let value = match unit {
+            Unit::Minutes => loc.hours(Decimal::from(*v) / Decimal::from(60)),
+            Unit::PercentTenths => loc.percent(Decimal::new(*v, 1)),
+        };
+        let _ = write!(
+            out,
+            r#"<circle class="point" cx="{}" cy="{}" r="4"><title>Through {}: {}</title></circle>"#,
+            xs.x(*d),
+            y_of(*v, top),
+            escape(&loc.date(*d)),
+            escape(&value)
         );
     }
     out.push_str("</svg>");
@@ -285,6 +363,7 @@ pub fn progress_bar(percent: Option<Decimal>, class: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clearhours_domain::client_view::ClientPercentPoint;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
@@ -308,28 +387,89 @@ mod tests {
         assert_eq!(nice_axis(60 * 120), (50, 150));
     }
 
+    fn bu(points: Vec<ClientChartPoint>, hours: Option<Decimal>, proj: Option<(NaiveDate, NaiveDate)>) -> ClientBurnUp {
+        ClientBurnUp {
+            points,
+            hours_allocated: hours,
+            projection_from: proj.map(|p| p.0),
+            projection_to: proj.map(|p| p.1),
+            budget_unit: if hours.is_some() { "hours" } else { "none" },
+            percent_points: vec![],
+            amount_allocated: None,
+            end_date: None,
+            today: d(2024, 11, 14),
+        }
+    }
+
+    const US: Locale = Locale::en_us_const();
+
+    /// A budget amount as the projection makes it (the type has no other constructor).
+    fn budget_amount(minor: i64, currency: &str, locale: &str) -> Option<clearhours_domain::client_view::BudgetAmount> {
+        use clearhours_domain::settings::{BudgetMoney, Visibility};
+        let v = Visibility { budget_money: BudgetMoney::Amounts, ..Visibility::default() };
+        let currency = clearhours_domain::money::Currency::parse(currency).ok()?;
+        clearhours_domain::client_view::MoneyPolicy::of(&v, currency).in_locale(Locale::parse(locale).ok()?).budget(minor)
+    }
+
     #[test]
     fn empty_and_zero_inputs_render() {
-        assert!(weekly_bars(&[], "t").contains("No data yet"));
+        assert!(weekly_bars(&[], "t", US).contains("No data yet"));
         let zero = vec![pt(d(2024, 11, 4), 0), pt(d(2024, 11, 11), 0)];
-        assert!(weekly_bars(&zero, "t").contains("no hours"));
-        let b = ClientBurnUp { points: vec![], hours_allocated: None, projection_from: None, projection_to: None };
-        assert!(burn_up(&b, "t").contains("No data yet"));
-        let b = ClientBurnUp { points: zero, hours_allocated: Some(Decimal::ZERO), projection_from: None, projection_to: None };
-        assert!(burn_up(&b, "<t>").contains("&lt;t&gt;"));
+        assert!(weekly_bars(&zero, "t", US).contains("no hours"));
+        assert!(burn_up(&bu(vec![], None, None), "t", US).contains("No data yet"));
+        assert!(burn_up(&bu(zero, Some(Decimal::ZERO), None), "<t>", US).contains("&lt;t&gt;"));
     }
 
     #[test]
     fn burn_up_draws_budget_and_projection() {
-        let b = ClientBurnUp {
-            points: vec![pt(d(2024, 11, 4), 600), pt(d(2024, 11, 11), 1200)],
-            hours_allocated: Some(Decimal::from(40)),
-            projection_from: Some(d(2024, 11, 14)),
-            projection_to: Some(d(2024, 12, 2)),
-        };
-        let s = burn_up(&b, "Burn-up");
-        assert!(s.contains("Budget 40 h") && s.contains(r#"class="projection""#));
+        let b =
+            bu(vec![pt(d(2024, 11, 4), 600), pt(d(2024, 11, 11), 1200)], Some(Decimal::from(40)), Some((d(2024, 11, 14), d(2024, 12, 2))));
+        let s = burn_up(&b, "Burn-up", US);
+        assert!(s.contains("Budget 40.00\u{a0}h") && s.contains(r#"class="projection""#), "{s}");
+        assert!(s.contains(r#"class="today-line""#));
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
         assert!(progress_bar(Some(Decimal::from(150)), "x").contains(r#"width="1000""#));
+    }
+
+    #[test]
+    fn money_budgets_get_a_budget_line_and_the_end_date_is_marked() {
+        let b = ClientBurnUp {
+            points: vec![pt(d(2024, 11, 4), 600), pt(d(2024, 11, 11), 1200)],
+            hours_allocated: None,
+            projection_from: Some(d(2024, 11, 14)),
+            projection_to: Some(d(2024, 12, 2)),
+            budget_unit: "money",
+            percent_points: vec![
+                ClientPercentPoint { date: d(2024, 11, 4), percent: Decimal::ZERO },
+                ClientPercentPoint { date: d(2024, 11, 14), percent: Decimal::from(60) },
+            ],
+            amount_allocated: budget_amount(100_000, "EUR", "de-DE"),
+            end_date: Some(d(2024, 12, 20)),
+            today: d(2024, 11, 14),
+        };
+        let de = Locale::parse("de-DE").unwrap_or_default();
+        let s = burn_up(&b, "Burn-up", de);
+        assert!(s.contains("Budget 1.000,00\u{a0}€"), "{s}");
+        assert!(s.contains(r#"class="budget-line""#) && s.contains(r#"class="end-line""#) && s.contains("End 20. Dez."));
+        // The projection is a dashed line from today's 60 % to 100 % at the run-out, not a vertical mark.
+        let proj = s.split(r#"<line class="projection" "#).nth(1).unwrap_or_default();
+        let coords: Vec<i64> = proj.split('"').filter_map(|t| t.parse().ok()).take(4).collect();
+        assert_eq!(coords.len(), 4, "{proj}");
+        assert!(coords[2] > coords[0] && coords[3] < coords[1], "{coords:?}");
+        assert!(s.contains("100\u{a0}%"), "percent axis in the locale");
+        // The x axis reaches the end date: the end mark sits right of the run-out.
+        assert!(s.contains("The end date is 20. Dez. 2024."));
+    }
+
+    #[test]
+    fn phones_get_fewer_ticks() {
+        let pts: Vec<_> = (0..12).map(|i| pt(d(2024, 9, 2) + chrono::Duration::days(7 * i), 60 * i)).collect();
+        let s = weekly_bars(&pts, "t", US);
+        // Week labels (x axis) are centred under their bar.
+        let weeks: Vec<&str> = s.split("<text ").filter(|t| t.contains(r#"text-anchor="middle""#)).collect();
+        let on_phones = weeks.iter().filter(|t| !t.contains("tick-minor")).count();
+        assert_eq!(weeks.len(), 6, "every second week on wide screens");
+        assert_eq!(on_phones, 3, "every fourth week on phones");
+        assert!(weeks.last().is_some_and(|t| t.contains("Nov 18")), "the newest week is always labelled");
     }
 }

@@ -162,7 +162,15 @@ impl Resolved {
 
 fn context<'a>(scope: &ClientScope, c: &'a Catalogue) -> ClientContext<'a> {
     let s = scope.settings();
-    ClientContext { visibility: s.visibility, currency: s.currency, members: &c.members, tasks: &c.tasks, phases: &c.phases }
+    ClientContext {
+        visibility: s.visibility,
+        currency: s.currency,
+        locale: s.locale,
+        time_zone: s.calendar.tz,
+        members: &c.members,
+        tasks: &c.tasks,
+        phases: &c.phases,
+    }
 }
 
 /// Parses the filters, checks the project, loads the catalogue and resolves the plan.

@@ -45,6 +45,8 @@ pub(crate) async fn dashboards_for(
     let cx = ClientContext {
         visibility: settings.visibility,
         currency: settings.currency,
+        locale: settings.locale,
+        time_zone: calendar.tz,
         members: &catalogue.members,
         tasks: &catalogue.tasks,
         phases: &catalogue.phases,

@@ -105,7 +105,15 @@ fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Every page of a query, run against the in-memory reference, concatenated.
 fn run(v: Visibility, q: &[(&str, &str)], entries: &[EntryRecord]) -> (ClientTimesheet, Vec<ClientEntryRow>) {
     let (m, t, p) = (members(), tasks(), phases());
-    let ctx = ClientContext { visibility: v, currency: Currency::parse("USD").unwrap(), members: &m, tasks: &t, phases: &p };
+    let ctx = ClientContext {
+        visibility: v,
+        currency: Currency::parse("USD").unwrap(),
+        locale: crate::locale::Locale::default(),
+        time_zone: chrono_tz::UTC,
+        members: &m,
+        tasks: &t,
+        phases: &p,
+    };
     let today = d(TODAY);
     let mut query = parse_query(&pairs(q), &cal(), v.view, today).unwrap();
     let projects = projects();
@@ -247,8 +255,15 @@ fn filters_resolve_labels_and_summaries_say_counts() {
 #[test]
 fn a_cursor_of_another_shape_is_refused() {
     let (m, t, p) = (members(), tasks(), phases());
-    let ctx =
-        ClientContext { visibility: Visibility::default(), currency: Currency::parse("USD").unwrap(), members: &m, tasks: &t, phases: &p };
+    let ctx = ClientContext {
+        visibility: Visibility::default(),
+        currency: Currency::parse("USD").unwrap(),
+        locale: crate::locale::Locale::default(),
+        time_zone: chrono_tz::UTC,
+        members: &m,
+        tasks: &t,
+        phases: &p,
+    };
     let mut q = parse_query(&pairs(&[("range", "this_month")]), &cal(), ViewMode::RealTime, d(TODAY)).unwrap();
     q.after = Some(Cursor(vec![KeyPart::Text("2026-11-01".into()), KeyPart::Text("ent_1".into())]));
     assert_eq!(plan(&ctx, &projects(), &q, &cal(), d(TODAY)).unwrap_err().field, "after");
@@ -458,7 +473,7 @@ proptest! {
     fn the_rollup_interior_is_whole_buckets_and_the_edges_short(start in 0i64..400, len in 0i64..120, first in 0usize..7) {
         let calendar = ClientCalendar { tz: chrono_tz::UTC, first_day: [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun][first] };
         let (m, t, p) = (members(), tasks(), phases());
-        let ctx = ClientContext { visibility: Visibility { descriptions: DescriptionMode::Detailed, ..Visibility::default() }, currency: Currency::parse("USD").unwrap(), members: &m, tasks: &t, phases: &p };
+        let ctx = ClientContext { visibility: Visibility { descriptions: DescriptionMode::Detailed, ..Visibility::default() }, currency: Currency::parse("USD").unwrap(), locale: crate::locale::Locale::default(), time_zone: chrono_tz::UTC, members: &m, tasks: &t, phases: &p };
         let from = add_days(d("2025-01-01"), start);
         let to = add_days(from, len);
         let q = parse_query(&pairs(&[("from", &from.to_string()), ("to", &to.to_string())]), &calendar, ViewMode::RealTime, d("2027-01-01")).unwrap();

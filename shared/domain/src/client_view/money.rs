@@ -17,6 +17,7 @@
 //! `tidy_no_plain_money_fields` below fails if a client type declares an amount or rate field of
 //! another type.
 
+use crate::locale::Locale;
 use crate::money::{Currency, HourlyRate, Money};
 use crate::settings::{BudgetMoney, RatesVisibility, Visibility};
 use rust_decimal::Decimal;
@@ -63,6 +64,9 @@ pub struct MoneyPolicy {
     rates_shown: bool,
     budget_amounts: bool,
     currency: Currency,
+    /// The client's locale; without one, amounts read `USD 1,234.50` (surfaces not yet
+    /// localised).
+    locale: Option<Locale>,
 }
 
 impl MoneyPolicy {
@@ -71,7 +75,18 @@ impl MoneyPolicy {
             rates_shown: visibility.rates == RatesVisibility::Shown,
             budget_amounts: visibility.budget_money == BudgetMoney::Amounts,
             currency,
+            locale: None,
         }
+    }
+
+    /// The same policy, formatting amounts in `locale` (`$1,234.50`, `1.234,50 €`).
+    pub fn in_locale(self, locale: Locale) -> Self {
+        Self { locale: Some(locale), ..self }
+    }
+
+    fn text(&self, minor: i64) -> String {
+        let m = Money::new(minor, self.currency);
+        self.locale.map_or_else(|| m.to_string(), |l| l.money(m))
     }
 
     pub fn rates_shown(&self) -> bool {
@@ -84,27 +99,29 @@ impl MoneyPolicy {
 
     /// A row's or week's amount: `None` unless rates are shown.
     pub fn row(&self, minor: i64) -> Option<RowMoney> {
-        self.rates_shown.then(|| RowMoney(Money::new(minor, self.currency).to_string()))
+        self.rates_shown.then(|| RowMoney(self.text(minor)))
     }
 
     /// An hourly rate (`USD 150.00`; more decimals only when the rate has them): `None` unless
     /// rates are shown.
     pub fn rate(&self, rate: HourlyRate) -> Option<RowMoney> {
-        self.rates_shown.then(|| RowMoney(rate_text(rate, self.currency)))
+        self.rates_shown.then(|| RowMoney(rate_text(rate, self.currency, self.locale)))
     }
 
     /// A budget-level amount: `None` unless budget amounts are shown.
     pub fn budget(&self, minor: i64) -> Option<BudgetAmount> {
-        self.budget_amounts.then(|| BudgetAmount(Money::new(minor, self.currency).to_string()))
+        self.budget_amounts.then(|| BudgetAmount(self.text(minor)))
     }
 }
 
 /// An hourly rate as money: `USD 150.00` (more decimals only when the rate has them).
-fn rate_text(rate: HourlyRate, currency: Currency) -> String {
+fn rate_text(rate: HourlyRate, currency: Currency, locale: Option<Locale>) -> String {
     let minor = rate.0.checked_mul(Decimal::from(10i64.pow(currency.minor_digits())));
-    match minor.and_then(|m| if m.fract().is_zero() { i64::try_from(m).ok() } else { None }) {
-        Some(m) => Money::new(m, currency).to_string(),
-        None => format!("{currency} {}", rate.0.normalize()),
+    match (minor.and_then(|m| if m.fract().is_zero() { i64::try_from(m).ok() } else { None }), locale) {
+        (Some(m), None) => Money::new(m, currency).to_string(),
+        (Some(m), Some(l)) => l.money(Money::new(m, currency)),
+        (None, None) => format!("{currency} {}", rate.0.normalize()),
+        (None, Some(l)) => format!("{} {}", l.currency_symbol(currency), l.number(rate.0, rate.0.normalize().scale())),
     }
 }
 
@@ -134,6 +151,11 @@ mod tests {
         assert_eq!(p.row(14_242).unwrap().as_str(), "USD 142.42");
         assert_eq!(p.rate(HourlyRate::parse("80.125").unwrap()).unwrap().as_str(), "USD 80.125");
         assert_eq!(serde_json::to_string(&p.budget(100).unwrap()).unwrap(), "\"USD 1.00\"");
+        // In a client's locale.
+        let de = p.in_locale(Locale::parse("de-DE").unwrap());
+        assert_eq!(de.budget(123_456).unwrap().as_str(), "1.234,56\u{a0}$");
+        assert_eq!(de.row(14_242).unwrap().as_str(), "142,42\u{a0}$");
+        assert_eq!(de.rate(HourlyRate::parse("80.125").unwrap()).unwrap().as_str(), "$ 80,125");
     }
 
     /// Tidy: every field of a `Client*` type named like an amount or a rate holds [`RowMoney`]

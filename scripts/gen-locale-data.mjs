@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Generates shared/domain/src/locale/data.rs: the CLDR number, currency, date and time patterns
+// of the locales Clearhours supports, read from the ICU/CLDR data built into Node (Intl).
+//
+//   node scripts/gen-locale-data.mjs          # rewrites the file (kept as generated: `#[rustfmt::skip]`)
+//   node scripts/gen-locale-data.mjs --check  # exits 1 if the file differs from what Intl gives
+//
+// Why not a CLDR crate in the worker: see `shared/domain/src/locale/mod.rs`. To add a locale,
+// add its tag below and its time zones' countries (`COUNTRY`), run this, and commit the output.
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const LOCALES = ['en-US', 'en-GB', 'en-AU', 'de-DE', 'fr-FR', 'nl-NL', 'sv-SE', 'es-ES', 'ja-JP'];
+// The default locale of a client whose time zone lies in this country (zone.tab).
+const COUNTRY = { US: 'en-US', GB: 'en-GB', AU: 'en-AU', DE: 'de-DE', FR: 'fr-FR', NL: 'nl-NL', SE: 'sv-SE', ES: 'es-ES', JP: 'ja-JP' };
+
+const rs = (s) => JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+const fail = (m) => { throw new Error(m); };
+
+function tokens(parts, map) {
+  return parts.map((p) => {
+    if (p.type === 'literal') return `Tok::Lit(${rs(p.value)})`;
+    const t = map(p);
+    return t ?? fail(`unexpected part ${p.type}`);
+  });
+}
+
+function numberData(tag) {
+  const nf = new Intl.NumberFormat(tag, { minimumFractionDigits: 2, useGrouping: true });
+  const parts = nf.formatToParts(-1234567.5);
+  const get = (t) => parts.find((p) => p.type === t)?.value ?? fail(`${tag}: no ${t}`);
+  const minGrouping = new Intl.NumberFormat(tag).format(1000).length === 4 ? 2 : 1;
+  const pparts = new Intl.NumberFormat(tag, { style: 'percent', minimumFractionDigits: 1 }).formatToParts(0.5);
+  const i0 = pparts.findIndex((p) => p.type === 'integer');
+  const i1 = pparts.findIndex((p) => p.type === 'percentSign');
+  const joined = (a) => a.map((p) => p.value).join('');
+  const percent = i1 > i0
+    ? { prefix: '', suffix: joined(pparts.slice(pparts.findIndex((p) => p.type === 'fraction') + 1)) }
+    : { prefix: joined(pparts.slice(0, i0)), suffix: '' };
+  return { decimal: get('decimal'), group: get('group'), minus: get('minusSign'), minGrouping, percent };
+}
+
+function currencyData(tag) {
+  // The narrow dollar sign is a symbol character in every locale, so no currency spacing is
+  // inserted and the parts show the bare pattern; spacing is applied at run time.
+  const fmt = (n) => new Intl.NumberFormat(tag, { style: 'currency', currency: 'USD', currencyDisplay: 'narrowSymbol' }).formatToParts(n);
+  const pat = (n) => {
+    const out = [];
+    for (const p of fmt(n)) {
+      if (p.type === 'currency') out.push('CTok::Sym');
+      else if (p.type === 'minusSign') out.push('CTok::Minus');
+      else if (['integer', 'group', 'decimal', 'fraction'].includes(p.type)) { if (out.at(-1) !== 'CTok::Num') out.push('CTok::Num'); }
+      else if (p.type === 'literal') out.push(`CTok::Lit(${rs(p.value)})`);
+      else fail(`${tag}: currency part ${p.type}`);
+    }
+    return out;
+  };
+  const symbols = [];
+  for (const code of Intl.supportedValuesOf('currency')) {
+    const sym = new Intl.NumberFormat(tag, { style: 'currency', currency: code }).formatToParts(1).find((p) => p.type === 'currency').value;
+    if (sym !== code) symbols.push([code, sym]);
+  }
+  return { positive: pat(1234.5), negative: pat(-1234.5), symbols };
+}
+
+function dateData(tag) {
+  const dateParts = (opts, d) => new Intl.DateTimeFormat(tag, { timeZone: 'UTC', ...opts }).formatToParts(d);
+  const pattern = (opts) => {
+    const months = [];
+    for (let m = 0; m < 12; m++) {
+      const parts = dateParts(opts, new Date(Date.UTC(2026, m, 23)));
+      months.push(parts.find((p) => p.type === 'month').value);
+    }
+    const toks = tokens(dateParts(opts, new Date(Date.UTC(2026, 10, 23))), (p) =>
+      ({ day: 'Tok::Day', month: 'Tok::Month', year: 'Tok::Year' })[p.type]);
+    return { months, toks };
+  };
+  const dm = pattern({ day: 'numeric', month: 'short' });
+  const dmy = pattern({ day: 'numeric', month: 'short', year: 'numeric' });
+  const t = (h, m) => dateParts({ timeStyle: 'short' }, new Date(Date.UTC(2026, 10, 23, h, m)));
+  const morning = t(9, 5);
+  const afternoon = t(15, 5);
+  const hour12 = afternoon.find((p) => p.type === 'hour').value === '3';
+  const padded = morning.find((p) => p.type === 'hour').value === '09';
+  const hourTok = hour12 ? 'Tok::Hour12' : padded ? 'Tok::Hour24Pad' : 'Tok::Hour24';
+  const time = tokens(morning, (p) => ({ hour: hourTok, minute: 'Tok::Minute', dayPeriod: 'Tok::DayPeriod' })[p.type]);
+  const period = (parts) => parts.find((p) => p.type === 'dayPeriod')?.value ?? '';
+  return { dm, dmy, time, amPm: [period(morning), period(afternoon)] };
+}
+
+let out = `// @generated by scripts/gen-locale-data.mjs from ICU ${process.versions.icu} / CLDR ${process.versions.cldr}. Do not edit.\n`;
+out += `// Locales: ${LOCALES.join(', ')}.\n\n`;
+out += 'use super::{CTok, LocaleData, Tok};\n\n';
+out += `/// The CLDR release the patterns come from.\npub const CLDR_VERSION: &str = ${rs(process.versions.cldr)};\n\n`;
+out += 'pub static LOCALES: &[LocaleData] = &[\n';
+for (const tag of LOCALES) {
+  const n = numberData(tag);
+  const c = currencyData(tag);
+  const d = dateData(tag);
+  out += `    LocaleData {\n        tag: ${rs(tag)},\n        decimal: ${rs(n.decimal)},\n        group: ${rs(n.group)},\n        minus: ${rs(n.minus)},\n        min_grouping: ${n.minGrouping},\n`;
+  out += `        percent_prefix: ${rs(n.percent.prefix)},\n        percent_suffix: ${rs(n.percent.suffix)},\n`;
+  out += `        currency_positive: &[${c.positive.join(', ')}],\n        currency_negative: &[${c.negative.join(', ')}],\n`;
+  out += `        currency_symbols: &[${c.symbols.map(([k, v]) => `(${rs(k)}, ${rs(v)})`).join(', ')}],\n`;
+  out += `        months_day_month: [${d.dm.months.map(rs).join(', ')}],\n        day_month: &[${d.dm.toks.join(', ')}],\n`;
+  out += `        months_date: [${d.dmy.months.map(rs).join(', ')}],\n        date: &[${d.dmy.toks.join(', ')}],\n`;
+  out += `        time: &[${d.time.join(', ')}],\n        am_pm: [${d.amPm.map(rs).join(', ')}],\n    },\n`;
+}
+out += '];\n\n';
+
+// Time zone → country → default locale, from the tz database's zone.tab (plus backward links).
+const tab = '/usr/share/zoneinfo/zone.tab';
+existsSync(tab) || fail(`${tab} not found (install tzdata)`);
+const zones = [];
+for (const line of readFileSync(tab, 'utf8').split('\n')) {
+  if (!line || line.startsWith('#')) continue;
+  const [cc, , zone] = line.split('\t');
+  if (COUNTRY[cc]) zones.push([zone, COUNTRY[cc]]);
+}
+for (const [alias, target] of [['US/Eastern', 'en-US'], ['US/Central', 'en-US'], ['US/Mountain', 'en-US'], ['US/Pacific', 'en-US'],
+  ['US/Alaska', 'en-US'], ['US/Hawaii', 'en-US'], ['US/Arizona', 'en-US'], ['GB', 'en-GB'], ['Japan', 'ja-JP'],
+  ['Australia/ACT', 'en-AU'], ['Australia/NSW', 'en-AU'], ['Australia/Victoria', 'en-AU'], ['Australia/Queensland', 'en-AU'],
+  ['Australia/West', 'en-AU'], ['Australia/South', 'en-AU'], ['Australia/Tasmania', 'en-AU'], ['Australia/North', 'en-AU']]) zones.push([alias, target]);
+zones.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+out += '/// Time zones (tz database names, sorted) whose country has a supported locale.\n';
+out += `pub static ZONE_LOCALES: &[(&str, &str)] = &[\n${zones.map(([z, l]) => `    (${rs(z)}, ${rs(l)}),`).join('\n')}\n];\n`;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const file = path.join(here, '..', 'shared', 'domain', 'src', 'locale', 'data.rs');
+if (process.argv.includes('--check')) {
+  const same = existsSync(file) && readFileSync(file, 'utf8') === out;
+  console.log(same ? `${path.relative(process.cwd(), file)} matches ICU ${process.versions.icu} / CLDR ${process.versions.cldr}` : `${file} is stale: run node scripts/gen-locale-data.mjs`);
+  process.exit(same ? 0 : 1);
+}
+writeFileSync(file, out);
+console.log(`wrote ${path.relative(process.cwd(), file)} (ICU ${process.versions.icu}, CLDR ${process.versions.cldr}, ${LOCALES.length} locales, ${zones.length} zones)`);
