@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, idempotently and pinned, everything beyond rustup + Node 20 + npm: the wasm target,
-# worker-build, wasm-bindgen-cli (exactly Cargo.lock's version), and the npm packages (wrangler,
-# miniflare, Node 22, binaryen, esbuild) from package-lock.json. A warm run takes seconds.
+# worker-build, wasm-bindgen-cli (exactly Cargo.lock's version), Debian's chromium (apt; for the
+# browser tests and Lighthouse), and the npm packages (wrangler, miniflare, Node 22, binaryen,
+# esbuild, playwright-core, axe-core, lighthouse) from package-lock.json. A warm run takes seconds.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -25,6 +26,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)" 
   echo "setup: installing wasm-bindgen-cli $BINDGEN_VERSION (a few minutes, once)"
   # Not --locked: its own lockfile pins a crate version the registry lacks.
   cargo install wasm-bindgen-cli --version "=$BINDGEN_VERSION"
+fi
+
+# The browser for tests/browser and `make bench`'s Lighthouse run: Debian's chromium, driven by
+# playwright-core (which never downloads a browser). apt-get update runs only when it is missing.
+if ! [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "setup: installing Debian's chromium (apt)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
 # npm packages: reinstall only when package-lock.json changed since the last install.
