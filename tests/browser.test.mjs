@@ -82,7 +82,7 @@ test('each demo client reads its dashboards and timesheets, on a desktop and a p
     await Promise.all([page.waitForURL(/\/account$/), header(page).getByRole('link', { name: 'Account' }).click()]);
     await visit(page, `${id}-account`);
     await page.goto(base + '/projects/prj_does_not_exist');
-    await visit(page, `${id}-404`, null, { expected404: true });
+    await visit(page, `${id}-404`, null, { status: 404 });
     assert.ok(await header(page).getByRole('link', { name: 'Projects' }).isVisible(), 'a signed-in 404 has the navigation');
     assert.ok(await header(page).getByRole('button', { name: 'Sign out' }).isVisible());
     await page.goto(base + '/no/such/page');
@@ -168,14 +168,16 @@ test('invite → set password → two-step set-up from the account page → dash
   assert.equal(new URL(phone.url()).pathname, '/login', 'the other session is signed out');
 
   // Changing the password keeps this session and checks the current one.
-  await jonas.getByLabel('Current password', { exact: true }).last().fill('not the password');
-  await jonas.getByLabel('New password').fill('another halden phrase 2026');
-  await jonas.getByLabel('Repeat the new password').fill('another halden phrase 2026');
+  const changePassword = async (current) => {
+    await jonas.locator('#pw-current').fill(current);
+    await jonas.getByLabel('New password', { exact: true }).fill('another halden phrase 2026');
+    await jonas.getByLabel('Repeat the new password').fill('another halden phrase 2026');
+  };
+  await changePassword('not the password');
   await jonas.getByRole('button', { name: 'Change password' }).click();
   assert.match(await jonas.getByRole('alert').textContent(), /current password is not right/);
-  await jonas.locator('#pw-current').fill(password);
-  await jonas.getByLabel('New password').fill('another halden phrase 2026');
-  await jonas.getByLabel('Repeat the new password').fill('another halden phrase 2026');
+  await visit(jonas, 'account-error', null, { status: 400 });
+  await changePassword(password);
   await Promise.all([jonas.waitForURL(/done=password/), jonas.getByRole('button', { name: 'Change password' }).click()]);
 
   // Sign out everywhere: back to sign-in, and the session is gone.
@@ -205,7 +207,7 @@ test('staff: every admin page, project links, visibility edit and "view as clien
     await visit(staff, name, p);
   }
   await staff.goto(base + '/admin/nothing-here');
-  await visit(staff, 'admin-404', null, { expected404: true });
+  await visit(staff, 'admin-404', null, { status: 404 });
   assert.ok(await header(staff).getByRole('link', { name: 'Overview' }).isVisible(), 'a staff 404 has the navigation');
 
   // Acme shows real names; the preview shows them, under the contact's name (not an id).

@@ -145,10 +145,11 @@ fn device(ua: &str) -> String {
         .iter()
         .find(|(k, _)| ua.contains(k))
         .map(|(_, v)| *v);
-    let os = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux")]
-        .iter()
-        .find(|(k, _)| ua.contains(k))
-        .map(|(_, v)| *v);
+    let os =
+        [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux")]
+            .iter()
+            .find(|(k, _)| ua.contains(k))
+            .map(|(_, v)| *v);
     match (browser, os) {
         (Some(b), Some(o)) => format!("{b} on {o}"),
         (Some(b), None) => b.to_string(),
@@ -159,7 +160,9 @@ fn device(ua: &str) -> String {
 
 async fn render(w: &Who, notice: Option<&str>, error: Option<&str>, new_codes: Option<Vec<String>>, status: u16) -> ApiResult<Response> {
     let account = store::account(&w.db, w.kind, &w.subject).await?.ok_or_else(ApiError::not_found)?;
-    let sessions: Vec<SessionInfo> = store::live_sessions(&w.db, w.kind, &w.subject, w.now).await?;
+    let mut sessions: Vec<SessionInfo> = store::live_sessions(&w.db, w.kind, &w.subject, w.now).await?;
+    // This session first, then the others, most recently used first.
+    sessions.sort_by_key(|s| s.id != w.session_id);
     let sessions = sessions
         .iter()
         .map(|s| SessionRow {
@@ -283,7 +286,8 @@ mod tests {
 
     #[test]
     fn devices_in_words() {
-        let chrome_mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0 Safari/537.36";
+        let chrome_mac =
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0 Safari/537.36";
         assert_eq!(device(chrome_mac), "Chrome on macOS");
         let safari_iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
         assert_eq!(device(safari_iphone), "Safari on iOS");

@@ -205,7 +205,8 @@ pub async fn setup_confirm(mut req: Request, env: &Env) -> ApiResult<Response> {
     let key = totp::base32_decode(&f.secret).unwrap_or_default();
     let Some(step) = totp::verify(&key, &field(&form, "code"), c.now.timestamp(), None) else {
         let nav = c.nav(&req, env).await;
-        return setup_page(&c, &nav, &f.secret, Some("That code is not right. Check the time on your phone and try the next code."), 400).await;
+        return setup_page(&c, &nav, &f.secret, Some("That code is not right. Check the time on your phone and try the next code."), 400)
+            .await;
     };
     mfa::use_step(&c.db, &c.session, step).await?;
     let codes = mfa::confirm_enrollment(&c.db, &c.session, c.now).await?;
