@@ -34,11 +34,15 @@ after(async () => {
   await stack?.close();
 });
 
-/** Goes to `path` (or stays, if already there) and runs every page check. */
-async function visit(page, name, path, opts) {
+const header = (page) => page.locator('header.site-header');
+
+/** Goes to `path` (or stays, if already there) and runs every page check; a signed-in page
+ * must have the header's navigation with a way out. */
+async function visit(page, name, path, { signedIn = true, ...opts } = {}) {
   if (path) await page.goto(base + path);
   const problems = await checkPage(page, name, opts);
   assert.deepEqual(problems, [], `${name} (${page.url()})`);
+  if (signedIn) assert.equal(await header(page).getByRole('button', { name: 'Sign out' }).count(), 1, `${name}: the header with "Sign out"`);
 }
 
 async function signIn(page, email, password, { staff = false } = {}) {
@@ -48,12 +52,12 @@ async function signIn(page, email, password, { staff = false } = {}) {
   await Promise.all([page.waitForURL((u) => !/\/login$/.test(u.pathname)), page.getByRole('button', { name: 'Sign in' }).click()]);
 }
 
-const header = (page) => page.locator('header.site-header');
 
 test('each demo client reads its dashboards and timesheets, on a desktop and a phone', async () => {
   for (const id of ['con_acme_dana', 'con_halden_katrin', 'con_kestrel_oliver']) {
     const c = contact(id);
     const page = await newPage(browser, NOW);
+    if (id === 'con_acme_dana') await visit(page, 'login', '/login', { signedIn: false });
     await signIn(page, c.email, c.password);
     assert.equal(new URL(page.url()).pathname, '/projects');
     await visit(page, `${id}-projects`);
@@ -125,7 +129,7 @@ test('invite → set password → two-step set-up from the account page → dash
   const jonas = await newPage(browser, NOW);
   await jonas.goto(`${base}/invite#${token}`);
   assert.equal(await jonas.getByLabel('Invitation code').inputValue(), token, 'app.js moves the token from the fragment');
-  await visit(jonas, 'invite');
+  await visit(jonas, 'invite', null, { signedIn: false });
   const password = 'a long halden phrase 2026';
   await jonas.getByLabel('New password').fill(password);
   await jonas.getByLabel('Repeat the password').fill(password);
@@ -189,6 +193,7 @@ test('invite → set password → two-step set-up from the account page → dash
 
 test('staff: every admin page, project links, visibility edit and "view as client"', async () => {
   const staff = await newPage(browser, NOW);
+  await visit(staff, 'admin-login', '/admin/login', { signedIn: false });
   await signIn(staff, STAFF.email, STAFF.password, { staff: true });
   await visit(staff, 'admin-overview');
   const projectLinks = await staff.locator('table.data tbody th a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
