@@ -53,7 +53,7 @@ before(async () => {
 after(async () => stack && (await stack.close()));
 
 const CLIENT_SURFACES = [
-  '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/activity',
+  '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/activity', '/account',
   '/api/v1/projects', '/api/v1/projects/prj_a/dashboard', '/api/v1/projects/prj_a/entries', '/api/v1/projects/prj_a/entries?week=2026-11-09', '/api/v1/activity',
 ];
 
