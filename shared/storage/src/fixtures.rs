@@ -251,3 +251,11 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
     }
     Ok(Ok(Loaded { clients: fx.clients.len(), projects: project_count, entries }))
 }
+
+/// Dev only: runs `n` trivial statements one by one (a test shows the per-invocation limit).
+pub async fn probe(db: &Db, n: usize) -> Result<()> {
+    for i in 0..n {
+        let _: Option<serde_json::Value> = db.first("SELECT ? AS n", &args![i64::try_from(i).unwrap_or(0)]).await?;
+    }
+    Ok(())
+}

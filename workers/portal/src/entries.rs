@@ -18,7 +18,7 @@ use clearhours_domain::client_view::entries::{default_week, project_entries, Cli
 use clearhours_domain::client_view::ClientContext;
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::settings::{DescriptionMode, ViewMode};
-use clearhours_http::{dev_mode, json, ApiError, ApiResult};
+use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::entries as store;
 use worker::{Env, Request, Response};
 
@@ -68,28 +68,20 @@ async fn load(ctx: &ContactCtx, id: &str, asked: Option<NaiveDate>, action: &str
     Ok(Loaded { project_id: data.project_id, project_name: data.project_name, default_start: default.start, entries })
 }
 
-/// Dev mode reports D1 rows read, for the benchmark.
-fn with_rows_read(mut r: Response, env: &Env, ctx: &ContactCtx) -> ApiResult<Response> {
-    if dev_mode(env) {
-        r.headers_mut().set("x-d1-rows-read", &ctx.db.rows_read().to_string())?;
-    }
-    Ok(r)
-}
-
 pub async fn entries_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
     let asked = requested_date(req)?;
     let loaded = load(&ctx, id, asked, "view_entries").await?;
     let nav = Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes };
     let body = render(&nav, &loaded).map_err(ApiError::internal)?;
-    with_rows_read(html(200, body)?, env, &ctx)
+    html(200, body)
 }
 
 pub async fn entries_api(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
     let asked = requested_date(req)?;
     let loaded = load(&ctx, id, asked, "api_entries").await?;
-    with_rows_read(json(200, &loaded.entries), env, &ctx)
+    Ok(json(200, &loaded.entries))
 }
 
 /// A table row, formatted.

@@ -39,6 +39,7 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let (env, invocation) = clearhours_http::invocation(env);
     let wants_html = !req.path().starts_with("/api/");
     // A GET has no body, so a copy is cheap: it lets an error page show the signed-in header.
     let probe = if wants_html && req.method() == Method::Get { req.clone().ok() } else { None };
@@ -54,7 +55,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Err(_) if wants_html => (error_page(&pages::Nav::None, 500, "Something went wrong on our side."), Kind::Private),
         Err(e) => (e.into_response(), Kind::Private),
     };
-    Ok(secure(resp, kind))
+    Ok(invocation.finish(secure(resp, kind)))
 }
 
 /// The header of whoever is signed in (contact or staff), for a "not found" page; no header if
