@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, idempotently and pinned, everything beyond rustup + Node 20 + npm: the wasm target,
-# worker-build, wasm-bindgen-cli (exactly Cargo.lock's version), the export tests' readers
-# (python3-openpyxl, poppler-utils from apt), and the npm packages (wrangler, miniflare, Node 22,
-# binaryen, esbuild) from package-lock.json. A warm run takes seconds.
+# worker-build, wasm-bindgen-cli (exactly Cargo.lock's version), from Debian's apt the export
+# tests' readers (python3-openpyxl, poppler-utils) and chromium (browser tests, Lighthouse), and
+# the npm packages (wrangler, miniflare, Node 22, binaryen, esbuild, playwright-core, axe-core,
+# lighthouse) from package-lock.json. A warm run takes seconds.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -43,6 +44,15 @@ if [ -n "$missing" ]; then
     echo "setup: the export tests need: $missing (apt-get install $missing)" >&2
     exit 1
   fi
+fi
+
+# The browser for tests/browser and `make bench`'s Lighthouse run: Debian's chromium, driven by
+# playwright-core (which never downloads a browser). apt-get update runs only when it is missing.
+if ! [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "setup: installing Debian's chromium (apt)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
 # npm packages: reinstall only when package-lock.json changed since the last install.

@@ -133,7 +133,9 @@ test('"view as client" shows exactly what the contact sees', async () => {
   const strip = (t) => t.replace(/^.*?Skip to main content/, '').replace(/Sign out.*?(?=Projects|Website)/, '');
   const main = (t) => t.slice(t.indexOf('Website'), t.lastIndexOf('As of'));
   assert.equal(main(strip(preview)), main(strip(own)));
-  assert.match(preview, /Previewing as con_ada/);
+  // The preview names the contact (not its id).
+  assert.match(preview, /Previewing as Ada A/);
+  assert.doesNotMatch(preview, /Previewing as con_ada/);
   // Links stay inside the preview.
   const list = await (await staff.get('/admin/preview/con_ada/projects')).text();
   assert.match(list, /href="\/admin\/preview\/con_ada\/projects\/prj_a"/);

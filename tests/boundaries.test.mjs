@@ -114,8 +114,8 @@ test('client pages and API: boundary ids, weeks and filters give 4xx, never 5xx'
   }
   // Every other page, as a client and anonymously.
   const anon = new Browser(stack, 'portal', NOW);
-  for (const p of ['/', '/projects', '/api/v1/projects', '/activity', '/api/v1/activity', '/healthz', '/favicon.ico', '/static/app.css', '/static/app.js']) await getAs(client, p);
-  for (const p of ['/login', '/admin/login', '/invite', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/projects', '/admin']) await getAs(anon, p);
+  for (const p of ['/', '/projects', '/api/v1/projects', '/activity', '/api/v1/activity', '/account', '/healthz', '/favicon.ico', '/static/app.css', '/static/app.js']) await getAs(client, p);
+  for (const p of ['/login', '/admin/login', '/invite', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/projects', '/admin', '/account']) await getAs(anon, p);
   // Public forms (no session needed). Sign-in is Argon2: a few values only.
   for (const [path, page, defaults, values] of [
     ['/login', '/login', { email: 'nobody@example.test', password: 'wrong password here' }, ['', HUGE, 'x'.repeat(20_000), '😀'.repeat(2_000), '\u0000']],
@@ -229,6 +229,11 @@ test('ingest: boundary values in every field of every source, signed and unsigne
 });
 
 test('last: forms that change who may sign in, and signing out', async () => {
+  // The account page: the current password is never right here, so nothing changes (after ten
+  // wrong ones the check is throttled: 429).
+  await fuzzForm(client, '/account/password', { current: 'not the password', password: 'a long enough password 1', password2: 'a long enough password 1' }, '/account');
+  await fuzzForm(client, '/account/recovery-codes', { current: 'not the password' }, '/account');
+  await fuzzForm(client, '/account/sessions', { which: 'others' }, '/account', { values: ['', HUGE, '😀', 'others'] });
   await fuzzForm(client, '/logout', { x: '' }, '/projects', { values: ['', HUGE] });
   await fuzzForm(staff, '/admin/clients/cli_a/network', { ip_allowlist: '' }, '/admin/clients/cli_a');
   await fuzzForm(staff, '/admin/clients/cli_a/mfa', { mfa_required: '' }, '/admin/clients/cli_a');

@@ -154,18 +154,22 @@ export async function startCapture() {
 
 /** A fresh stack: Miniflare with the three workers, migrated, plus a capture server. `build`
  * picks the build output (`build-prod` for the production build); `guard` wraps each worker so
- * D1's parameter limit is enforced and statements are counted (see GUARD). */
-export async function startStack({ workers = ['portal', 'ingest', 'alerts'], bindings = {}, persist, migrated = false, build = 'build', guard = false } = {}) {
+ * D1's parameter limit is enforced and statements are counted (see GUARD). With `port` (0 = any
+ * free one), the first worker is also served over HTTP on 127.0.0.1, for a real browser;
+ * `stack.url` is then its address. */
+export async function startStack({ workers = ['portal', 'ingest', 'alerts'], bindings = {}, persist, migrated = false, build = 'build', guard = false, port } = {}) {
   const capture = await startCapture();
   const mf = new Miniflare({
     workers: workers.map((w) => workerOptions(w, { EMAIL_API_URL: `${capture.url}/email`, ...bindings }, { build, guard })),
     ...(persist ? { d1Persist: persist, kvPersist: persist } : {}),
+    ...(port !== undefined ? { host: '127.0.0.1', port } : {}),
   });
-  await mf.ready;
+  const url = await mf.ready;
   const db = await mf.getD1Database('DB', workers[0]);
   if (!migrated) await migrate(db);
   const stack = {
     mf,
+    url: port !== undefined ? url : undefined,
     db,
     capture,
     worker: (name) => mf.getWorker(name),

@@ -57,7 +57,7 @@ before(async () => {
 after(async () => stack && (await stack.close()));
 
 const CLIENT_SURFACES = [
-  '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/projects/prj_a/entries?week=2026-10-20', '/activity',
+  '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/projects/prj_a/entries?week=2026-10-20', '/activity', '/account',
   '/api/v1/projects', '/api/v1/projects/prj_a/dashboard', '/api/v1/projects/prj_a/entries', '/api/v1/projects/prj_a/entries?week=2026-11-09',
   '/api/v1/projects/prj_a/entries?week=2026-10-20', '/api/v1/activity',
   '/timesheet?range=to_date&group=person', '/glossary', '/api/v1/entries?range=to_date&group=task', '/projects/prj_a/entries.csv?range=to_date', '/timesheet.csv?range=to_date&bom=1',

@@ -93,7 +93,7 @@ test('sessions end after 30 idle minutes and after 12 hours in all', async () =>
 
 const ROUTES = [
   ['GET', '/'], ['GET', '/login'], ['GET', '/admin/login'], ['GET', '/healthz'], ['GET', '/static/app.css'], ['GET', '/static/app.js'], ['GET', '/favicon.ico'],
-  ['GET', '/projects'], ['GET', '/projects/prj_a'], ['GET', '/projects/prj_a/entries'], ['GET', '/activity'], ['GET', '/invite'],
+  ['GET', '/projects'], ['GET', '/projects/prj_a'], ['GET', '/projects/prj_a/entries'], ['GET', '/activity'], ['GET', '/invite'], ['GET', '/account'],
   ['GET', '/api/v1/projects'], ['GET', '/api/v1/projects/prj_a/dashboard'], ['GET', '/api/v1/projects/prj_a/entries'], ['GET', '/api/v1/activity'],
   ['GET', '/admin'], ['GET', '/admin/clients/cli_a'], ['GET', '/admin/audit'], ['GET', '/admin/audit/verify'], ['GET', '/admin/audit/checkpoint'], ['GET', '/admin/audit/key'], ['GET', '/admin/preview/con_ada/projects'],
   ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'],
@@ -111,6 +111,7 @@ const POSTS = [
   '/admin/integrations/x/flags/x/resolve', '/admin/import', '/admin/audit/verify',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
+  '/account/password', '/account/recovery-codes', '/account/sessions',
 ];
 
 test('every route carries the security headers, as anyone', async () => {

@@ -9,6 +9,7 @@
 #![allow(clippy::useless_vec)]
 
 pub mod access_log;
+pub mod account;
 pub mod account_links;
 pub mod admin;
 pub mod alerts;

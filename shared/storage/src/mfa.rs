@@ -91,26 +91,34 @@ pub async fn use_step(db: &Db, s: &Session, step: i64) -> Result<bool> {
 /// Confirms the enrollment, replaces the recovery codes, marks the session verified. Returns the
 /// recovery codes in clear (shown once, stored as hashes).
 pub async fn confirm_enrollment(db: &Db, s: &Session, now: DateTime<Utc>) -> Result<Vec<String>> {
-    let mut codes = Vec::with_capacity(RECOVERY_CODES);
     let mut statements = vec![
         db.stmt(
             "UPDATE mfa_factors SET confirmed_at = ? WHERE subject_kind = ? AND subject_id = ?",
             &args![ts(now), &s.subject_kind, &s.subject_id],
         )?,
-        db.stmt("DELETE FROM mfa_recovery_codes WHERE subject_kind = ? AND subject_id = ?", &args![&s.subject_kind, &s.subject_id])?,
         db.stmt("UPDATE sessions SET mfa_state = 'verified' WHERE id = ?", &args![&s.id])?,
     ];
+    let (replace, codes) = new_recovery_codes(db, &s.subject_kind, &s.subject_id)?;
+    statements.extend(replace);
+    db.batch(statements).await?;
+    Ok(codes)
+}
+
+/// Statements that replace an account's recovery codes with [`RECOVERY_CODES`] new ones, and the
+/// new codes in clear (shown once; stored as hashes).
+pub(crate) fn new_recovery_codes(db: &Db, kind: &str, subject: &str) -> Result<(Vec<worker::D1PreparedStatement>, Vec<String>)> {
+    let mut codes = Vec::with_capacity(RECOVERY_CODES);
+    let mut statements = vec![db.stmt("DELETE FROM mfa_recovery_codes WHERE subject_kind = ? AND subject_id = ?", &args![kind, subject])?];
     for _ in 0..RECOVERY_CODES {
         let raw = random_token(8)?.to_lowercase().replace(['-', '_'], "x");
         let code = format!("{}-{}", &raw[..5.min(raw.len())], &raw[5.min(raw.len())..]);
         statements.push(db.stmt(
             "INSERT INTO mfa_recovery_codes (id, subject_kind, subject_id, code_hash) VALUES (?, ?, ?, ?)",
-            &args![new_id("rc")?, &s.subject_kind, &s.subject_id, token_hash(&code)],
+            &args![new_id("rc")?, kind, subject, token_hash(&code)],
         )?);
         codes.push(code);
     }
-    db.batch(statements).await?;
-    Ok(codes)
+    Ok((statements, codes))
 }
 
 /// Uses a recovery code once; true if it was valid and unused.

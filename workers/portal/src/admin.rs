@@ -185,6 +185,10 @@ async fn send_invitation(ctx: &StaffCtx, req: &Request, env: &Env, id: &ContactI
     if contact.disabled_at.is_some() {
         return render_client(ctx, &contact.client_id, None, Some("Enable the account before inviting it."), 409).await;
     }
+    if contact.has_password != 0 && contact.invitation_expires_at.is_none() {
+        let msg = "This contact already has a password and signs in. If they forgot it, they can reset it from the sign-in page.";
+        return render_client(ctx, &contact.client_id, None, Some(msg), 409).await;
+    }
     let client = store::client(&ctx.db, &ctx.scope, &ClientId::parse(&contact.client_id).map_err(ApiError::internal)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -241,7 +245,8 @@ pub async fn preview(req: &Request, env: &Env, contact: &str, project: Option<&s
     };
     let cid = ContactId::parse(contact).map_err(|_| ApiError::not_found())?;
     let scope = store::preview_scope(&ctx.db, &ctx.scope, &cid).await?.ok_or_else(ApiError::not_found)?;
-    let label = format!("Previewing as {} · {}", cid, scope.settings().name);
+    let contact_row = store::contact(&ctx.db, &ctx.scope, &cid).await?.ok_or_else(ApiError::not_found)?;
+    let label = format!("Previewing as {} · {}", contact_row.name, scope.settings().name);
     let nav = Nav::Preview { label, csrf: ctx.csrf.clone() };
     let body = match project {
         None => {
@@ -257,7 +262,10 @@ pub async fn preview(req: &Request, env: &Env, contact: &str, project: Option<&s
     .map_err(ApiError::internal)?;
     log(&ctx, req, Some(scope.client_id().as_str()), "admin_preview", cid.as_str()).await?;
     // Links inside the client pages point at client routes; keep the preview inside the preview.
-    let body = body.replace("href=\"/projects", &format!("href=\"/admin/preview/{cid}/projects"));
+    // The client's own activity page maps to the provider's access log, filtered to this client.
+    let body = body
+        .replace("href=\"/projects", &format!("href=\"/admin/preview/{cid}/projects"))
+        .replace("href=\"/activity\"", &format!("href=\"/admin/audit?client={}\"", scope.client_id()));
     html(200, body)
 }
 

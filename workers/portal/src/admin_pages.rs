@@ -16,6 +16,8 @@ pub struct ContactView {
     pub state: String,
     pub disabled: bool,
     pub invited: bool,
+    /// Has a password and is not disabled: signs in already, so no invitation is offered.
+    pub active: bool,
 }
 
 impl ContactView {
@@ -40,6 +42,7 @@ impl ContactView {
             state,
             disabled: c.disabled_at.is_some(),
             invited: pending.is_some(),
+            active: c.disabled_at.is_none() && pending.is_none() && c.has_password != 0,
         }
     }
 }

@@ -251,6 +251,8 @@ async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: Subje
 
 /// An authorised client contact.
 pub struct ContactCtx {
+    /// The session's id (the account page keeps it when signing out elsewhere).
+    pub session_id: String,
     /// The session's idle timeout, for the page's expiry warning.
     pub idle_minutes: i64,
     pub db: Db,
@@ -304,8 +306,16 @@ pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> 
     }
     let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
-    let ctx =
-        ContactCtx { idle_minutes: session.idle_timeout_minutes, db, now, scope, csrf, ip: client_ip(req), user_agent: user_agent(req) };
+    let ctx = ContactCtx {
+        session_id: session.id,
+        idle_minutes: session.idle_timeout_minutes,
+        db,
+        now,
+        scope,
+        csrf,
+        ip: client_ip(req),
+        user_agent: user_agent(req),
+    };
     if !ctx.scope.settings().ip_allowlist.allows(&ctx.ip) {
         access_log::append(&ctx.db, &ctx.event("request", &req.path(), "ip_denied")).await?;
         return Err(ApiError::forbidden(NETWORK_DENIED));
@@ -315,6 +325,8 @@ pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> 
 
 /// An authorised provider staff user.
 pub struct StaffCtx {
+    /// The session's id (the account page keeps it when signing out elsewhere).
+    pub session_id: String,
     pub db: Db,
     pub now: DateTime<Utc>,
     pub scope: ProviderScope,
@@ -359,7 +371,7 @@ pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
             user_agent: &user_agent(req),
         });
     }
-    Ok(Some(StaffCtx { db, now, scope, csrf }))
+    Ok(Some(StaffCtx { session_id: session.id, db, now, scope, csrf }))
 }
 
 /// POST only, with the session's CSRF token; revokes the session row at once.

@@ -18,9 +18,12 @@
 //! - `/invite` (+POST): an invited contact sets a password
 //! - `/password/forgot`, `/password/reset`, `/login/link`, `/login/link/confirm` (+POST each):
 //!   e-mailed single-use links; `/mfa`, `/mfa/setup` (+POST): two-step verification
+//! - `/account` (contacts and staff: password, two-step verification, recovery codes, sessions),
+//!   POST `/account/{password|recovery-codes|sessions}`
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 mod account;
+mod account_page;
 mod admin;
 mod admin_catalog;
 mod admin_import;
@@ -43,14 +46,22 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let (env, invocation) = clearhours_http::invocation(env);
     let wants_html = !req.path().starts_with("/api/");
+    // A GET has no body, so a copy is cheap: it lets an error page show the signed-in header.
+    let probe = if wants_html && req.method() == Method::Get { req.clone().ok() } else { None };
     let routed = route(req, &env).await;
-    write_deferred_log(&env, &ctx);
     let (resp, kind) = match routed {
         Ok(r) => r,
-        Err(e) if wants_html && e.status != 500 => (error_page(e.status, &e.detail), Kind::Private),
-        Err(_) if wants_html => (error_page(500, "Something went wrong on our side."), Kind::Private),
+        Err(e) if wants_html && e.status != 500 => {
+            let nav = match (&probe, e.status) {
+                (Some(p), 404 | 405) => signed_in_nav(p, &env).await,
+                _ => pages::Nav::None,
+            };
+            (error_page(&nav, e.status, &e.detail), Kind::Private)
+        }
+        Err(_) if wants_html => (error_page(&pages::Nav::None, 500, "Something went wrong on our side."), Kind::Private),
         Err(e) => (e.into_response(), Kind::Private),
     };
+    write_deferred_log(&env, &ctx);
     Ok(invocation.finish(secure(resp, kind)))
 }
 
@@ -83,6 +94,18 @@ fn write_deferred_log(env: &Env, ctx: &Context) {
             }
         }
     });
+}
+
+/// The header of whoever is signed in (contact or staff), for a "not found" page; no header if
+/// nobody is, or if anything about the session fails.
+pub(crate) async fn signed_in_nav(req: &Request, env: &Env) -> pages::Nav {
+    if let Ok(Some(ctx)) = auth::contact(req, env).await {
+        return views::nav(&ctx);
+    }
+    match auth::staff(req, env).await {
+        Ok(Some(ctx)) => staff::nav(&ctx).await.unwrap_or(pages::Nav::None),
+        _ => pages::Nav::None,
+    }
 }
 
 async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
@@ -151,6 +174,10 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Post, ["login", "link"]) => private(account::request_link(req, env, account::Form::LinkRequest).await),
         (Method::Get, ["login", "link", "confirm"]) => private(account::page(&req, account::Form::LinkConfirm)),
         (Method::Post, ["login", "link", "confirm"]) => private(account::use_link(req, env, account::Form::LinkConfirm).await),
+        (Method::Get, ["account"]) => private(account_page::page(&req, env).await),
+        (Method::Post, ["account", action @ ("password" | "recovery-codes" | "sessions")]) => {
+            private(account_page::post(req, env, action).await)
+        }
         (Method::Get, ["mfa"]) => private(mfa::prompt_page(&req, env).await),
         (Method::Post, ["mfa"]) => private(mfa::verify(req, env).await),
         (Method::Get, ["mfa", "setup"]) => private(mfa::setup_form(&req, env).await),
@@ -210,13 +237,13 @@ pub(crate) fn redirect(location: &str) -> ApiResult<Response> {
     Ok(r)
 }
 
-fn error_page(status: u16, message: &str) -> Response {
+fn error_page(nav: &pages::Nav, status: u16, message: &str) -> Response {
     let message = match status {
         404 => "We could not find that page.",
         405 => "That action is not available here.",
         _ => message,
     };
-    pages::render_error(&pages::Nav::None, status, message)
+    pages::render_error(nav, status, message)
         .map_err(ApiError::internal)
         .and_then(|body| html(status, body))
         .unwrap_or_else(|e| e.into_response())

@@ -37,6 +37,8 @@ struct SetupPage<'a> {
     required: bool,
     recovery: Option<Vec<String>>,
     continue_to: &'a str,
+    /// Set up from the account page (the session was already complete): a way back to it.
+    from_account: bool,
 }
 
 struct Ctx {
@@ -59,6 +61,16 @@ impl Ctx {
 
     fn csrf(&self) -> String {
         self.keys.csrf_token(&self.session.id)
+    }
+
+    /// The header: the full one for a complete session (enrolling from the account page), else
+    /// only "Sign out" — the way back from a second step the user cannot finish.
+    async fn nav(&self, req: &Request, env: &Env) -> Nav {
+        if self.session.is_complete() {
+            crate::signed_in_nav(req, env).await
+        } else {
+            Nav::Pending { csrf: self.csrf(), staff: self.session.subject_kind == "staff" }
+        }
     }
 
     async fn log(&self, action: &str, outcome: &str) -> ApiResult<()> {
@@ -101,7 +113,8 @@ async fn checked_form(req: &mut Request, c: &Ctx) -> ApiResult<worker::FormData>
 }
 
 fn prompt(c: &Ctx, error: Option<&str>, status: u16) -> ApiResult<Response> {
-    let body = PromptPage { nav: &Nav::None, csrf: &c.csrf(), error }.render().map_err(ApiError::internal)?;
+    let nav = Nav::Pending { csrf: c.csrf(), staff: c.session.subject_kind == "staff" };
+    let body = PromptPage { nav: &nav, csrf: &c.csrf(), error }.render().map_err(ApiError::internal)?;
     html(status, body)
 }
 
@@ -159,12 +172,13 @@ pub async fn verify(mut req: Request, env: &Env) -> ApiResult<Response> {
     redirect(c.home())
 }
 
-async fn setup_page(c: &Ctx, secret: &str, error: Option<&str>, status: u16) -> ApiResult<Response> {
+async fn setup_page(c: &Ctx, nav: &Nav, secret: &str, error: Option<&str>, status: u16) -> ApiResult<Response> {
     let account = if c.session.subject_kind == "staff" { "staff" } else { "client portal" };
     let uri = totp::otpauth_uri("Clearhours", &format!("{} ({account})", c.session.subject_id), secret);
     let svg = qr::svg(&uri, "QR code for your authenticator app").unwrap_or_default();
     let required = c.session.mfa_state == "enroll";
-    let body = SetupPage { nav: &Nav::None, csrf: &c.csrf(), error, qr: &svg, secret, required, recovery: None, continue_to: c.home() }
+    let from_account = c.session.is_complete();
+    let body = SetupPage { nav, csrf: &c.csrf(), error, qr: &svg, secret, required, recovery: None, continue_to: c.home(), from_account }
         .render()
         .map_err(ApiError::internal)?;
     html(status, body)
@@ -185,7 +199,8 @@ pub async fn setup_form(req: &Request, env: &Env) -> ApiResult<Response> {
     getrandom::getrandom(&mut key).map_err(|e| ApiError::internal(format!("randomness: {e}")))?;
     let secret = totp::base32_encode(&key);
     mfa::begin_enrollment(&c.db, &c.session, &secret, c.now).await?;
-    setup_page(&c, &secret, None, 200).await
+    let nav = c.nav(req, env).await;
+    setup_page(&c, &nav, &secret, None, 200).await
 }
 
 /// POST /mfa/setup — confirms with a first code and shows the recovery codes once.
@@ -197,20 +212,26 @@ pub async fn setup_confirm(mut req: Request, env: &Env) -> ApiResult<Response> {
     };
     let key = totp::base32_decode(&f.secret).unwrap_or_default();
     let Some(step) = totp::verify(&key, &field(&form, "code"), c.now.timestamp(), None) else {
-        return setup_page(&c, &f.secret, Some("That code is not right. Check the time on your phone and try the next code."), 400).await;
+        let nav = c.nav(&req, env).await;
+        return setup_page(&c, &nav, &f.secret, Some("That code is not right. Check the time on your phone and try the next code."), 400)
+            .await;
     };
     mfa::use_step(&c.db, &c.session, step).await?;
     let codes = mfa::confirm_enrollment(&c.db, &c.session, c.now).await?;
     c.log("mfa_enroll", "success").await?;
+    // The session is verified now: the full header.
+    let nav = crate::signed_in_nav(&req, env).await;
+    let from_account = c.session.is_complete();
     let body = SetupPage {
-        nav: &Nav::None,
+        nav: &nav,
         csrf: &c.csrf(),
         error: None,
         qr: "",
         secret: "",
         required: false,
         recovery: Some(codes),
-        continue_to: c.home(),
+        continue_to: if from_account { "/account?done=mfa" } else { c.home() },
+        from_account,
     }
     .render()
     .map_err(ApiError::internal)?;

@@ -27,14 +27,20 @@ pub enum Nav {
         label: String,
         csrf: String,
     },
+    /// Signed in with a password, the second step still open (the MFA pages): the only way on
+    /// is the code, the way back is signing out.
+    Pending {
+        csrf: String,
+        staff: bool,
+    },
 }
 
 /// What the header shows for a signed-in user.
 pub struct NavHeader<'a> {
     pub name: &'a str,
     pub csrf: &'a str,
-    pub home_href: &'static str,
-    pub home_label: &'static str,
+    /// The header's links: (href, label).
+    pub links: &'static [(&'static str, &'static str)],
     pub logout_action: &'static str,
 }
 
@@ -42,14 +48,23 @@ impl Nav {
     pub fn header(&self) -> Option<NavHeader<'_>> {
         match self {
             Nav::None => None,
-            Nav::Client { client_name, csrf, .. } => {
-                Some(NavHeader { name: client_name, csrf, home_href: "/projects", home_label: "Projects", logout_action: "/logout" })
-            }
+            Nav::Client { client_name, csrf, .. } => Some(NavHeader {
+                name: client_name,
+                csrf,
+                links: &[("/projects", "Projects"), ("/account", "Account")],
+                logout_action: "/logout",
+            }),
             Nav::Preview { label, csrf } => {
-                Some(NavHeader { name: label, csrf, home_href: "/admin", home_label: "Back to admin", logout_action: "/admin/logout" })
+                Some(NavHeader { name: label, csrf, links: &[("/admin", "Back to admin")], logout_action: "/admin/logout" })
             }
-            Nav::Staff { provider_name, csrf } => {
-                Some(NavHeader { name: provider_name, csrf, home_href: "/admin", home_label: "Overview", logout_action: "/admin/logout" })
+            Nav::Staff { provider_name, csrf } => Some(NavHeader {
+                name: provider_name,
+                csrf,
+                links: &[("/admin", "Overview"), ("/account", "Account")],
+                logout_action: "/admin/logout",
+            }),
+            Nav::Pending { csrf, staff } => {
+                Some(NavHeader { name: "", csrf, links: &[], logout_action: if *staff { "/admin/logout" } else { "/logout" } })
             }
         }
     }
@@ -57,14 +72,14 @@ impl Nav {
     /// Minutes of inactivity after which the session ends (the page warns before).
     pub fn idle_minutes(&self) -> Option<i64> {
         match self {
-            Nav::None => None,
+            Nav::None | Nav::Pending { .. } => None,
             Nav::Client { idle_minutes, .. } => Some(*idle_minutes),
             Nav::Staff { .. } | Nav::Preview { .. } => Some(clearhours_storage::auth::STAFF_IDLE_MINUTES),
         }
     }
 
     pub fn home_href(&self) -> &'static str {
-        self.header().map_or("/", |h| h.home_href)
+        self.header().and_then(|h| h.links.first()).map_or("/", |l| l.0)
     }
 }
 

@@ -85,7 +85,7 @@ async fn one_dashboard(ctx: &ContactCtx, id: &str) -> ApiResult<ClientDashboard>
     }
 }
 
-fn nav(ctx: &ContactCtx) -> Nav {
+pub(crate) fn nav(ctx: &ContactCtx) -> Nav {
     Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes }
 }
 
