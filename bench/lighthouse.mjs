@@ -49,8 +49,13 @@ try {
   for (const [name, p] of pages) {
     for (const [device, config] of [['mobile', undefined], ['desktop', desktopConfig]]) {
       const flags = { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: CATEGORIES, extraHeaders: { cookie, 'x-clearhours-now': NOW } };
-      const result = await lighthouse(base + p, flags, config);
-      const lhr = result.lhr;
+      // Lighthouse's trace recording fails now and then (NO_NAVSTART): try up to three times.
+      let lhr;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        lhr = (await lighthouse(base + p, flags, config)).lhr;
+        if (!lhr.runtimeError) break;
+        if (attempt === 3) throw new Error(`${name}/${device}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+      }
       if (new URL(lhr.finalDisplayedUrl).pathname !== p) throw new Error(`${name}: ended on ${lhr.finalDisplayedUrl}, not signed in?`);
       const score = (c) => Math.round((lhr.categories[c]?.score ?? 0) * 100);
       const failing = Object.values(lhr.audits)
@@ -62,9 +67,9 @@ try {
         performance: score('performance'),
         accessibility: score('accessibility'),
         best_practices: score('best-practices'),
-        fcp_ms: Math.round(lhr.audits['first-contentful-paint'].numericValue),
-        lcp_ms: Math.round(lhr.audits['largest-contentful-paint'].numericValue),
-        cls: lhr.audits['cumulative-layout-shift'].numericValue,
+        fcp_ms: Math.round(lhr.audits['first-contentful-paint']?.numericValue ?? NaN),
+        lcp_ms: Math.round(lhr.audits['largest-contentful-paint']?.numericValue ?? NaN),
+        cls: lhr.audits['cumulative-layout-shift']?.numericValue ?? NaN,
         failing,
       });
     }

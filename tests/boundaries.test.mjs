@@ -108,8 +108,17 @@ test('client pages and API: boundary ids, weeks and filters give 4xx, never 5xx'
     for (const path of [
       `/projects/${e}`, `/projects/${e}/entries`, `/projects/prj_a/entries?week=${e}`, `/activity?from=${e}&to=${e}&page=${e}`,
       `/api/v1/projects/${e}/dashboard`, `/api/v1/projects/${e}/entries`, `/api/v1/projects/prj_a/entries?week=${e}`, `/api/v1/activity?from=${e}&page=${e}`,
+      `/timesheet?range=${e}&person=${e}&after=${e}`, `/api/v1/entries?project=${e}&from=${e}&q=${e}&sort=${e}&group=${e}`, `/glossary?x=${e}`,
+      `/api/v1/projects/prj_a/entries?from=${e}&to=${e}&task=${e}&phase=${e}&billable=${e}`, `/projects/prj_a/entries.csv?from=${e}&q=${e}`,
+      `/projects/${e}/entries.xlsx`, `/timesheet.pdf?to=${e}&group=${e}`,
     ]) {
       await getAs(client, path);
+    }
+    for (const path of [
+      `/admin/preview/con_ada/projects/${e}/entries?after=${e}`, `/admin/preview/con_ada/timesheet?from=${e}`, `/admin/preview/${e}/glossary`,
+      `/admin/preview/con_ada/projects/prj_a/entries.csv?person=${e}`, `/admin/preview/con_ada/timesheet.xlsx?range=${e}`,
+    ]) {
+      await getAs(staff, path);
     }
   }
   // Every other page, as a client and anonymously.
