@@ -36,7 +36,7 @@ struct ProjectDb {
 }
 
 #[derive(Deserialize)]
-struct EntryDb {
+pub(crate) struct EntryDb {
     id: String,
     external_id: String,
     source: String,
@@ -65,7 +65,7 @@ fn id<T>(what: &str, s: &str, parse: fn(&str) -> std::result::Result<T, clearhou
     parse(s).map_err(|e| corrupt(what, e))
 }
 
-fn entry(r: EntryDb) -> Result<EntryRecord> {
+pub(crate) fn entry(r: EntryDb) -> Result<EntryRecord> {
     Ok(EntryRecord {
         id: id("entry id", &r.id, EntryId::parse)?,
         external_id: id("external id", &r.external_id, ExternalId::parse)?,

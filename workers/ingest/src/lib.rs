@@ -4,6 +4,7 @@
 //!   ([`clearhours`]).
 //! - `POST /v1/integrations/{id}/toggl` — Toggl Track webhooks ([`toggl`]).
 //! - `POST /v1/integrations/{id}/clockify` — Clockify webhooks ([`clockify`]).
+//! - `POST /v1/payments/{endpoint}/stripe` — Stripe-compatible payment webhooks ([`payments`]).
 //! - `POST /__dev/fixtures` — dev mode only: loads a fixture (see `fixtures/README.md`).
 //!
 //! Order of checks for a delivery: size limit → integration (of the route's kind) → signature
@@ -13,6 +14,7 @@
 mod clearhours;
 mod clockify;
 mod common;
+mod payments;
 mod toggl;
 
 use clearhours_domain::fixture::Fixture;
@@ -47,6 +49,8 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
             }
         }
         (_, ["v1", "integrations", _, "entries" | "toggl" | "clockify"]) => Err(ApiError::method_not_allowed()),
+        (Method::Post, ["v1", "payments", id, "stripe"]) => payments::deliver(&mut req, env, id).await,
+        (_, ["v1", "payments", _, "stripe"]) => Err(ApiError::method_not_allowed()),
         (Method::Post, ["__dev", "fixtures"]) if dev_mode(env) => load_fixture(&mut req, env).await,
         _ => Err(ApiError::not_found()),
     }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub mod entries;
+pub mod invoices;
 mod labels;
 mod notes;
 
