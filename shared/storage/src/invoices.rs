@@ -464,6 +464,18 @@ impl ClientDb {
     }
 }
 
+/// The client's name, calendar, currency and visibility, if it is the provider's.
+pub async fn billing_header(db: &Db, scope: &ProviderScope, client: &ClientId) -> Result<Option<ClientBillingHeader>> {
+    db.first::<ClientDb>(
+        "SELECT id, name, time_zone, week_start, currency, show_rates, descriptions, team_display, view_mode, non_billable
+           FROM clients WHERE id = ? AND provider_id = ?",
+        &args![client.as_str(), scope.provider_id.as_str()],
+    )
+    .await?
+    .map(ClientDb::header)
+    .transpose()
+}
+
 /// The provider's view of a client's billing: every project, every unbilled billable entry
 /// through `through`, every invoice including drafts. `None` if the client is not the provider's.
 pub async fn provider_billing(

@@ -222,12 +222,12 @@ pub async fn preview(req: &Request, env: &Env, contact: &str, project: Option<&s
     let body = match project {
         None => {
             let ds = dashboards_for(&ctx.db, &scope, ctx.now, None).await?;
-            pages::render_portfolio(&nav, &ds)
+            pages::render_portfolio(&nav, &ds, None)
         }
         Some(p) => {
             let pid = ProjectId::parse(p).map_err(|_| ApiError::not_found())?;
             let d = dashboards_for(&ctx.db, &scope, ctx.now, Some(&pid)).await?.into_iter().next().ok_or_else(ApiError::not_found)?;
-            pages::render_dashboard(&nav, &d)
+            pages::render_dashboard(&nav, &d, None)
         }
     }
     .map_err(ApiError::internal)?;

@@ -13,16 +13,23 @@
 //! - `/invite` (+POST): an invited contact sets a password
 //! - `/password/forgot`, `/password/reset`, `/login/link`, `/login/link/confirm` (+POST each):
 //!   e-mailed single-use links; `/mfa`, `/mfa/setup` (+POST): two-step verification
+//! - billing contacts only (404 for viewers): `/billing`, `/api/v1/billing`,
+//!   `/billing/invoices/{number}[/pdf|/entries]`, `/api/v1/invoices/{number}[/entries]`
+//! - `/admin/clients/{id}/invoices` (+POST: create), `/admin/invoices/{id}` and POSTs under it
+//!   (`issue`, `payments`, `void`, `payment-url`), POST `/admin/clients/{id}/billing`
 
 mod account;
 mod admin;
 mod admin_catalog;
 mod admin_import;
+mod admin_invoices;
 mod admin_pages;
 mod audit_views;
 mod auth;
+mod billing;
 mod charts;
 mod entries;
+mod invoice_pdf;
 mod mfa;
 mod pages;
 mod qr;
@@ -85,6 +92,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
+        (_, ["admin", "invoices", ..] | ["admin", "clients", _, "invoices" | "billing"]) => private(admin_invoices::route(req, env).await),
         (Method::Get, ["password", "forgot"]) => private(account::page(&req, account::Form::Forgot)),
         (Method::Post, ["password", "forgot"]) => private(account::request_link(req, env, account::Form::Forgot).await),
         (Method::Get, ["password", "reset"]) => private(account::page(&req, account::Form::Reset)),
@@ -104,6 +112,13 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["projects", id, "entries"]) => private(entries::entries_page(&req, env, id).await),
         (Method::Get, ["api", "v1", "projects", id, "entries"]) => private(entries::entries_api(&req, env, id).await),
         (Method::Get, ["api", "v1", "projects"]) => private(views::projects_api(&req, env).await),
+        (Method::Get, ["billing"]) => private(billing::billing_page(&req, env).await),
+        (Method::Get, ["api", "v1", "billing"]) => private(billing::billing_api(&req, env).await),
+        (Method::Get, ["billing", "invoices", n]) => private(billing::invoice_page(&req, env, n).await),
+        (Method::Get, ["billing", "invoices", n, "pdf"]) => private(billing::invoice_pdf(&req, env, n).await),
+        (Method::Get, ["billing", "invoices", n, "entries"]) => private(billing::hours_page(&req, env, n).await),
+        (Method::Get, ["api", "v1", "invoices", n]) => private(billing::invoice_api(&req, env, n).await),
+        (Method::Get, ["api", "v1", "invoices", n, "entries"]) => private(billing::hours_api(&req, env, n).await),
         (Method::Get, ["api", "v1", "projects", id, "dashboard"]) => private(views::dashboard_api(&req, env, id).await),
         (_, ["login"] | ["logout"] | ["admin", "login"] | ["admin", "logout"]) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),

@@ -5,6 +5,7 @@
 use crate::charts::{self, hours_text, short_date};
 use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike};
+use clearhours_domain::client_view::invoices::ClientBillingSummary;
 use clearhours_domain::client_view::{ClientBudget, ClientChartPoint, ClientDashboard, ClientHours, ClientWeek};
 use rust_decimal::Decimal;
 
@@ -104,7 +105,7 @@ fn badge(label: Option<&'static str>) -> Badge {
 }
 
 /// "Nov 16, 2024".
-fn long_date(d: NaiveDate) -> String {
+pub(crate) fn long_date(d: NaiveDate) -> String {
     format!("{}, {}", short_date(d), d.year())
 }
 
@@ -251,13 +252,28 @@ pub struct Card<'a> {
 struct PortfolioPage<'a> {
     nav: &'a Nav,
     cards: Vec<Card<'a>>,
+    billing: Option<BillingLine<'a>>,
+}
+
+/// Unbilled amount and next invoice date, for billing contacts only.
+pub struct BillingLine<'a> {
+    pub s: &'a ClientBillingSummary,
+    pub next: String,
+}
+
+fn billing_line(s: Option<&ClientBillingSummary>) -> Option<BillingLine<'_>> {
+    s.map(|s| BillingLine { s, next: long_date(s.next_invoice_on) })
 }
 
 fn is_monthly(d: &ClientDashboard) -> bool {
     d.budget.as_ref().is_some_and(|b| b.period == "monthly")
 }
 
-pub fn render_portfolio(nav: &Nav, dashboards: &[ClientDashboard]) -> Result<String, askama::Error> {
+pub fn render_portfolio(
+    nav: &Nav,
+    dashboards: &[ClientDashboard],
+    billing: Option<&ClientBillingSummary>,
+) -> Result<String, askama::Error> {
     let cards = dashboards
         .iter()
         .map(|d| {
@@ -273,7 +289,7 @@ pub fn render_portfolio(nav: &Nav, dashboards: &[ClientDashboard]) -> Result<Str
             }
         })
         .collect();
-    PortfolioPage { nav, cards }.render()
+    PortfolioPage { nav, cards, billing: billing_line(billing) }.render()
 }
 
 #[derive(Template)]
@@ -298,6 +314,7 @@ struct DashboardPage<'a> {
     burn_svg: String,
     burn_rows: Vec<Row>,
     breakdowns: [Breakdown; 3],
+    billing: Option<BillingLine<'a>>,
 }
 
 /// One "where the time goes" table.
@@ -312,7 +329,7 @@ fn breakdown(title: &'static str, column: &'static str, (rows, total): (Vec<Row>
     Breakdown { title, column, rows, total }
 }
 
-pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama::Error> {
+pub fn render_dashboard(nav: &Nav, d: &ClientDashboard, billing: Option<&ClientBillingSummary>) -> Result<String, askama::Error> {
     let badge = badge(d.status_label);
     let p = &d.projection;
     let run_out = match (p.kind, p.run_out_date) {
@@ -380,6 +397,7 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama
             breakdown("By task", "Task", (by_task, hours_text(task_total))),
             breakdown("By team member", "Team member", rows(&d.by_member)),
         ],
+        billing: billing_line(billing),
     }
     .render()
 }

@@ -97,8 +97,9 @@ fn with_rows_read(mut r: Response, env: &Env, ctx: &ContactCtx) -> ApiResult<Res
 pub async fn portfolio_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
     let dashboards = dashboards(&ctx, None).await?;
+    let billing = crate::billing::summary_for(&ctx).await?;
     ctx.log("view_projects", "", "success").await?;
-    let body = pages::render_portfolio(&nav(&ctx), &dashboards).map_err(ApiError::internal)?;
+    let body = pages::render_portfolio(&nav(&ctx), &dashboards, billing.as_ref()).map_err(ApiError::internal)?;
     with_rows_read(html(200, body)?, env, &ctx)
 }
 
@@ -106,7 +107,8 @@ pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Res
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
     let d = one_dashboard(&ctx, id).await?;
     ctx.log("view_project", d.project_id.as_str(), "success").await?;
-    let body = pages::render_dashboard(&nav(&ctx), &d).map_err(ApiError::internal)?;
+    let billing = crate::billing::summary_for(&ctx).await?;
+    let body = pages::render_dashboard(&nav(&ctx), &d, billing.as_ref()).map_err(ApiError::internal)?;
     with_rows_read(html(200, body)?, env, &ctx)
 }
 
