@@ -1,103 +1,469 @@
-//! Client time entries, one week at a time: the page and the JSON API from one function, so they
-//! cannot disagree. What a client sees is decided only by `client_view::entries::project_entries`
-//! (see its module docs); this module parses the request, loads, renders and logs.
+//! Client timesheets: the page, the JSON API and the exports (CSV, Excel, PDF) from one loader,
+//! so they cannot disagree. What a client sees is decided only by `client_view::entries` (see
+//! its module docs); this module parses the request, loads, renders, streams and logs.
 //!
-//! `?week=YYYY-MM-DD` picks the week containing that date (snapped to the client's first day of
-//! the week). Without it: the current week in real time, the last complete week in weekly
-//! summary. In weekly summary an incomplete week is withheld: the page says so, the API answers
-//! 200 with `"withheld": true`, `"complete": false` and empty `rows`. A bad `week` is a 400; a
-//! project the contact may not see is a 404.
+//! Routes (GET): `/projects/{id}/entries` and `/timesheet` (all of the contact's projects;
+//! `?project=` narrows), `/api/v1/projects/{id}/entries` and `/api/v1/entries`, the exports
+//! `…/entries.csv|xlsx|pdf` and `/timesheet.csv|xlsx|pdf`, and `/glossary`. The same under
+//! `/admin/preview/{contact}/…` for staff ("view as client"). Filters are in the URL (see
+//! `client_view::entries::query`); a bad one is a 400 naming the parameter; a project outside
+//! the scope is a 404.
+//!
+//! Exports: CSV streams any number of rows in keyset chunks of [`CHUNK`] (bounded memory;
+//! `?bom=1` adds a UTF-8 byte order mark for Excel). Excel and PDF hold at most
+//! [`MAX_DOCUMENT_ROWS`] rows (a few MB in memory); a larger view is a 422 that suggests CSV or
+//! a narrower filter. Every export is written to the access log with the filter and row count.
 
-use crate::auth::{self, ContactCtx};
+use crate::auth::{self, ContactCtx, StaffCtx};
 use crate::charts::short_date;
 use crate::pages::Nav;
+use crate::staff::staff_or_login;
 use crate::{html, redirect};
 use askama::Template;
-use chrono::{Datelike, NaiveDate};
-use clearhours_domain::client_view::entries::{default_week, project_entries, ClientEntries};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use clearhours_domain::calendar::{add_days, month_end_of, month_start_of};
+use clearhours_domain::client_view::entries::{
+    glossary, parse_query, plan, project_subtotals, project_timesheet, rows, ClientEntryRow, ClientSubtotal, ClientTaskInfo,
+    ClientTimesheet, GroupBy, Loaded as LoadedData, Page, Plan, Preset, QueryError, Selection, SubtotalDim, TimesheetQuery, PAGE_SIZE,
+};
 use clearhours_domain::client_view::ClientContext;
-use clearhours_domain::ids::ProjectId;
+use clearhours_domain::ids::{ContactId, ProjectId};
 use clearhours_domain::settings::{DescriptionMode, ViewMode};
+use clearhours_export::{columns, csv, file_name, pdf, xlsx, MAX_DOCUMENT_ROWS};
 use clearhours_http::{dev_mode, json, ApiError, ApiResult};
-use clearhours_storage::entries as store;
+use clearhours_storage::access_log::{self, AccessEvent};
+use clearhours_storage::admin as admin_store;
+use clearhours_storage::dashboard::Catalogue;
+use clearhours_storage::entries::{self as store, TimesheetBase};
+use clearhours_storage::scope::ClientScope;
+use clearhours_storage::Db;
+use futures_util::stream;
 use worker::{Env, Request, Response};
 
-/// One week of one project, as the client may see it.
-struct Loaded {
-    project_id: ProjectId,
-    project_name: String,
-    /// The week shown when none is asked for (for the "latest week" link).
-    default_start: NaiveDate,
-    entries: ClientEntries,
+/// Rows per D1 read when exporting.
+pub const CHUNK: usize = 1000;
+
+/// Who is looking: a contact, or staff previewing as one of the client's contacts.
+enum Viewer {
+    Contact(ContactCtx),
+    Staff { ctx: StaffCtx, scope: ClientScope, contact: ContactId },
 }
 
-/// `?week=`: absent or empty means the default week; anything but a date is a 400.
-fn requested_date(req: &Request) -> ApiResult<Option<NaiveDate>> {
+impl Viewer {
+    fn db(&self) -> &Db {
+        match self {
+            Viewer::Contact(c) => &c.db,
+            Viewer::Staff { ctx, .. } => &ctx.db,
+        }
+    }
+    fn scope(&self) -> &ClientScope {
+        match self {
+            Viewer::Contact(c) => &c.scope,
+            Viewer::Staff { scope, .. } => scope,
+        }
+    }
+    fn now(&self) -> DateTime<Utc> {
+        match self {
+            Viewer::Contact(c) => c.now,
+            Viewer::Staff { ctx, .. } => ctx.now,
+        }
+    }
+    /// Links inside the pages: client routes, or the same routes inside the preview.
+    fn base(&self) -> String {
+        match self {
+            Viewer::Contact(_) => String::new(),
+            Viewer::Staff { contact, .. } => format!("/admin/preview/{contact}"),
+        }
+    }
+    fn nav(&self) -> Nav {
+        match self {
+            Viewer::Contact(c) => Nav::Client { client_name: c.scope.settings().name.clone(), csrf: c.csrf.clone(), idle_minutes: c.idle_minutes },
+            Viewer::Staff { ctx, scope, contact } => {
+                Nav::Preview { label: format!("Previewing as {contact} · {}", scope.settings().name), csrf: ctx.csrf.clone() }
+            }
+        }
+    }
+    async fn log(&self, req: &Request, action: &str, target: &str, outcome: &str) -> ApiResult<()> {
+        match self {
+            Viewer::Contact(c) => c.log(action, target, outcome).await,
+            Viewer::Staff { ctx, scope, contact } => {
+                let target = format!("{contact} {target}");
+                access_log::append(
+                    &ctx.db,
+                    &AccessEvent {
+                        at: ctx.now,
+                        provider_id: Some(ctx.scope.provider_id().as_str()),
+                        client_id: Some(scope.client_id().as_str()),
+                        actor_kind: "staff",
+                        actor_id: ctx.scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
+                        action: &format!("admin_preview_{action}"),
+                        target: &target,
+                        outcome,
+                        ip: &clearhours_http::client_ip(req),
+                        user_agent: &clearhours_http::user_agent(req),
+                    },
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The viewer for a client route (`None`: not signed in).
+async fn contact(req: &Request, env: &Env) -> ApiResult<Option<Viewer>> {
+    Ok(auth::contact(req, env).await?.map(Viewer::Contact))
+}
+
+/// The viewer for a preview route, or the staff sign-in redirect.
+async fn staff(req: &Request, env: &Env, contact: &str) -> ApiResult<Result<Viewer, Response>> {
+    let ctx = match staff_or_login(req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r)),
+    };
+    let cid = ContactId::parse(contact).map_err(|_| ApiError::not_found())?;
+    let scope = admin_store::preview_scope(&ctx.db, &ctx.scope, &cid).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Ok(Viewer::Staff { ctx, scope, contact: cid }))
+}
+
+fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {
     let url = req.url().map_err(|_| ApiError::bad_request("the URL could not be read"))?;
-    let Some((_, v)) = url.query_pairs().find(|(k, _)| k == "week") else { return Ok(None) };
-    let v = v.trim();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        Ok(d) if v.len() == 10 => Ok(Some(d)),
-        _ => Err(ApiError::bad_request("week must be a date written YYYY-MM-DD, such as 2026-11-23")),
+    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
+fn bad(e: QueryError) -> ApiError {
+    let mut err = ApiError::bad_request(e.message.clone());
+    err.fields.push(clearhours_domain::error::FieldError { field: e.field.to_string(), message: e.message });
+    err
+}
+
+/// Everything one timesheet view needs, resolved.
+struct Resolved {
+    base: TimesheetBase,
+    plan: Plan,
+    today: NaiveDate,
+    /// `prj_…` or `all`, for the access log.
+    target: String,
+    /// A project in the path (the project's timesheet) rather than the all-projects one.
+    in_path: bool,
+}
+
+impl Resolved {
+    fn ctx<'a>(&'a self, scope: &ClientScope) -> ClientContext<'a> {
+        context(scope, &self.base.catalogue)
     }
 }
 
-async fn load(ctx: &ContactCtx, id: &str, asked: Option<NaiveDate>, action: &str) -> ApiResult<Loaded> {
-    let id = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
-    let settings = ctx.scope.settings();
+fn context<'a>(scope: &ClientScope, c: &'a Catalogue) -> ClientContext<'a> {
+    let s = scope.settings();
+    ClientContext { visibility: s.visibility, currency: s.currency, members: &c.members, tasks: &c.tasks, phases: &c.phases }
+}
+
+/// Parses the filters, checks the project, loads the catalogue and resolves the plan.
+async fn resolve(v: &Viewer, req: &Request, path_project: Option<&str>, action: &str) -> ApiResult<Resolved> {
+    let scope = v.scope();
+    let settings = scope.settings();
     let calendar = settings.calendar;
-    let today = calendar.today(ctx.now);
-    let default = default_week(settings.visibility.view, &calendar, today);
-    let week = asked.map_or(default, |d| calendar.week_of(d));
-    let Some(data) = store::week_entries(&ctx.db, &ctx.scope, &id, week.start, week.end()).await? else {
-        ctx.log(action, id.as_str(), "not_found").await?;
+    let today = calendar.today(v.now());
+    let path_id = path_project.map(|p| ProjectId::parse(p).map_err(|_| ApiError::not_found())).transpose()?;
+    let mut query = parse_query(&query_pairs(req)?, &calendar, settings.visibility.view, today).map_err(bad)?;
+    if let Some(id) = &path_id {
+        query.project = Some(id.clone());
+    }
+    let target = query.project.as_ref().map_or_else(|| "all".to_string(), ToString::to_string);
+    let Some(base) = store::timesheet_base(v.db(), scope, query.project.as_ref()).await? else {
+        v.log(req, action, &target, "not_found").await?;
         return Err(ApiError::not_found());
     };
-    let cx = ClientContext {
-        visibility: settings.visibility,
-        currency: settings.currency,
-        members: &data.catalogue.members,
-        tasks: &data.catalogue.tasks,
-        phases: &data.catalogue.phases,
-    };
-    let entries = project_entries(&cx, week, today, &data.entries);
-    ctx.log(action, data.project_id.as_str(), "success").await?;
-    Ok(Loaded { project_id: data.project_id, project_name: data.project_name, default_start: default.start, entries })
+    let ctx = context(scope, &base.catalogue);
+    let plan = plan(&ctx, &base.projects, &query, &calendar, today).map_err(bad)?;
+    Ok(Resolved { base, plan, today, target, in_path: path_id.is_some() })
+}
+
+async fn load(v: &Viewer, req: &Request, path_project: Option<&str>, action: &str) -> ApiResult<(Resolved, ClientTimesheet)> {
+    let r = resolve(v, req, path_project, action).await?;
+    let data = store::timesheet_page(v.db(), v.scope(), &r.plan.selection, PAGE_SIZE + 1, SubtotalDim::of(r.plan.query.group)).await?;
+    let ts = project_timesheet(
+        &r.ctx(v.scope()),
+        &r.plan,
+        r.today,
+        LoadedData { projects: &r.base.projects, page: data.page, totals: data.totals, subtotals: data.subtotals, notes: &data.notes },
+    );
+    v.log(req, action, &r.target, "success").await?;
+    Ok((r, ts))
 }
 
 /// Dev mode reports D1 rows read, for the benchmark.
-fn with_rows_read(mut r: Response, env: &Env, ctx: &ContactCtx) -> ApiResult<Response> {
+fn with_rows_read(mut r: Response, env: &Env, db: &Db) -> ApiResult<Response> {
     if dev_mode(env) {
-        r.headers_mut().set("x-d1-rows-read", &ctx.db.rows_read().to_string())?;
+        r.headers_mut().set("x-d1-rows-read", &db.rows_read().to_string())?;
     }
     Ok(r)
 }
 
-pub async fn entries_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
-    let asked = requested_date(req)?;
-    let loaded = load(&ctx, id, asked, "view_entries").await?;
-    let nav = Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes };
-    let body = render(&nav, &loaded).map_err(ApiError::internal)?;
-    with_rows_read(html(200, body)?, env, &ctx)
+/// GET the timesheet page (a project's, or all projects' when `project` is `None`).
+pub async fn page(req: &Request, env: &Env, project: Option<&str>, preview: Option<&str>) -> ApiResult<Response> {
+    let v = match preview {
+        None => match contact(req, env).await? {
+            Some(v) => v,
+            None => return redirect("/login"),
+        },
+        Some(c) => match staff(req, env, c).await? {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        },
+    };
+    let (r, ts) = load(&v, req, project, "view_entries").await?;
+    let body = render(&v.nav(), &v.base(), &r, &ts, v.scope()).map_err(ApiError::internal)?;
+    with_rows_read(html(200, body)?, env, v.db())
 }
 
-pub async fn entries_api(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
-    let asked = requested_date(req)?;
-    let loaded = load(&ctx, id, asked, "api_entries").await?;
-    with_rows_read(json(200, &loaded.entries), env, &ctx)
+/// GET the timesheet as JSON (the same value the page renders).
+pub async fn api(req: &Request, env: &Env, project: Option<&str>) -> ApiResult<Response> {
+    let v = contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
+    let (_, ts) = load(&v, req, project, "api_entries").await?;
+    with_rows_read(json(200, &ts), env, v.db())
 }
+
+/// The export formats.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Pdf,
+}
+
+impl Format {
+    pub fn from_segment(s: &str) -> Option<Format> {
+        match s.rsplit_once('.').map(|(_, e)| e) {
+            Some("csv") => Some(Format::Csv),
+            Some("xlsx") => Some(Format::Xlsx),
+            Some("pdf") => Some(Format::Pdf),
+            _ => None,
+        }
+    }
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
+        }
+    }
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// "2026-11-25 10:00 (America/New_York)".
+fn generated_at(now: DateTime<Utc>, scope: &ClientScope) -> String {
+    let tz = scope.settings().calendar.tz;
+    format!("{} ({})", now.with_timezone(&tz).format("%Y-%m-%d %H:%M"), tz.name())
+}
+
+/// Every row of the selection, read in keyset chunks (callers checked the count first).
+async fn all_rows(db: &Db, scope: &ClientScope, ctx: &ClientContext<'_>, base: &TimesheetBase, sel: &Selection) -> ApiResult<Vec<ClientEntryRow>> {
+    let mut sel = Selection { after: None, ..sel.clone() };
+    let mut out = Vec::new();
+    loop {
+        let page = store::timesheet_chunk(db, scope, &sel, CHUNK).await?;
+        let n = page.len();
+        out.extend(rows(ctx, &base.projects, &sel, &page));
+        if n < CHUNK || out.len() > usize::try_from(MAX_DOCUMENT_ROWS).unwrap_or(usize::MAX) {
+            break;
+        }
+        sel.after = page.key(&sel, n - 1);
+    }
+    Ok(out)
+}
+
+fn attachment(mut r: Response, f: Format, name: &str) -> ApiResult<Response> {
+    r.headers_mut().set("content-type", f.content_type())?;
+    r.headers_mut().set("content-disposition", &format!("attachment; filename=\"{name}\""))?;
+    Ok(r)
+}
+
+/// GET an export of exactly the filtered view.
+pub async fn export(req: &Request, env: &Env, project: Option<&str>, f: Format, preview: Option<&str>) -> ApiResult<Response> {
+    let v = match preview {
+        None => match contact(req, env).await? {
+            Some(v) => v,
+            None => return Err(ApiError::unauthorized("sign in first")),
+        },
+        Some(c) => match staff(req, env, c).await? {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        },
+    };
+    let action = format!("export_{}", f.ext());
+    let r = resolve(&v, req, project, &action).await?;
+    let scope = v.scope();
+    let ctx = r.ctx(scope);
+    let sel = Selection { after: None, ..r.plan.selection.clone() };
+    let mut dims = vec![SubtotalDim::Person, SubtotalDim::Task];
+    if let Some(g) = SubtotalDim::of(r.plan.query.group) {
+        dims.push(g);
+    }
+    let (totals, subs) = store::timesheet_totals(v.db(), scope, &sel, if f == Format::Csv { &[] } else { &dims }).await?;
+    let header = project_timesheet(
+        &ctx,
+        &Plan { selection: sel.clone(), ..r.plan.clone() },
+        r.today,
+        LoadedData { projects: &r.base.projects, page: Page::Entries(Vec::new()), totals, subtotals: Vec::new(), notes: &[] },
+    );
+    let logged = format!("{} {} rows={}", r.target, header.query, totals.rows);
+    if f != Format::Csv && totals.rows > MAX_DOCUMENT_ROWS {
+        v.log(req, &action, &logged, "too_many_rows").await?;
+        return Err(ApiError::new(
+            422,
+            "too_many_rows",
+            format!(
+                "This view has {} rows; Excel and PDF exports hold at most {MAX_DOCUMENT_ROWS}. Download it as CSV (any size), or narrow the filter (a shorter period, one person or task).",
+                totals.rows
+            ),
+        ));
+    }
+    v.log(req, &action, &logged, "success").await?;
+    let client = scope.settings().name.clone();
+    let name = file_name(&client, &header, f.ext());
+    let now = v.now();
+    match f {
+        Format::Csv => {
+            let bom = query_pairs(req)?.iter().any(|(k, val)| k == "bom" && val == "1");
+            let head = csv::header(&header, bom);
+            let state = CsvState {
+                db: auth::db(env)?,
+                scope: scope.clone(),
+                catalogue: r.base.catalogue,
+                projects: r.base.projects,
+                sel,
+                cols: columns(&header),
+                head: Some(head),
+                done: false,
+            };
+            let s = stream::unfold(state, |mut st| async move {
+                if let Some(h) = st.head.take() {
+                    return Some((Ok::<Vec<u8>, worker::Error>(h.into_bytes()), st));
+                }
+                if st.done {
+                    return None;
+                }
+                match store::timesheet_chunk(&st.db, &st.scope, &st.sel, CHUNK).await {
+                    Ok(page) => {
+                        let n = page.len();
+                        let ctx = context(&st.scope, &st.catalogue);
+                        let text = csv::rows(&st.cols, &rows(&ctx, &st.projects, &st.sel, &page));
+                        st.done = n < CHUNK;
+                        st.sel.after = if n > 0 { page.key(&st.sel, n - 1) } else { None };
+                        Some((Ok(text.into_bytes()), st))
+                    }
+                    Err(e) => {
+                        worker::console_error!("csv export stopped: {e}");
+                        st.done = true;
+                        Some((Err(worker::Error::RustError("the export could not be completed".into())), st))
+                    }
+                }
+            });
+            attachment(Response::from_stream(s)?, f, &name)
+        }
+        Format::Xlsx => {
+            let rows = all_rows(v.db(), scope, &ctx, &r.base, &sel).await?;
+            let [by_person, by_task, ..] = subs.as_slice() else { return Err(ApiError::internal("subtotals missing")) };
+            let info = xlsx::WorkbookInfo { client: &client, generated_at: &generated_at(now, scope), generated_unix: now.timestamp() };
+            let bytes = xlsx::workbook(
+                &info,
+                &header,
+                &rows,
+                &header.totals,
+                &project_subtotals(&ctx, SubtotalDim::Person, by_person),
+                &project_subtotals(&ctx, SubtotalDim::Task, by_task),
+            )
+            .map_err(|e| ApiError::internal(e.0))?;
+            attachment(Response::from_bytes(bytes)?, f, &name)
+        }
+        Format::Pdf => {
+            let rows = all_rows(v.db(), scope, &ctx, &r.base, &sel).await?;
+            let grouped = match (SubtotalDim::of(r.plan.query.group), subs.get(2)) {
+                (Some(dim), Some(records)) => project_subtotals(&ctx, dim, records),
+                _ => Vec::new(),
+            };
+            // Staff notes for the weeks shown (the page's loader reads them with the page).
+            let notes = store::timesheet_page(v.db(), scope, &Selection { nothing: true, ..sel.clone() }, 0, None).await?.notes;
+            let with_notes = project_timesheet(
+                &ctx,
+                &r.plan,
+                r.today,
+                LoadedData { projects: &r.base.projects, page: Page::Entries(Vec::new()), totals, subtotals: Vec::new(), notes: &notes },
+            );
+            let header = ClientTimesheet { notes: with_notes.notes, ..header };
+            let info = pdf::TimesheetInfo { client: &client, generated_at: &generated_at(now, scope) };
+            let bytes = pdf::timesheet(&info, &header, &rows, &header.totals, &grouped);
+            attachment(Response::from_bytes(bytes)?, f, &name)
+        }
+    }
+}
+
+/// What the CSV stream carries between chunks.
+struct CsvState {
+    db: Db,
+    scope: ClientScope,
+    catalogue: Catalogue,
+    projects: Vec<clearhours_domain::client_view::entries::ProjectRef>,
+    sel: Selection,
+    cols: Vec<clearhours_export::Column>,
+    head: Option<String>,
+    done: bool,
+}
+
+/// GET /glossary — each task's client explanation.
+pub async fn glossary_page(req: &Request, env: &Env, preview: Option<&str>) -> ApiResult<Response> {
+    let v = match preview {
+        None => match contact(req, env).await? {
+            Some(v) => v,
+            None => return redirect("/login"),
+        },
+        Some(c) => match staff(req, env, c).await? {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        },
+    };
+    let base = store::timesheet_base(v.db(), v.scope(), None).await?.ok_or_else(ApiError::not_found)?;
+    let tasks = glossary(&context(v.scope(), &base.catalogue));
+    v.log(req, "view_glossary", "all", "success").await?;
+    let nav = v.nav();
+    let prefix = v.base();
+    let body = GlossaryPage { nav: &nav, base: &prefix, tasks: tasks.iter().map(|t| (anchor(&t.name), t)).collect() }.render().map_err(ApiError::internal)?;
+    html(200, body)
+}
+
+#[derive(Template)]
+#[template(path = "glossary.html")]
+struct GlossaryPage<'a> {
+    nav: &'a Nav,
+    base: &'a str,
+    tasks: Vec<(String, &'a ClientTaskInfo)>,
+}
+
+/// The glossary anchor of a task name.
+fn anchor(name: &str) -> String {
+    format!("task-{}", clearhours_export::slug(name))
+}
+
+// ---- The page ----
 
 /// A table row, formatted.
 struct PageRow {
+    /// A group heading before this row (grouped views).
+    group: Option<GroupHead>,
     date_iso: String,
     date: String,
+    project: String,
     member: String,
     task: String,
+    task_anchor: String,
     phase: String,
     description: String,
     non_billable: bool,
@@ -106,23 +472,56 @@ struct PageRow {
     amount: String,
 }
 
+struct GroupHead {
+    label: String,
+    explanation: String,
+    hours: String,
+    amount: String,
+    entries: i64,
+    notes: Vec<String>,
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
 #[derive(Template)]
 #[template(path = "entries.html")]
 struct EntriesPage<'a> {
     nav: &'a Nav,
-    project_id: &'a str,
-    project_name: &'a str,
-    e: &'a ClientEntries,
+    /// "" or "/admin/preview/{contact}".
+    base: &'a str,
+    /// The form's and links' path: `/projects/{id}/entries` or `/timesheet`.
+    path: String,
+    title: String,
+    project: Option<(String, String)>,
+    e: &'a ClientTimesheet,
     range: String,
     today: String,
-    previous_href: String,
+    previous_href: Option<String>,
     next_href: Option<String>,
-    /// The default week's link, when another week is shown.
-    latest_href: Option<String>,
-    current_week: bool,
+    first_href: Option<String>,
+    next_page_href: Option<String>,
+    exports: Vec<(String, &'static str)>,
     summarised: bool,
     weekly_summary: bool,
+    all_projects: bool,
+    columns: usize,
     rows: Vec<PageRow>,
+    ranges: Vec<Choice>,
+    projects: Vec<Choice>,
+    people: Vec<Choice>,
+    tasks: Vec<Choice>,
+    phases: Vec<Choice>,
+    billables: Vec<Choice>,
+    sorts: Vec<Choice>,
+    groups: Vec<Choice>,
+    from: String,
+    to: String,
+    q: String,
+    withheld_note: Option<String>,
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -133,39 +532,159 @@ fn day(d: NaiveDate) -> String {
     format!("{w}, {}", short_date(d))
 }
 
-fn render(nav: &Nav, l: &Loaded) -> Result<String, askama::Error> {
-    let e = &l.entries;
-    let href = |d: NaiveDate| format!("/projects/{}/entries?week={d}", l.project_id);
+fn choices(current: &str, all: &[(&str, &str)]) -> Vec<Choice> {
+    all.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.to_string(), selected: *v == current }).collect()
+}
+
+fn labelled(current: Option<&str>, items: impl Iterator<Item = String>, any: &str) -> Vec<Choice> {
+    std::iter::once(Choice { value: String::new(), label: any.to_string(), selected: current.is_none() })
+        .chain(items.map(|i| Choice { selected: Some(i.as_str()) == current, value: i.clone(), label: i }))
+        .collect()
+}
+
+/// The previous and next period of the same kind, when the range is one week or one month.
+fn neighbours(r: &Resolved, scope: &ClientScope, e: &ClientTimesheet) -> (Option<(NaiveDate, NaiveDate)>, Option<(NaiveDate, NaiveDate)>) {
+    let cal = scope.settings().calendar;
+    let (from, to) = (r.plan.from, r.plan.to);
+    let week = cal.week_of(from);
+    let viewable = |start: NaiveDate, end: NaiveDate| match e.view {
+        ViewMode::RealTime => start <= e.today,
+        ViewMode::WeeklySummary => end < r.plan.week_start_today,
+    };
+    if week.start == from && week.end() == to {
+        let (p, n) = (week.previous(), week.next());
+        return (Some((p.start, p.end())), viewable(n.start, n.end()).then(|| (n.start, n.end())));
+    }
+    if month_start_of(from) == from && month_end_of(from) == to {
+        let p = month_start_of(add_days(from, -1));
+        let n = add_days(to, 1);
+        return (Some((p, month_end_of(p))), viewable(n, month_end_of(n)).then(|| (n, month_end_of(n))));
+    }
+    (None, None)
+}
+
+fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &ClientScope) -> Result<String, askama::Error> {
+    let q = &r.plan.query;
+    let all_projects = !r.in_path;
+    let path = match (&e.project, all_projects) {
+        (Some(p), false) => format!("{base}/projects/{}/entries", p.id),
+        _ => format!("{base}/timesheet"),
+    };
+    let with = |query: &TimesheetQuery| format!("{path}?{}", query.to_query(all_projects, None));
+    let range_href = |(f, t): (NaiveDate, NaiveDate)| with(&TimesheetQuery { preset: Preset::Custom, from: Some(f), to: t, after: None, ..q.clone() });
+    let (prev, next) = neighbours(r, scope, e);
+    let export_path = |ext: &str| format!("{path}.{ext}?{}", q.to_query(all_projects, None));
+    let rates = e.rates_shown;
+    let subtotal_for = |row: &ClientEntryRow| -> Option<&ClientSubtotal> {
+        e.subtotals.iter().find(|s| match q.group {
+            GroupBy::None => false,
+            GroupBy::Week => s.week_start.is_some_and(|w| w <= row.date) && s.week_end.is_some_and(|x| row.date <= x),
+            GroupBy::Person => s.label == row.member,
+            GroupBy::Task => s.label == row.task,
+            GroupBy::Phase => s.label == row.phase,
+        })
+    };
+    let mut current: Option<String> = None;
     let rows = e
         .rows
         .iter()
-        .map(|r| PageRow {
-            date_iso: r.date.to_string(),
-            date: day(r.date),
-            member: r.member.clone(),
-            task: r.task.clone(),
-            phase: r.phase.clone(),
-            description: if r.description.trim().is_empty() { "—".to_string() } else { r.description.clone() },
-            non_billable: !r.billable,
-            hours: r.hours.to_string(),
-            rate: r.rate.clone().unwrap_or_else(|| "—".to_string()),
-            amount: r.amount.clone().unwrap_or_default(),
+        .map(|row| {
+            let group = subtotal_for(row).and_then(|s| {
+                if current.as_deref() == Some(s.label.as_str()) {
+                    return None;
+                }
+                current = Some(s.label.clone());
+                let label = match (s.week_start, s.week_end) {
+                    (Some(a), Some(b)) => format!("Week of {} – {}", day(a), day(b)),
+                    _ => s.label.clone(),
+                };
+                let notes = match s.week_start {
+                    Some(w) => e.notes.iter().filter(|n| n.week_start == w).map(|n| format!("{}: {}", n.project, n.body)).collect(),
+                    None => Vec::new(),
+                };
+                Some(GroupHead {
+                    label,
+                    explanation: s.explanation.clone().unwrap_or_default(),
+                    hours: s.totals.hours.to_string(),
+                    amount: s.totals.amount.clone().unwrap_or_default(),
+                    entries: s.totals.entries,
+                    notes,
+                })
+            });
+            PageRow {
+                group,
+                date_iso: row.date.to_string(),
+                date: day(row.date),
+                project: row.project.clone(),
+                member: row.member.clone(),
+                task: row.task.clone(),
+                task_anchor: anchor(&row.task),
+                phase: row.phase.clone(),
+                description: if row.description.trim().is_empty() { "—".to_string() } else { row.description.clone() },
+                non_billable: !row.billable,
+                hours: row.hours.to_string(),
+                rate: row.rate.clone().unwrap_or_else(|| "—".to_string()),
+                amount: row.amount.clone().unwrap_or_default(),
+            }
         })
         .collect();
+    let title = match (&e.project, all_projects) {
+        (Some(p), false) => p.name.clone(),
+        (Some(p), true) => format!("All projects · {}", p.name),
+        (None, _) => "All projects".to_string(),
+    };
+    let cal = scope.settings().calendar;
+    let wk = cal.week_of(e.today);
+    let range_labels: [(&str, String); 6] = [
+        ("this_week", format!("This week ({} – {})", short_date(wk.start), short_date(wk.end()))),
+        ("last_week", "Last week".into()),
+        ("this_month", "This month".into()),
+        ("last_month", "Last month".into()),
+        ("to_date", "Project to date".into()),
+        ("custom", "Custom dates".into()),
+    ];
+    let preset = q.preset.as_str();
     EntriesPage {
         nav,
-        project_id: l.project_id.as_str(),
-        project_name: &l.project_name,
+        base,
+        path: path.clone(),
+        title,
+        project: e.project.as_ref().filter(|_| !all_projects).map(|p| (p.id.to_string(), p.name.clone())),
         e,
-        range: format!("{} – {}, {}", day(e.week_start), day(e.week_end), e.week_end.year()),
+        range: format!("{} – {}, {}", day(e.from), day(e.to), e.to.year()),
         today: format!("{}, {}", short_date(e.today), e.today.year()),
-        previous_href: href(e.previous_week),
-        next_href: e.next_week.map(href),
-        latest_href: (e.week_start != l.default_start).then(|| format!("/projects/{}/entries", l.project_id)),
-        current_week: e.week_start <= e.today && e.today <= e.week_end,
+        previous_href: prev.map(range_href),
+        next_href: next.map(range_href),
+        first_href: q.after.is_some().then(|| with(q)),
+        next_page_href: e.next_cursor.as_ref().map(|c| {
+            let cursor = clearhours_domain::client_view::entries::Cursor::decode(c).ok();
+            format!("{path}?{}", q.to_query(all_projects, cursor.as_ref()))
+        }),
+        exports: vec![
+            (export_path("csv"), "CSV"),
+            (format!("{}&bom=1", export_path("csv")), "CSV for Excel"),
+            (export_path("xlsx"), "Excel"),
+            (export_path("pdf"), "PDF"),
+        ],
         summarised: e.descriptions == DescriptionMode::Summarised,
         weekly_summary: e.view == ViewMode::WeeklySummary,
+        all_projects,
+        columns: 6 + usize::from(all_projects) + if rates { 2 } else { 0 },
         rows,
+        ranges: range_labels.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.clone(), selected: *v == preset }).collect(),
+        projects: std::iter::once(Choice { value: String::new(), label: "All projects".into(), selected: q.project.is_none() })
+            .chain(e.projects.iter().map(|p| Choice { value: p.id.to_string(), label: p.name.clone(), selected: q.project.as_ref() == Some(&p.id) }))
+            .collect(),
+        people: labelled(q.person.as_deref(), e.people.iter().cloned(), "Everyone"),
+        tasks: labelled(q.task.as_deref(), e.tasks.iter().map(|t| t.name.clone()).chain(["No task".to_string()]), "All tasks"),
+        phases: labelled(q.phase.as_deref(), e.phases.iter().cloned().chain(["No phase".to_string()]), "All phases"),
+        billables: choices(q.billable.as_str(), &[("all", "Billable and non-billable"), ("billable", "Billable only"), ("non_billable", "Non-billable only")]),
+        sorts: choices(q.sort.as_str(), &[("date", "Date"), ("person", "Team member"), ("task", "Task"), ("phase", "Phase"), ("hours", "Hours (largest first)")]),
+        groups: choices(q.group.as_str(), &[("none", "No grouping"), ("week", "Week"), ("person", "Team member"), ("task", "Task"), ("phase", "Phase")]),
+        from: e.from.to_string(),
+        to: e.to.to_string(),
+        q: q.q.clone().unwrap_or_default(),
+        withheld_note: e.withheld_from.filter(|_| !e.withheld).map(|w| format!("Entries from {} on appear once their week is complete.", day(w))),
     }
     .render()
 }

@@ -6,6 +6,8 @@
 //! - `/` → `/projects` or `/login`; `/healthz`; `/static/app.css`, `/static/app.js`
 //! - `/login` (+POST), POST `/logout`; `/admin/login` (+POST), POST `/admin/logout`
 //! - `/projects` (portfolio), `/projects/{id}` (dashboard)
+//! - `/projects/{id}/entries`, `/timesheet` (all projects), their exports `…/entries.{csv,xlsx,pdf}`
+//!   and `/timesheet.{csv,xlsx,pdf}`, `/glossary`; `/api/v1/projects/{id}/entries`, `/api/v1/entries`
 //! - `/api/v1/projects`, `/api/v1/projects/{id}/dashboard` (same figures and privacy as pages)
 //! - `/admin` (staff overview), `/admin/clients/{id}` (visibility, portal accounts; POSTs under
 //!   it), `/admin/contacts/{id}/{invite|revoke|disable|enable}` (POST),
@@ -90,6 +92,17 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         }
         (Method::Get, ["admin", "preview", contact, "projects"]) => private(admin::preview(&req, env, contact, None).await),
         (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
+        (Method::Get, ["admin", "preview", contact, "projects", id, "entries"]) => private(entries::page(&req, env, Some(id), Some(contact)).await),
+        (Method::Get, ["admin", "preview", contact, "timesheet"]) => private(entries::page(&req, env, None, Some(contact)).await),
+        (Method::Get, ["admin", "preview", contact, "glossary"]) => private(entries::glossary_page(&req, env, Some(contact)).await),
+        (Method::Get, ["admin", "preview", contact, "projects", id, file]) if file.starts_with("entries.") => match entries::Format::from_segment(file) {
+            Some(f) => private(entries::export(&req, env, Some(id), f, Some(contact)).await),
+            None => Err(ApiError::not_found()),
+        },
+        (Method::Get, ["admin", "preview", contact, file]) if file.starts_with("timesheet.") => match entries::Format::from_segment(file) {
+            Some(f) => private(entries::export(&req, env, None, f, Some(contact)).await),
+            None => Err(ApiError::not_found()),
+        },
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
         (_, ["admin", "invoices", ..] | ["admin", "clients", _, "invoices" | "billing"]) => private(admin_invoices::route(req, env).await),
@@ -109,8 +122,19 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Post, ["invite"]) => private(admin::accept_invite(req, env).await),
         (Method::Get, ["projects"]) => private(views::portfolio_page(&req, env).await),
         (Method::Get, ["projects", id]) => private(views::dashboard_page(&req, env, id).await),
-        (Method::Get, ["projects", id, "entries"]) => private(entries::entries_page(&req, env, id).await),
-        (Method::Get, ["api", "v1", "projects", id, "entries"]) => private(entries::entries_api(&req, env, id).await),
+        (Method::Get, ["projects", id, "entries"]) => private(entries::page(&req, env, Some(id), None).await),
+        (Method::Get, ["timesheet"]) => private(entries::page(&req, env, None, None).await),
+        (Method::Get, ["glossary"]) => private(entries::glossary_page(&req, env, None).await),
+        (Method::Get, ["projects", id, file]) if file.starts_with("entries.") => match entries::Format::from_segment(file) {
+            Some(f) => private(entries::export(&req, env, Some(id), f, None).await),
+            None => Err(ApiError::not_found()),
+        },
+        (Method::Get, [file]) if file.starts_with("timesheet.") => match entries::Format::from_segment(file) {
+            Some(f) => private(entries::export(&req, env, None, f, None).await),
+            None => Err(ApiError::not_found()),
+        },
+        (Method::Get, ["api", "v1", "projects", id, "entries"]) => private(entries::api(&req, env, Some(id)).await),
+        (Method::Get, ["api", "v1", "entries"]) => private(entries::api(&req, env, None).await),
         (Method::Get, ["api", "v1", "projects"]) => private(views::projects_api(&req, env).await),
         (Method::Get, ["billing"]) => private(billing::billing_page(&req, env).await),
         (Method::Get, ["api", "v1", "billing"]) => private(billing::billing_api(&req, env).await),
