@@ -9,7 +9,7 @@ scripts/setup.sh
 echo "test: formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 echo "test: cargo test (native, pure crates)"
-cargo test --locked -p clearhours-domain
+cargo test --locked -p clearhours-domain -p clearhours-export
 echo "test: building workers"
 scripts/build.sh
 echo "test: integration tests (Miniflare)"

@@ -17,7 +17,6 @@ use crate::pages::{long_date, Nav};
 use crate::{html, redirect};
 use askama::Template;
 use chrono::NaiveDate;
-use clearhours_domain::client_view::entries::{project_entries, ClientEntries};
 use clearhours_domain::client_view::invoices::{
     billing_summary, project_billing, project_invoice, ClientBilling, ClientBillingSummary, ClientInvoice,
 };
@@ -26,7 +25,6 @@ use clearhours_domain::invoice::{check_number, default_period_end};
 use clearhours_domain::settings::ContactRole;
 use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::invoices as store;
-use serde::Serialize;
 use worker::{Env, Request, Response};
 
 /// A billing contact, or: `Ok(None)` when nobody is signed in; 404 for a viewer.
@@ -119,74 +117,28 @@ pub async fn invoice_pdf(req: &Request, env: &Env, number: &str) -> ApiResult<Re
     let Some(ctx) = billing_contact(req, env).await? else { return redirect("/login") };
     let inv = open_invoice(&ctx, number, "download_invoice").await?;
     let settings = ctx.scope.settings();
-    let bytes = crate::invoice_pdf::render(&settings.name, &inv);
+    let bytes = clearhours_export::invoice_pdf::render(&settings.name, &inv);
     let mut r = Response::from_bytes(bytes)?;
     r.headers_mut().set("content-type", "application/pdf")?;
     r.headers_mut().set("content-disposition", &format!("attachment; filename=\"invoice-{}.pdf\"", inv.summary.number))?;
     Ok(r)
 }
 
-/// The entries behind an invoice, per project and week, as the timesheet shows them.
-#[derive(Serialize)]
-pub struct InvoiceHours {
-    pub number: String,
-    pub projects: Vec<ProjectHours>,
-}
-
-#[derive(Serialize)]
-pub struct ProjectHours {
-    pub project_name: String,
-    pub weeks: Vec<ClientEntries>,
-}
-
-async fn load_hours(ctx: &ContactCtx, number: &str, action: &str) -> ApiResult<InvoiceHours> {
+/// The hours behind an invoice: the timesheet filtered to its entries (and so its exports).
+pub async fn hours_page(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
+    let Some(_ctx) = billing_contact(req, env).await? else { return redirect("/login") };
     if check_number(number).is_err() {
         return Err(ApiError::not_found());
     }
-    let Some(data) = store::client_invoice_entries(&ctx.db, &ctx.scope, number).await? else {
-        ctx.log(action, number, "not_found").await?;
-        return Err(ApiError::not_found());
-    };
-    let settings = ctx.scope.settings();
-    let today = settings.calendar.today(ctx.now);
-    let cx = ClientContext {
-        visibility: settings.visibility,
-        currency: settings.currency,
-        members: &data.catalogue.members,
-        tasks: &data.catalogue.tasks,
-        phases: &data.catalogue.phases,
-    };
-    let mut projects = Vec::new();
-    for (pid, name) in &data.projects {
-        let entries: Vec<_> = data.entries.iter().filter(|(p, _)| p == pid).map(|(_, e)| e.clone()).collect();
-        let (Some(first), Some(last)) = (entries.iter().map(|e| e.local_date).min(), entries.iter().map(|e| e.local_date).max()) else {
-            continue;
-        };
-        let mut weeks = Vec::new();
-        let mut week = settings.calendar.week_of(first);
-        while week.start <= last {
-            let w = project_entries(&cx, week, today, &entries);
-            if !w.rows.is_empty() {
-                weeks.push(w);
-            }
-            week = week.next();
-        }
-        projects.push(ProjectHours { project_name: name.clone(), weeks });
-    }
-    ctx.log(action, number, "success").await?;
-    Ok(InvoiceHours { number: data.record.number, projects })
-}
-
-pub async fn hours_page(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
-    let Some(ctx) = billing_contact(req, env).await? else { return redirect("/login") };
-    let h = load_hours(&ctx, number, "view_invoice_entries").await?;
-    html(200, render_hours(&nav(&ctx), &h, &ctx).map_err(ApiError::internal)?)
+    redirect(&format!("/timesheet?invoice={number}"))
 }
 
 pub async fn hours_api(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
-    let ctx = billing_contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
-    let h = load_hours(&ctx, number, "api_invoice_entries").await?;
-    Ok(json(200, &h))
+    billing_contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
+    if check_number(number).is_err() {
+        return Err(ApiError::not_found());
+    }
+    redirect(&format!("/api/v1/entries?invoice={number}"))
 }
 
 // ---------------------------------------------------------------------------------- rendering
@@ -286,37 +238,6 @@ fn render_invoice(nav: &Nav, inv: &ClientInvoice) -> Result<String, askama::Erro
         due: opt_date(s.due_on),
         class: status_class(s.status.as_str()),
         payments: inv.payments.iter().map(|p| (long_date(p.paid_on), p.amount.clone())).collect(),
-    }
-    .render()
-}
-
-#[derive(Template)]
-#[template(path = "invoice_entries.html")]
-struct InvoiceHoursPage<'a> {
-    nav: &'a Nav,
-    number: &'a str,
-    rates_shown: bool,
-    summarised: bool,
-    projects: Vec<(&'a str, Vec<(String, &'a ClientEntries)>)>,
-}
-
-fn render_hours(nav: &Nav, h: &InvoiceHours, ctx: &ContactCtx) -> Result<String, askama::Error> {
-    let v = ctx.scope.settings().visibility;
-    InvoiceHoursPage {
-        nav,
-        number: &h.number,
-        rates_shown: v.rates == clearhours_domain::settings::RatesVisibility::Shown,
-        summarised: v.descriptions == clearhours_domain::settings::DescriptionMode::Summarised,
-        projects: h
-            .projects
-            .iter()
-            .map(|p| {
-                (
-                    p.project_name.as_str(),
-                    p.weeks.iter().map(|w| (format!("{} – {}", short_date(w.week_start), long_date(w.week_end)), w)).collect(),
-                )
-            })
-            .collect(),
     }
     .render()
 }

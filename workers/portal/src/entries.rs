@@ -77,7 +77,9 @@ impl Viewer {
     }
     fn nav(&self) -> Nav {
         match self {
-            Viewer::Contact(c) => Nav::Client { client_name: c.scope.settings().name.clone(), csrf: c.csrf.clone(), idle_minutes: c.idle_minutes },
+            Viewer::Contact(c) => {
+                Nav::Client { client_name: c.scope.settings().name.clone(), csrf: c.csrf.clone(), idle_minutes: c.idle_minutes }
+            }
             Viewer::Staff { ctx, scope, contact } => {
                 Nav::Preview { label: format!("Previewing as {contact} · {}", scope.settings().name), csrf: ctx.csrf.clone() }
             }
@@ -166,17 +168,42 @@ async fn resolve(v: &Viewer, req: &Request, path_project: Option<&str>, action: 
     let calendar = settings.calendar;
     let today = calendar.today(v.now());
     let path_id = path_project.map(|p| ProjectId::parse(p).map_err(|_| ApiError::not_found())).transpose()?;
-    let mut query = parse_query(&query_pairs(req)?, &calendar, settings.visibility.view, today).map_err(bad)?;
+    let pairs = query_pairs(req)?;
+    let mut query = parse_query(&pairs, &calendar, settings.visibility.view, today).map_err(bad)?;
     if let Some(id) = &path_id {
         query.project = Some(id.clone());
     }
     let target = query.project.as_ref().map_or_else(|| "all".to_string(), ToString::to_string);
+    // `invoice=<number>`: the hours behind an invoice — billing contacts only (404 otherwise,
+    // as for every billing route); without a range of its own, the invoice's period.
+    let invoice = match query.invoice.clone() {
+        None => None,
+        Some(number) => {
+            let found = if scope.role() == clearhours_domain::settings::ContactRole::Billing {
+                clearhours_storage::invoices::client_invoice(v.db(), scope, &number).await?
+            } else {
+                None
+            };
+            let Some(d) = found else {
+                v.log(req, action, &format!("invoice {number}"), "not_found").await?;
+                return Err(ApiError::not_found());
+            };
+            if !pairs.iter().any(|(k, _)| matches!(k.as_str(), "range" | "week" | "from" | "to")) {
+                let to = d.record.period_end.unwrap_or(today);
+                query.preset = clearhours_domain::client_view::entries::Preset::Custom;
+                query.from = Some(d.record.period_start.unwrap_or(to).min(to));
+                query.to = to;
+            }
+            Some(d.record.id)
+        }
+    };
     let Some(base) = store::timesheet_base(v.db(), scope, query.project.as_ref()).await? else {
         v.log(req, action, &target, "not_found").await?;
         return Err(ApiError::not_found());
     };
     let ctx = context(scope, &base.catalogue);
-    let plan = plan(&ctx, &base.projects, &query, &calendar, today).map_err(bad)?;
+    let mut plan = plan(&ctx, &base.projects, &query, &calendar, today).map_err(bad)?;
+    plan.selection.invoice = invoice;
     Ok(Resolved { base, plan, today, target, in_path: path_id.is_some() })
 }
 
@@ -265,7 +292,13 @@ fn generated_at(now: DateTime<Utc>, scope: &ClientScope) -> String {
 }
 
 /// Every row of the selection, read in keyset chunks (callers checked the count first).
-async fn all_rows(db: &Db, scope: &ClientScope, ctx: &ClientContext<'_>, base: &TimesheetBase, sel: &Selection) -> ApiResult<Vec<ClientEntryRow>> {
+async fn all_rows(
+    db: &Db,
+    scope: &ClientScope,
+    ctx: &ClientContext<'_>,
+    base: &TimesheetBase,
+    sel: &Selection,
+) -> ApiResult<Vec<ClientEntryRow>> {
     let mut sel = Selection { after: None, ..sel.clone() };
     let mut out = Vec::new();
     loop {
@@ -435,7 +468,9 @@ pub async fn glossary_page(req: &Request, env: &Env, preview: Option<&str>) -> A
     v.log(req, "view_glossary", "all", "success").await?;
     let nav = v.nav();
     let prefix = v.base();
-    let body = GlossaryPage { nav: &nav, base: &prefix, tasks: tasks.iter().map(|t| (anchor(&t.name), t)).collect() }.render().map_err(ApiError::internal)?;
+    let body = GlossaryPage { nav: &nav, base: &prefix, tasks: tasks.iter().map(|t| (anchor(&t.name), t)).collect() }
+        .render()
+        .map_err(ApiError::internal)?;
     html(200, body)
 }
 
@@ -571,7 +606,8 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
         _ => format!("{base}/timesheet"),
     };
     let with = |query: &TimesheetQuery| format!("{path}?{}", query.to_query(all_projects, None));
-    let range_href = |(f, t): (NaiveDate, NaiveDate)| with(&TimesheetQuery { preset: Preset::Custom, from: Some(f), to: t, after: None, ..q.clone() });
+    let range_href =
+        |(f, t): (NaiveDate, NaiveDate)| with(&TimesheetQuery { preset: Preset::Custom, from: Some(f), to: t, after: None, ..q.clone() });
     let (prev, next) = neighbours(r, scope, e);
     let export_path = |ext: &str| format!("{path}.{ext}?{}", q.to_query(all_projects, None));
     let rates = e.rates_shown;
@@ -673,18 +709,34 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
         rows,
         ranges: range_labels.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.clone(), selected: *v == preset }).collect(),
         projects: std::iter::once(Choice { value: String::new(), label: "All projects".into(), selected: q.project.is_none() })
-            .chain(e.projects.iter().map(|p| Choice { value: p.id.to_string(), label: p.name.clone(), selected: q.project.as_ref() == Some(&p.id) }))
+            .chain(e.projects.iter().map(|p| Choice {
+                value: p.id.to_string(),
+                label: p.name.clone(),
+                selected: q.project.as_ref() == Some(&p.id),
+            }))
             .collect(),
         people: labelled(q.person.as_deref(), e.people.iter().cloned(), "Everyone"),
         tasks: labelled(q.task.as_deref(), e.tasks.iter().map(|t| t.name.clone()).chain(["No task".to_string()]), "All tasks"),
         phases: labelled(q.phase.as_deref(), e.phases.iter().cloned().chain(["No phase".to_string()]), "All phases"),
-        billables: choices(q.billable.as_str(), &[("all", "Billable and non-billable"), ("billable", "Billable only"), ("non_billable", "Non-billable only")]),
-        sorts: choices(q.sort.as_str(), &[("date", "Date"), ("person", "Team member"), ("task", "Task"), ("phase", "Phase"), ("hours", "Hours (largest first)")]),
-        groups: choices(q.group.as_str(), &[("none", "No grouping"), ("week", "Week"), ("person", "Team member"), ("task", "Task"), ("phase", "Phase")]),
+        billables: choices(
+            q.billable.as_str(),
+            &[("all", "Billable and non-billable"), ("billable", "Billable only"), ("non_billable", "Non-billable only")],
+        ),
+        sorts: choices(
+            q.sort.as_str(),
+            &[("date", "Date"), ("person", "Team member"), ("task", "Task"), ("phase", "Phase"), ("hours", "Hours (largest first)")],
+        ),
+        groups: choices(
+            q.group.as_str(),
+            &[("none", "No grouping"), ("week", "Week"), ("person", "Team member"), ("task", "Task"), ("phase", "Phase")],
+        ),
         from: e.from.to_string(),
         to: e.to.to_string(),
         q: q.q.clone().unwrap_or_default(),
-        withheld_note: e.withheld_from.filter(|_| !e.withheld).map(|w| format!("Entries from {} on appear once their week is complete.", day(w))),
+        withheld_note: e
+            .withheld_from
+            .filter(|_| !e.withheld)
+            .map(|w| format!("Entries from {} on appear once their week is complete.", day(w))),
     }
     .render()
 }

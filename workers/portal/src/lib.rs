@@ -31,7 +31,6 @@ mod auth;
 mod billing;
 mod charts;
 mod entries;
-mod invoice_pdf;
 mod mfa;
 mod pages;
 mod qr;
@@ -92,13 +91,17 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         }
         (Method::Get, ["admin", "preview", contact, "projects"]) => private(admin::preview(&req, env, contact, None).await),
         (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
-        (Method::Get, ["admin", "preview", contact, "projects", id, "entries"]) => private(entries::page(&req, env, Some(id), Some(contact)).await),
+        (Method::Get, ["admin", "preview", contact, "projects", id, "entries"]) => {
+            private(entries::page(&req, env, Some(id), Some(contact)).await)
+        }
         (Method::Get, ["admin", "preview", contact, "timesheet"]) => private(entries::page(&req, env, None, Some(contact)).await),
         (Method::Get, ["admin", "preview", contact, "glossary"]) => private(entries::glossary_page(&req, env, Some(contact)).await),
-        (Method::Get, ["admin", "preview", contact, "projects", id, file]) if file.starts_with("entries.") => match entries::Format::from_segment(file) {
-            Some(f) => private(entries::export(&req, env, Some(id), f, Some(contact)).await),
-            None => Err(ApiError::not_found()),
-        },
+        (Method::Get, ["admin", "preview", contact, "projects", id, file]) if file.starts_with("entries.") => {
+            match entries::Format::from_segment(file) {
+                Some(f) => private(entries::export(&req, env, Some(id), f, Some(contact)).await),
+                None => Err(ApiError::not_found()),
+            }
+        }
         (Method::Get, ["admin", "preview", contact, file]) if file.starts_with("timesheet.") => match entries::Format::from_segment(file) {
             Some(f) => private(entries::export(&req, env, None, f, Some(contact)).await),
             None => Err(ApiError::not_found()),

@@ -175,6 +175,8 @@ pub struct Selection {
     /// Summarised with rates shown: groups split by rate.
     pub rates_split: bool,
     pub sort: Sort,
+    /// Only the entries of this invoice (`invoice=<number>`, resolved by the portal).
+    pub invoice: Option<InvoiceId>,
     pub member_ranks: BTreeMap<String, i64>,
     /// Key `""` is "No task".
     pub task_ranks: BTreeMap<String, i64>,
@@ -216,6 +218,7 @@ impl Selection {
             && in_list(&phases, e.phase_id.as_ref().map(PhaseId::as_str), self.no_phase)
             && self.billable.is_none_or(|b| b == e.billable)
             && self.text.as_ref().is_none_or(|t| ascii_contains(&e.description, t))
+            && self.invoice.as_ref().is_none_or(|i| e.invoice_id.as_ref() == Some(i))
     }
 
     /// Number of parts in this selection's order key.
@@ -428,6 +431,8 @@ pub fn plan(
         grouped,
         rates_split: grouped && v.rates == RatesVisibility::Shown,
         sort: query.sort,
+        // Set by the portal once it has resolved `query.invoice` for a billing contact.
+        invoice: None,
         member_ranks,
         task_ranks,
         phase_ranks,
