@@ -159,10 +159,12 @@ test('a viewer gets 404 on every billing route; billing contacts get them; other
   const viewer = await signedIn(AV);
   const ada = await signedIn(LOGINS.a);
   const cy = await signedIn(C);
+  routes.push(`/timesheet?invoice=${invA.number}`, `/api/v1/entries?invoice=${invA.number}`, `/timesheet.csv?invoice=${invA.number}`);
   for (const r of routes) {
     assert.equal((await viewer.get(r)).status, 404, `viewer ${r}`);
-    assert.equal((await ada.get(r)).status, 200, `billing ${r}`);
-    assert.equal((await cy.get(r.replace('/billing', '/billing'))).status, r.endsWith('/billing') ? 200 : 404, `other client ${r}`);
+    // The hours behind an invoice redirect to the timesheet filtered by invoice.
+    assert.equal((await ada.get(r)).status, r.endsWith('/entries') ? 303 : 200, `billing ${r}`);
+    assert.equal((await cy.get(r)).status, r.endsWith('/billing') ? 200 : r.endsWith('/entries') ? 303 : 404, `other client ${r}`);
   }
   // Viewers see no billing summary on their portfolio either.
   assert.doesNotMatch(await (await viewer.get('/projects')).text(), /data-unbilled/);
@@ -175,12 +177,35 @@ test('a viewer gets 404 on every billing route; billing contacts get them; other
   assert.equal((await ada.get('/api/v1/invoices/..%2Fx')).status, 404);
 });
 
+// --------------------------------------------------------------- the hours behind it
+
+test('"the hours behind this invoice" is the timesheet filtered to exactly its entries, with exports', async () => {
+  const ada = await signedIn(LOGINS.a);
+  const page = await (await ada.get(`/billing/invoices/${invA.number}`)).text();
+  assert.match(page, new RegExp(`href="/timesheet\\?invoice=${invA.number}"`));
+  const r = await ada.get(`/billing/invoices/${invA.number}/entries`);
+  assert.equal(r.headers.get('location'), `/timesheet?invoice=${invA.number}`);
+  const ts = await getJson(ada, `/api/v1/entries?invoice=${invA.number}`);
+  const inv = await getJson(ada, `/api/v1/invoices/${invA.number}`);
+  const locked = await one('SELECT COUNT(*) AS n, SUM(minutes) AS m FROM time_entries WHERE invoice_id = ?', invA.id);
+  assert.equal(ts.totals.entries, locked.n);
+  assert.equal(ts.totals.minutes, inv.minutes);
+  assert.equal(ts.totals.minutes, locked.m);
+  // Other filters combine with it; another invoice's number shows another set; links keep it.
+  const html = await (await ada.get(`/timesheet?invoice=${invA.number}`)).text();
+  assert.match(html, new RegExp(`invoice=${invA.number}`));
+  const csv = await (await ada.get(`/timesheet.csv?invoice=${invA.number}`)).text();
+  assert.equal(csv.trim().split('\n').length - 1 >= 1, true);
+  assert.equal((await ada.get('/api/v1/entries?invoice=NOPE-1')).status, 404);
+  assert.equal((await ada.get('/api/v1/entries?invoice=a%2Fb')).status, 400);
+});
+
 // ----------------------------------------------------------------------------- rate canary
 
 test('rates hidden: the canary rate is nowhere (pages, API, PDF, hours); shown: it is there', async () => {
   const ada = await signedIn(LOGINS.a);
   for (const p of ['/billing', '/api/v1/billing', `/billing/invoices/${invA.number}`, `/api/v1/invoices/${invA.number}`,
-    `/billing/invoices/${invA.number}/entries`, `/api/v1/invoices/${invA.number}/entries`, '/projects', '/projects/prj_a']) {
+    `/timesheet?invoice=${invA.number}`, `/api/v1/entries?invoice=${invA.number}`, `/timesheet.csv?invoice=${invA.number}`, '/projects', '/projects/prj_a']) {
     const body = await (await ada.get(p)).text();
     assert.ok(!body.includes(CANARY), `${p} shows the hidden rate`);
     assert.ok(!/Rate per hour/.test(body), `${p} has a rate column`);
