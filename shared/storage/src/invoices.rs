@@ -287,6 +287,51 @@ fn billing_from(
     })
 }
 
+/// What the dashboard and portfolio need: settings, the unbilled totals (summed in SQL over the
+/// unbilled-entries index, never loaded), and the visible invoices.
+pub struct BillingTotals {
+    pub settings: BillingSettings,
+    pub unbilled_minutes: i64,
+    pub unbilled_amount_minor: i64,
+    pub invoices: Vec<InvoiceRecord>,
+}
+
+pub async fn client_billing_totals(db: &Db, scope: &ClientScope, through: NaiveDate) -> Result<BillingTotals> {
+    let visible = VISIBLE_PROJECTS;
+    let a = client_args(scope);
+    let mut with_through = a.clone();
+    with_through.extend(args![through.to_string()]);
+    let results = db
+        .batch(vec![
+            db.stmt(&format!("SELECT {SETTINGS_COLUMNS} FROM clients WHERE id = ?1 AND ?2 IN (0, 1) AND ?3 IS NOT NULL AND ?4 IS NULL"), &a)?,
+            db.stmt(
+                &format!(
+                    "SELECT COALESCE(SUM(e.minutes), 0) AS minutes, COALESCE(SUM(e.amount_minor), 0) AS amount_minor FROM time_entries e
+                      WHERE e.client_id = ?1 AND e.invoice_id IS NULL AND e.billable = 1 AND e.local_date <= ?5 AND e.project_id IN ({visible})"
+                ),
+                &with_through,
+            )?,
+            db.stmt(&format!("SELECT {INVOICE_COLUMNS} FROM invoices i WHERE {}", visible_invoices()), &a)?,
+        ])
+        .await?;
+    let [settings, sums, invoices] = results.as_slice() else {
+        return Err(StorageError::D1("batch returned an unexpected number of results".into()));
+    };
+    #[derive(Deserialize)]
+    struct Sums {
+        minutes: i64,
+        amount_minor: i64,
+    }
+    let settings = rows::<SettingsDb>(settings)?.into_iter().next().ok_or_else(|| corrupt("client", "missing"))?.into_settings()?;
+    let s = rows::<Sums>(sums)?.into_iter().next().unwrap_or(Sums { minutes: 0, amount_minor: 0 });
+    Ok(BillingTotals {
+        settings,
+        unbilled_minutes: s.minutes,
+        unbilled_amount_minor: s.amount_minor,
+        invoices: rows::<InvoiceDb>(invoices)?.into_iter().map(invoice).collect::<Result<_>>()?,
+    })
+}
+
 /// One invoice with its lines and payments.
 pub struct InvoiceDetail {
     pub client_id: ClientId,

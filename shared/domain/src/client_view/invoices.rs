@@ -461,15 +461,26 @@ pub fn project_billing(
     }
 }
 
-/// The dashboard/portfolio line for billing contacts.
-pub fn billing_summary(b: &ClientBilling) -> ClientBillingSummary {
-    let open: i64 = b.invoices.iter().map(|i| i.balance_minor).sum();
+/// The dashboard/portfolio line for billing contacts. `unbilled_minutes` and
+/// `unbilled_amount_minor` are the sums over the same entries as [`project_billing`]'s unbilled
+/// hours (billable, no invoice, through the default period end), so they equal its unbilled
+/// total and the preview's subtotal (money rule 2).
+pub fn billing_summary(
+    currency: Currency,
+    unbilled_minutes: i64,
+    unbilled_amount_minor: i64,
+    settings: &BillingSettings,
+    invoices: &[InvoiceRecord],
+    today: NaiveDate,
+) -> ClientBillingSummary {
+    let history: Vec<ClientInvoiceSummary> = invoices.iter().filter_map(|r| project_summary(r, today)).collect();
+    let open: i64 = history.iter().map(|i| i.balance_minor).sum();
     ClientBillingSummary {
-        unbilled_amount: b.unbilled.amount.clone(),
-        unbilled_hours: b.unbilled.hours,
-        next_invoice_on: b.next_invoice_on,
-        open_balance: money(open, b.currency),
-        overdue: b.invoices.iter().filter(|i| i.status == InvoiceStatus::Overdue).count(),
+        unbilled_amount: money(unbilled_amount_minor, currency),
+        unbilled_hours: hours(unbilled_minutes, 2),
+        next_invoice_on: crate::invoice::next_invoice_date(settings.next_invoice_on, today),
+        open_balance: money(open, currency),
+        overdue: history.iter().filter(|i| i.status == InvoiceStatus::Overdue).count(),
     }
 }
 
