@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, idempotently and pinned, everything beyond rustup + Node 20 + npm: the wasm target,
-# worker-build, wasm-bindgen-cli (exactly Cargo.lock's version), and the npm packages (wrangler,
-# miniflare, Node 22, binaryen, esbuild) from package-lock.json. A warm run takes seconds.
+# worker-build, wasm-bindgen-cli (exactly Cargo.lock's version), the export tests' readers
+# (python3-openpyxl, poppler-utils from apt), and the npm packages (wrangler, miniflare, Node 22,
+# binaryen, esbuild) from package-lock.json. A warm run takes seconds.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -25,6 +26,23 @@ if [ "$(wasm-bindgen --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)" 
   echo "setup: installing wasm-bindgen-cli $BINDGEN_VERSION (a few minutes, once)"
   # Not --locked: its own lockfile pins a crate version the registry lacks.
   cargo install wasm-bindgen-cli --version "=$BINDGEN_VERSION"
+fi
+
+# Independent readers for the export tests (openpyxl for .xlsx, pdftotext for .pdf), from
+# Debian. Checked with dpkg first, so a warm run costs nothing; apt-get update only when a
+# package is missing. Needs root (CI runs as root); otherwise it says what to install.
+READERS="python3-openpyxl poppler-utils"
+missing=$(for p in $READERS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing $missing (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends $missing >/dev/null 2>&1 \
+      || { apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null && apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends $missing >/dev/null; }
+  else
+    echo "setup: the export tests need: $missing (apt-get install $missing)" >&2
+    exit 1
+  fi
 fi
 
 # npm packages: reinstall only when package-lock.json changed since the last install.

@@ -1,6 +1,7 @@
-// Client time entries, one week at a time (page and API): each client's privacy settings decide
-// what a row shows, weekly-summary mode withholds the incomplete week, and another client's
-// project does not exist.
+// Client timesheets (page and API): filters in the URL, keyset pages, totals for the whole
+// filtered set, subtotals; each client's privacy settings decide what a row shows, weekly-summary
+// mode withholds the incomplete week, and another client's project does not exist. The SQL is
+// checked against a recomputation from the delivered entries.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, signed } from './harness.mjs';
@@ -69,132 +70,256 @@ async function page(b, path, status = 200) {
   return res.text();
 }
 
-const text = (html) => html.replace(/<[^>]+>/g, ' ').replace(/&amp;/g, '&').replace(/&#x27;|&#39;/g, "'").replace(/\s+/g, ' ');
+const text = (html) => html.replace(/<[^>]+>/g, ' ').replace(/&#38;/g, '&').replace(/&#x27;|&#39;/g, "'").replace(/\s+/g, ' ');
 const PRIVATE = ['lena@private.test', 'dana@private.test', '+1 555 0101', '+1 555 0102', 'PRIVATE-NOTE-LENA', 'PRIVATE-NOTE-DANA', 'fx-prj_', '"source"', 'external_id', 'invoice'];
 const assertNone = (haystack, needles, what) => {
   for (const n of needles) assert.ok(!haystack.includes(n), `${what} contains ${n}`);
 };
 
-test('client A (detailed, rates hidden, names, real time) sees descriptions, not rates or internal notes', async () => {
+const q = (o) => new URLSearchParams(o).toString();
+const noMoney = (json, what) => {
+  assert.ok(!/"amount|"rate"|"rate_value"|USD \d|EUR \d/.test(json), `${what} shows money: ${json.slice(0, 400)}`);
+};
+
+test('client A (detailed, rates hidden, names, real time): filters, totals, no money, no internal notes', async () => {
   const a = await signedIn(LOGINS.a);
   // Default: the current week (New York, Monday weeks): 23–29 Nov, one entry.
   const now = await api(a, '/api/v1/projects/prj_a/entries');
-  assert.equal(now.week_start, '2026-11-23');
-  assert.equal(now.week_end, '2026-11-29');
-  assert.deepEqual([now.view, now.complete, now.withheld, now.next_week, now.previous_week], ['real_time', false, false, null, '2026-11-16']);
-  assert.deepEqual(now.rows, [{ date: '2026-11-23', member: 'Dev Dana', task: 'Project management', phase: 'No phase', description: 'Planning call', entries: 1, billable: true, hours: '1.00', minutes: 60 }]);
-  // A week in the past, asked for by any of its dates.
+  assert.deepEqual([now.from, now.to, now.view, now.complete, now.withheld, now.withheld_from, now.filter.range], ['2026-11-23', '2026-11-29', 'real_time', false, false, null, 'this_week']);
+  assert.deepEqual(now.rows, [{ date: '2026-11-23', project: 'Website', member: 'Dev Dana', task: 'Project management', phase: 'No phase', description: 'Planning call', entries: 1, billable: true, hours: '1.00', minutes: 60 }]);
+  // A week asked for by any of its dates (the old links keep working).
   const old = await api(a, '/api/v1/projects/prj_a/entries?week=2026-11-04');
-  assert.equal(old.week_start, '2026-11-02');
-  assert.equal(old.next_week, '2026-11-09');
+  assert.deepEqual([old.from, old.to], ['2026-11-02', '2026-11-08']);
   assert.deepEqual(old.rows.map((r) => [r.date, r.member, r.task, r.phase, r.description, r.hours]), [['2026-11-02', 'Lena Lead', 'Development', 'Build', 'Checkout flow', '3.00']]);
-  assert.deepEqual(old.totals, { minutes: 180, hours: '3.00', billable_minutes: 180, billable_hours: '3.00', amount: 'USD 300.00', entries: 1, rows: 1 });
-  assert.ok(old.rows.every((r) => !('rate' in r) && !('amount' in r)), 'no rate or per-row amount when rates are hidden');
-  assert.equal((await api(a, '/api/v1/projects/prj_a/entries?week=2026-11-08')).week_start, '2026-11-02', 'Sunday snaps back to Monday');
-  const json = JSON.stringify([now, old]);
+  assert.deepEqual(old.totals, { minutes: 180, hours: '3.00', billable_minutes: 180, billable_hours: '3.00', entries: 1, rows: 1 });
+  // Project to date starts at the project's start; filters combine.
+  const all = await api(a, `/api/v1/projects/prj_a/entries?${q({ range: 'to_date' })}`);
+  assert.deepEqual([all.from, all.to, all.totals.entries, all.totals.minutes], ['2026-10-05', '2026-11-25', 3, 420]);
+  const check = async (filter, want) => {
+    const r = await api(a, `/api/v1/projects/prj_a/entries?${q({ range: 'to_date', ...filter })}`);
+    assert.deepEqual(r.rows.map((x) => x.description), want, JSON.stringify(filter));
+    assert.equal(r.totals.entries, want.length);
+    return r;
+  };
+  await check({ person: 'Dev Dana' }, ['Cart page', 'Planning call']);
+  await check({ person: 'Dev Dana', task: 'Development' }, ['Cart page']);
+  await check({ phase: 'No phase' }, ['Planning call']);
+  await check({ q: 'CART' }, ['Cart page']);
+  await check({ q: 'internal-note' }, []);
+  await check({ person: 'Team member A' }, []);
+  await check({ sort: 'hours' }, ['Checkout flow', 'Cart page', 'Planning call']);
+  await check({ sort: 'person' }, ['Cart page', 'Planning call', 'Checkout flow']);
+  await check({ billable: 'non_billable' }, []);
+  const grouped = await check({ group: 'task' }, ['Checkout flow', 'Cart page', 'Planning call']);
+  assert.deepEqual(grouped.subtotals.map((s) => [s.label, s.explanation, s.totals.minutes]), [['Development', 'Building and changing features', 360], ['Project management', 'Planning and coordination', 60]]);
+  // The all-projects timesheet: every project of the contact, named on each row.
+  const everything = await api(a, `/api/v1/entries?${q({ range: 'to_date' })}`);
+  assert.deepEqual(everything.rows.map((r) => r.project), ['Website', 'Website', 'Website']);
+  assert.equal(everything.project, null);
+  assert.deepEqual(everything.projects.map((p) => p.name), ['Newsletter', 'Website']);
+  const json = JSON.stringify([now, old, all, everything]);
   assertNone(json, ['INTERNAL-NOTE-A', ...PRIVATE], 'API');
-  // The page shows the same rows and totals, and nothing private.
+  noMoney(json, 'API with rates hidden');
+  // The page shows the same rows and totals, the filters, the exports, and nothing private.
   const html = await page(a, '/projects/prj_a/entries?week=2026-11-04');
   const t = text(html);
-  for (const s of ['Time entries', 'Website', 'Lena Lead', 'Development', 'Build', 'Checkout flow', '3.00', 'USD 300.00', 'Nov 2', 'Nov 8']) assert.ok(t.includes(s), `page lacks ${s}`);
-  assertNone(html, ['INTERNAL-NOTE-A', 'Rate per hour', '100.00', ...PRIVATE], 'page');
-  assert.ok(html.includes('href="/projects/prj_a/entries?week=2026-10-26"'), 'previous week link');
-  assert.ok(html.includes('href="/projects/prj_a/entries?week=2026-11-09"'), 'next week link');
+  for (const s of ['Time entries', 'Website', 'Lena Lead', 'Development', 'Build', 'Checkout flow', '3.00', 'Nov 2', 'Nov 8', 'Team member', 'Search descriptions', 'Excel', 'PDF']) assert.ok(t.includes(s), `page lacks ${s}`);
+  assertNone(html, ['INTERNAL-NOTE-A', 'Rate per hour', '100.00', 'USD', ...PRIVATE], 'page');
+  assert.ok(html.includes('href="/projects/prj_a/entries?from=2026-10-26&#38;to=2026-11-01"'), 'previous week link');
+  assert.ok(html.includes('href="/projects/prj_a/entries?from=2026-11-09&#38;to=2026-11-15"'), 'next week link');
+  assert.ok(html.includes('href="/projects/prj_a/entries.xlsx?from=2026-11-02&#38;to=2026-11-08"'), 'export link with the filter');
+  assert.ok(html.includes('href="/glossary#task-development"'), 'task names link to the glossary');
   assert.ok(html.includes('href="/projects/prj_a"'), 'link back to the dashboard');
   const res = await a.get('/projects/prj_a/entries');
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.match(res.headers.get('x-d1-rows-read') ?? '', /^\d+$/);
   assert.ok(text(await res.text()).includes('Planning call'));
-  // The dashboard links here.
+  assert.ok(text(await page(a, '/timesheet?range=to_date')).includes('Checkout flow'));
+  // The dashboard links here; the glossary explains the tasks.
   assert.ok((await page(a, '/projects/prj_a')).includes('href="/projects/prj_a/entries"'));
-  // Both reads are in the access log.
+  const g = text(await page(a, '/glossary'));
+  assert.ok(g.includes('Development') && g.includes('Building and changing features'), g);
+  // Reads are in the access log.
   const log = await stack.db.prepare("SELECT action, target, outcome FROM access_log WHERE actor_id = 'con_ada' AND action IN ('view_entries', 'api_entries')").all();
   const seen = new Set(log.results.map((r) => `${r.action} ${r.target} ${r.outcome}`));
-  assert.ok(seen.has('view_entries prj_a success') && seen.has('api_entries prj_a success'), JSON.stringify(log.results));
+  assert.ok(seen.has('view_entries prj_a success') && seen.has('api_entries prj_a success') && seen.has('api_entries all success'), JSON.stringify(log.results));
 });
 
-test('client B (summarised, anonymous, weekly summary) sees summaries, and nothing of the current week', async () => {
+test('client B (summarised, anonymous, weekly summary): counts not text, explanation once, nothing of the current week', async () => {
   const b = await signedIn(LOGINS.b);
   // Default: the last complete week (Berlin, Sunday weeks): 15–21 Nov, empty.
   const last = await api(b, '/api/v1/projects/prj_b/entries');
-  assert.deepEqual([last.week_start, last.complete, last.withheld, last.rows.length, last.next_week], ['2026-11-15', true, false, 0, null]);
+  assert.deepEqual([last.from, last.to, last.complete, last.withheld, last.rows.length], ['2026-11-15', '2026-11-21', true, false, 0]);
   const week = await api(b, '/api/v1/projects/prj_b/entries?week=2026-11-07');
-  assert.equal(week.week_start, '2026-11-01');
-  assert.deepEqual(week.rows, [{ date: '2026-11-03', member: 'Team member A', task: 'Development', phase: 'No phase', description: '1 entry · Building and changing features', entries: 1, billable: true, hours: '2.00', minutes: 120 }]);
-  assert.equal(week.totals.amount, 'EUR 180.00');
-  const html = await page(b, '/projects/prj_b/entries?week=2026-11-03');
-  assert.ok(text(html).includes('1 entry · Building and changing features'));
-  assert.ok(text(html).includes('Team member A'));
+  assert.equal(week.from, '2026-11-01');
+  assert.deepEqual(week.rows, [{ date: '2026-11-03', project: 'B-SECRET-PROJECT', member: 'Team member A', task: 'Development', phase: 'No phase', description: '1 entry', entries: 1, billable: true, hours: '2.00', minutes: 120 }]);
+  noMoney(JSON.stringify(week), 'client B');
+  // Search looks at task names and explanations, never at the hidden text.
+  assert.equal((await api(b, `/api/v1/projects/prj_b/entries?${q({ range: 'this_month', q: 'B-SECRET' })}`)).rows.length, 0);
+  assert.equal((await api(b, `/api/v1/projects/prj_b/entries?${q({ range: 'this_month', q: 'building' })}`)).rows.length, 1);
+  const html = await page(b, '/projects/prj_b/entries?week=2026-11-03&group=task');
+  const t = text(html);
+  assert.ok(t.includes('1 entry') && t.includes('Team member A') && t.includes('Building and changing features'), t);
+  assert.equal(t.split('Building and changing features').length - 1, 1, 'the explanation is said once, in the group heading');
   assertNone(JSON.stringify(week) + html, ['B-SECRET-DESCRIPTION', 'Lena Lead', 'Dev Dana', ...PRIVATE], 'client B');
-  // The current week (22–28 Nov) gets an entry; it stays withheld until the week is over.
+  // The current week (22–28 Nov) gets an entry and a staff note; both stay withheld.
   await deliver([{ external_id: 'b-entries-current', project_id: 'prj_b', member_id: 'mem_dev', task_id: 'tsk_pm', date: '2026-11-24', minutes: 75, description: 'CURRENT-WEEK-WORK' }]);
+  await stack.db.prepare("INSERT INTO client_notes (id, provider_id, client_id, project_id, week_start, body, author_staff_id, created_at) VALUES ('note_b_cur', 'prv_t', 'cli_b', 'prj_b', '2026-11-22', 'CURRENT-WEEK-NOTE', 'stf_sam', '2026-11-25T10:00:00Z')").run();
   const current = await api(b, '/api/v1/projects/prj_b/entries?week=2026-11-24');
-  assert.deepEqual([current.week_start, current.complete, current.withheld, current.rows, current.totals.minutes, current.totals.entries], ['2026-11-22', false, true, [], 0, 0]);
+  assert.deepEqual([current.from, current.withheld, current.rows, current.totals.minutes], ['2026-11-22', true, [], 0]);
+  const month = await api(b, `/api/v1/projects/prj_b/entries?${q({ range: 'this_month' })}`);
+  assert.deepEqual([month.withheld, month.withheld_from, month.totals.minutes], [false, '2026-11-22', 120]);
   const currentPage = text(await page(b, '/projects/prj_b/entries?week=2026-11-24'));
   assert.ok(currentPage.includes('not complete yet'), currentPage);
-  assertNone(currentPage, ['CURRENT-WEEK-WORK', '1.25', 'Project management'], 'withheld week page');
-  assert.equal((await api(b, '/api/v1/projects/prj_b/entries?week=2026-12-30')).rows.length, 0);
-  // A week later it is complete and shows, summarised.
+  assertNone(JSON.stringify([current, month]) + currentPage + (await page(b, '/timesheet?range=this_month')), ['CURRENT-WEEK-WORK', 'CURRENT-WEEK-NOTE', '1.25'], 'withheld week');
+  // A week later it is complete and shows, summarised, with its note.
   const later = new Browser(stack, 'portal', '2026-11-30T09:00:00Z');
   await later.login(LOGINS.b.email, LOGINS.b.password);
   const done = await api(later, '/api/v1/projects/prj_b/entries');
-  assert.equal(done.week_start, '2026-11-22');
-  assert.deepEqual(done.rows.map((r) => [r.member, r.task, r.description, r.minutes]), [['Team member B', 'Project management', '1 entry · Planning and coordination', 75]]);
+  assert.equal(done.from, '2026-11-22');
+  assert.deepEqual(done.rows.map((r) => [r.member, r.task, r.description, r.minutes]), [['Team member B', 'Project management', '1 entry', 75]]);
+  assert.deepEqual(done.notes.map((n) => n.body), ['CURRENT-WEEK-NOTE']);
   assert.ok(!JSON.stringify(done).includes('CURRENT-WEEK-WORK'));
 });
 
-test('client C (rates and non-billable shown, role names) sees rates, amounts and marked non-billable rows', async () => {
+test('client C (rates and non-billable shown, role names): rates, amounts, billable filter, subtotals, week notes', async () => {
   const c = await signedIn(C);
   const e = await api(c, '/api/v1/projects/prj_c/entries');
-  assert.equal(e.week_start, '2026-11-23');
+  assert.equal(e.from, '2026-11-23');
+  // Detailed rows are in date order, then in stored order (the index's); compare sorted.
+  const byDateText = (x, y) => (x[0] + x[3]).localeCompare(y[0] + y[3]);
   assert.deepEqual(
-    e.rows.map((r) => [r.date, r.member, r.task, r.description, r.billable, r.hours, r.rate ?? null, r.amount]),
+    e.rows.map((r) => [r.date, r.member, r.task, r.description, r.billable, r.hours, r.rate ?? null, r.amount]).sort(byDateText),
     [
       ['2026-11-23', 'Developer', 'Development', 'C visible work', true, '1.50', 'EUR 80.00', 'EUR 120.00'],
-      ['2026-11-24', 'Lead developer', 'Development', 'C senior work', true, '1.00', 'EUR 150.00', 'EUR 150.00'],
       ['2026-11-24', 'Lead developer', 'Project management', 'C internal sync', false, '0.50', null, 'EUR 0.00'],
+      ['2026-11-24', 'Lead developer', 'Development', 'C senior work', true, '1.00', 'EUR 150.00', 'EUR 150.00'],
     ],
   );
-  assert.deepEqual(e.totals, { minutes: 180, hours: '3.00', billable_minutes: 150, billable_hours: '2.50', amount: 'EUR 270.00', entries: 3, rows: 3 });
-  const html = await page(c, '/projects/prj_c/entries');
+  assert.deepEqual(e.totals, { minutes: 180, hours: '3.00', billable_minutes: 150, billable_hours: '2.50', amount: 'EUR 270.00', amount_value: '270.00', entries: 3, rows: 3 });
+  assert.deepEqual((await api(c, '/api/v1/projects/prj_c/entries?billable=non_billable')).rows.map((r) => r.description), ['C internal sync']);
+  assert.deepEqual((await api(c, '/api/v1/projects/prj_c/entries?billable=billable')).totals.minutes, 150);
+  const byPerson = await api(c, '/api/v1/projects/prj_c/entries?group=person');
+  assert.deepEqual(byPerson.subtotals.map((s) => [s.label, s.totals.minutes, s.totals.amount]), [['Developer', 90, 'EUR 120.00'], ['Lead developer', 90, 'EUR 150.00']]);
+  assert.deepEqual(byPerson.rows.map((r) => r.member), ['Developer', 'Lead developer', 'Lead developer']);
+  await stack.db.prepare("INSERT INTO client_notes (id, provider_id, client_id, project_id, week_start, body, author_staff_id, created_at) VALUES ('note_c', 'prv_t', 'cli_c', 'prj_c', '2026-11-23', 'Launch week: extra QA', 'stf_sam', '2026-11-25T10:00:00Z')").run();
+  const html = await page(c, '/projects/prj_c/entries?group=week');
   const t = text(html);
-  for (const s of ['Rate per hour', 'EUR 80.00', 'EUR 150.00', 'EUR 270.00', 'Non-billable', 'C internal sync', 'Lead developer']) assert.ok(t.includes(s), `page lacks ${s}`);
-  assertNone(JSON.stringify(e) + html, ['INTERNAL-NOTE-C', 'Lena Lead', 'Dev Dana', ...PRIVATE], 'client C');
+  for (const s of ['Rate per hour', 'EUR 80.00', 'EUR 150.00', 'EUR 270.00', 'Non-billable', 'C internal sync', 'Lead developer', 'Launch week: extra QA', 'Billable only']) assert.ok(t.includes(s), `page lacks ${s}`);
+  assertNone(JSON.stringify(e) + html, ['INTERNAL-NOTE-C', 'Lena Lead', 'Dev Dana', 'stf_sam', ...PRIVATE], 'client C');
+});
+
+test('keyset pages: every sort walks the whole filtered set once, totals match a recomputation', async () => {
+  const rnd = (() => { let s = 7; return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648); })();
+  const made = [];
+  for (let i = 0; i < 140; i++) {
+    const day = `2026-11-${String(2 + Math.floor(rnd() * 20)).padStart(2, '0')}`;
+    made.push({ external_id: `c-page-${i}`, project_id: 'prj_c', member_id: rnd() < 0.5 ? 'mem_dev' : 'mem_lead', task_id: rnd() < 0.6 ? 'tsk_dev' : 'tsk_pm', date: day, minutes: 15 * (1 + Math.floor(rnd() * 12)), billable: rnd() < 0.8, description: `Paged work ${i} ${rnd() < 0.3 ? 'alpha' : 'beta'}` });
+  }
+  await deliver(made.slice(0, 100));
+  await deliver(made.slice(100));
+  const c = await signedIn(C);
+  const base = { from: '2026-11-01', to: '2026-11-21' };
+  const all = made.filter((m) => m.date >= base.from && m.date <= base.to);
+  const cases = [
+    [{}, all],
+    [{ sort: 'hours' }, all],
+    [{ sort: 'person', q: 'alpha' }, all.filter((m) => m.description.includes('alpha'))],
+    [{ group: 'week', person: 'Developer' }, all.filter((m) => m.member_id === 'mem_dev')],
+    [{ task: 'Project management', billable: 'billable', sort: 'task' }, all.filter((m) => m.task_id === 'tsk_pm' && m.billable)],
+  ];
+  for (const [filter, want] of cases) {
+    let url = `/api/v1/projects/prj_c/entries?${q({ ...base, ...filter })}`;
+    const seen = [];
+    let first;
+    for (let n = 0; n < 10; n++) {
+      const r = await api(c, url);
+      first ??= r;
+      assert.ok(r.rows.length <= 50);
+      seen.push(...r.rows);
+      if (!r.next_cursor) break;
+      url = `/api/v1/projects/prj_c/entries?${q({ ...base, ...filter, after: r.next_cursor })}`;
+    }
+    const label = JSON.stringify(filter);
+    assert.equal(seen.length, want.length, label);
+    assert.equal(first.totals.entries, want.length, label);
+    assert.equal(first.totals.minutes, want.reduce((s, m) => s + m.minutes, 0), label);
+    assert.equal(seen.reduce((s, r) => s + r.minutes, 0), first.totals.minutes, label);
+    assert.deepEqual(seen.map((r) => r.description).sort(), want.map((m) => m.description).sort(), label);
+    const key = { hours: (r) => -r.minutes, person: (r) => r.member, task: (r) => r.task }[filter.sort ?? (filter.group === 'week' ? 'date' : 'date')] ?? ((r) => r.date);
+    for (let i = 1; i < seen.length; i++) assert.ok(key(seen[i - 1]) <= key(seen[i]), `${label} order at ${i}`);
+  }
+  // The page links the next page and keeps the filter.
+  const html = await page(c, `/projects/prj_c/entries?${q(base)}`);
+  assert.match(html, /href="\/projects\/prj_c\/entries\?from=2026-11-01&#38;to=2026-11-21&#38;after=[A-Za-z0-9_-]+" rel="next">Next page/);
+  // A cursor for another sort is a 400 naming it.
+  const r1 = await api(c, `/api/v1/projects/prj_c/entries?${q(base)}`);
+  const bad = await c.get(`/api/v1/projects/prj_c/entries?${q({ ...base, sort: 'person', after: r1.next_cursor })}`);
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).errors[0].fields?.[0]?.field ?? 'after', 'after');
+});
+
+test("staff preview offers the same timesheet and exports; another client's project is not found", async () => {
+  const staff = new Browser(stack, 'portal', NOW);
+  assert.equal((await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true })).status, 303);
+  const dash = await page(staff, '/admin/preview/con_cy/projects/prj_c');
+  assert.ok(dash.includes('href="/admin/preview/con_cy/projects/prj_c/entries"'), 'the dashboard links to the preview timesheet');
+  const html = await page(staff, '/admin/preview/con_cy/projects/prj_c/entries');
+  const t = text(html);
+  for (const s of ['Previewing as con_cy', 'C visible work', 'EUR 270.00', 'Lead developer']) assert.ok(t.includes(s), `preview lacks ${s}`);
+  assert.ok(html.includes('href="/admin/preview/con_cy/projects/prj_c/entries.csv?'), 'preview exports stay in the preview');
+  assertNone(html, ['INTERNAL-NOTE-C', 'Lena Lead'], 'preview');
+  const csv = await staff.get('/admin/preview/con_cy/projects/prj_c/entries.csv');
+  assert.equal(csv.status, 200);
+  assert.ok((await csv.text()).includes('C visible work'));
+  assert.equal((await staff.get('/admin/preview/con_cy/timesheet')).status, 200);
+  assert.equal((await staff.get('/admin/preview/con_cy/glossary')).status, 200);
+  assert.equal((await staff.get('/admin/preview/con_cy/projects/prj_a/entries')).status, 404);
+  const log = await stack.db.prepare("SELECT action, target FROM access_log WHERE actor_id = 'stf_sam' AND action LIKE 'admin_preview_%'").all();
+  assert.ok(log.results.some((r) => r.action === 'admin_preview_export_csv' && /rows=3/.test(r.target)), JSON.stringify(log.results));
+  const anon = new Browser(stack, 'portal', NOW);
+  assert.equal((await anon.get('/admin/preview/con_cy/projects/prj_c/entries')).status, 303);
 });
 
 test("another client's project, or one outside the contact's list, is not found", async () => {
   const a = await signedIn(LOGINS.a);
   for (const id of ['prj_b', 'prj_c', 'prj_nope']) {
-    const res = await a.get(`/api/v1/projects/${id}/entries`);
-    assert.equal(res.status, 404, id);
-    assertNone(await res.text(), ['B-SECRET', 'Shop'], '404 body');
-    const p = await a.get(`/projects/${id}/entries?week=2026-11-03`);
-    assert.equal(p.status, 404);
-    assertNone(await p.text(), ['B-SECRET', 'Shop'], '404 page');
+    for (const path of [`/api/v1/projects/${id}/entries`, `/projects/${id}/entries?week=2026-11-03`, `/projects/${id}/entries.csv`, `/projects/${id}/entries.xlsx`, `/api/v1/entries?project=${id}`, `/timesheet.pdf?project=${id}`]) {
+      const res = await a.get(path);
+      assert.equal(res.status, 404, path);
+      assertNone(await res.text(), ['B-SECRET', 'Shop'], '404 body');
+    }
   }
   const limited = await signedIn(A_LIMITED);
   assert.equal((await limited.get('/api/v1/projects/prj_a/entries')).status, 404);
   assert.equal((await limited.get('/projects/prj_a/entries')).status, 404);
+  assert.equal((await limited.get('/projects/prj_a/entries.csv')).status, 404);
   assert.equal((await api(limited, '/api/v1/projects/prj_a2/entries')).rows.length, 0);
+  const everything = await api(limited, '/api/v1/entries?range=to_date');
+  assert.deepEqual(everything.projects.map((p) => p.name), ['Newsletter']);
+  assertNone(JSON.stringify(everything) + (await page(limited, '/timesheet?range=to_date')), ['Website', 'Checkout flow', 'Planning call'], 'limited contact');
   const log = await stack.db.prepare("SELECT outcome FROM access_log WHERE actor_id = 'con_ada' AND action = 'api_entries' AND target = 'prj_b'").all();
-  assert.deepEqual(log.results.map((r) => r.outcome), ['not_found']);
+  assert.deepEqual(log.results.map((r) => r.outcome), ['not_found', 'not_found'], 'the project API and the all-projects API with ?project=');
 });
 
-test('a bad week is a 400; no session is a 401 (API) or the sign-in page', async () => {
+test('a bad filter is a 400 naming it; no session is a 401 (API) or the sign-in page', async () => {
   const a = await signedIn(LOGINS.a);
-  for (const w of ['2026-13-01', '2026-11-31', 'last-week', '20261123', '2026-11-23T00:00']) {
-    const res = await a.get(`/api/v1/projects/prj_a/entries?week=${encodeURIComponent(w)}`);
-    assert.equal(res.status, 400, w);
+  const cases = [['week', '2026-13-01'], ['week', '2026-11-31'], ['week', 'last-week'], ['from', '20261123'], ['to', '2026-11-23T00:00'], ['range', 'forever'], ['sort', 'random'], ['group', 'client'], ['billable', 'maybe'], ['after', 'garbage'], ['q', 'x'.repeat(201)]];
+  for (const [k, v] of cases) {
+    const res = await a.get(`/api/v1/projects/prj_a/entries?${q({ [k]: v })}`);
+    assert.equal(res.status, 400, `${k}=${v}`);
     const body = await res.json();
     assert.equal(body.errors[0].status, 400);
-    assert.match(body.errors[0].detail, /YYYY-MM-DD/);
-    const p = await a.get(`/projects/prj_a/entries?week=${encodeURIComponent(w)}`);
+    assert.ok(body.errors[0].detail.includes(k) || JSON.stringify(body).includes(`"${k}"`), JSON.stringify(body));
+    const p = await a.get(`/projects/prj_a/entries?${q({ [k]: v })}`);
     assert.equal(p.status, 400);
     assert.match(p.headers.get('content-type'), /text\/html/);
-    assert.ok(text(await p.text()).includes('YYYY-MM-DD'));
   }
+  assert.match((await (await a.get('/api/v1/projects/prj_a/entries?week=2026-13-01')).json()).errors[0].detail, /YYYY-MM-DD/);
+  assert.equal((await a.get('/api/v1/projects/prj_a/entries?from=2026-11-10&to=2026-11-01')).status, 400);
   const anon = new Browser(stack, 'portal', NOW);
   assert.equal((await anon.get('/api/v1/projects/prj_a/entries')).status, 401);
+  assert.equal((await anon.get('/projects/prj_a/entries.csv')).status, 401);
   const res = await anon.get('/projects/prj_a/entries');
   assert.equal(res.status, 303);
   assert.equal(res.headers.get('location'), '/login');

@@ -275,7 +275,20 @@ fn cells(c: &mut Content, layout: &Layout, cols: &[ReportColumn], values: &[Stri
     let font: &[u8] = if bold { b"F2" } else { b"F1" };
     for (i, (x, cw)) in layout.x.iter().enumerate() {
         let Some(v) = values.get(i) else { continue };
-        let bytes = fit(win_ansi(v), cw - 2.0 * PAD, BODY, bold);
+        if v.is_empty() {
+            continue;
+        }
+        // Left-aligned text may run on over the empty cells after it (labels of sums rows).
+        let mut room = *cw;
+        if cols.get(i).map_or(Align::Left, |c| c.align) == Align::Left {
+            for (j, (_, next_w)) in layout.x.iter().enumerate().skip(i + 1) {
+                if values.get(j).is_some_and(|n| !n.is_empty()) {
+                    break;
+                }
+                room += next_w;
+            }
+        }
+        let bytes = fit(win_ansi(v), room - 2.0 * PAD, BODY, bold);
         let tx = match cols.get(i).map_or(Align::Left, |c| c.align) {
             Align::Left => x + PAD,
             Align::Right => x + cw - PAD - width(&bytes, BODY, bold),
