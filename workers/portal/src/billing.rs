@@ -61,13 +61,22 @@ pub(crate) async fn load_billing(ctx: &ContactCtx) -> ApiResult<ClientBilling> {
 /// contacts (`None` for everyone else). Sums in SQL, so it costs one small batch however many
 /// entries are unbilled.
 pub(crate) async fn summary_for(ctx: &ContactCtx) -> ApiResult<Option<ClientBillingSummary>> {
-    if ctx.scope.role() != ContactRole::Billing {
+    summary_for_scope(&ctx.db, &ctx.scope, ctx.now).await
+}
+
+/// The same for any scope (the staff's "view as client" shows what the contact sees).
+pub(crate) async fn summary_for_scope(
+    db: &clearhours_storage::Db,
+    scope: &clearhours_storage::scope::ClientScope,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<Option<ClientBillingSummary>> {
+    if scope.role() != ContactRole::Billing {
         return Ok(None);
     }
-    let settings = ctx.scope.settings();
-    let today = settings.calendar.today(ctx.now);
+    let settings = scope.settings();
+    let today = settings.calendar.today(now);
     let through = default_period_end(settings.visibility.view, &settings.calendar, today);
-    let t = store::client_billing_totals(&ctx.db, &ctx.scope, through).await?;
+    let t = store::client_billing_totals(db, scope, through).await?;
     Ok(Some(billing_summary(settings.currency, t.unbilled_minutes, t.unbilled_amount_minor, &t.settings, &t.invoices, today)))
 }
 

@@ -172,7 +172,8 @@ fn drafts_are_never_shown_and_statuses_are_derived() {
     assert_eq!((paid.status, paid.pay_url), (InvoiceStatus::Paid, None));
     let void = project_summary(&record(StoredStatus::Void, 1000, 0), d("2026-12-25")).unwrap();
     assert_eq!((void.status, void.balance_minor), (InvoiceStatus::Void, 0));
-    let invoices = [record(StoredStatus::Draft, 500, 0), InvoiceRecord { number: "INV-0002".into(), ..record(StoredStatus::Sent, 1000, 400) }];
+    let invoices =
+        [record(StoredStatus::Draft, 500, 0), InvoiceRecord { number: "INV-0002".into(), ..record(StoredStatus::Sent, 1000, 400) }];
     let usd = Currency::parse("USD").unwrap();
     let s = billing_summary(usd, b.unbilled.minutes, b.unbilled.amount_minor, &settings(), &invoices, d("2026-11-25"));
     assert_eq!(s.open_balance, "USD 6.00");
