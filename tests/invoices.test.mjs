@@ -255,6 +255,13 @@ test('the invoice PDF reads back with pdftotext and its totals match the invoice
   assert.equal(ic.total, 'JPY 3,325');
   const tc = pdfText(Buffer.from(await (await cy.get(`/billing/invoices/${c.number}/pdf`)).arrayBuffer()));
   assert.match(tc, /Total[^\n]*JPY 3,325/);
+  assert.match(tc, /Rate per hour/);
+  assert.match(tc, /JPY 137\.13/);
+  const cpage = text(await (await cy.get(`/billing/invoices/${c.number}`)).text());
+  assert.match(cpage, /Rate per hour/);
+  assert.match(cpage, /Amounts are per entry, rounded to a whole JPY/);
+  // Staff of the provider only: another provider's client is not found.
+  assert.equal((await staff.get('/admin/clients/cli_nope/invoices')).status, 404);
 });
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
