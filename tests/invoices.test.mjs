@@ -461,7 +461,13 @@ test('a signed payment webhook marks the invoice paid exactly once; replayed, st
   const many = await Promise.all(Array.from({ length: 5 }, () => pay(body2)));
   assert.equal(many.filter((m) => m.body.status === 'paid').length, 1, JSON.stringify(many.map((m) => m.body)));
   assert.ok(many.every((m) => m.status === 200));
-  for (const i of [inv, inv2]) {
+  // Two different events paying the same invoice at once: one payment, the other not_open.
+  await deliver([{ external_id: 'hook-3', project_id: 'prj_a', member_id: 'mem_lead', task_id: 'tsk_dev', date: '2026-11-25', minutes: 20 }]);
+  const inv3 = await createAndIssue('cli_a');
+  const ev = (id) => JSON.stringify({ id, type: 'payment_intent.succeeded', data: { object: { amount_received: inv3.total_minor, currency: 'usd', metadata: { invoice_number: inv3.number } } } });
+  const two = await Promise.all([pay(ev('evt_7')), pay(ev('evt_8'))]);
+  assert.deepEqual(two.map((m) => m.body.status).sort(), ['not_open', 'paid']);
+  for (const i of [inv, inv2, inv3]) {
     const pays = await all('SELECT amount_minor, source, reference FROM invoice_payments WHERE invoice_id = ?', i.id);
     assert.equal(pays.length, 1);
     assert.equal(pays[0].amount_minor, i.total_minor);
