@@ -42,6 +42,9 @@ pub struct BillingData {
     pub unbilled: Vec<BillableEntry>,
     /// Newest first. Client reads leave drafts out.
     pub invoices: Vec<InvoiceRecord>,
+    /// More than [`UNBILLED_LIMIT`] entries were unbilled: `unbilled` holds only the oldest, so
+    /// no draft or preview may be made from it.
+    pub truncated: bool,
 }
 
 #[derive(Deserialize)]
@@ -195,8 +198,16 @@ fn payment(r: PaymentDb) -> Result<PaymentRecord> {
     Ok(PaymentRecord { amount_minor: r.amount_minor, paid_on: date(&r.paid_on)?, reference: r.reference, source: r.source })
 }
 
+const TOO_MANY: &str = "unbilled entries for one client";
+
 fn too_many() -> StorageError {
-    StorageError::D1(format!("more than {UNBILLED_LIMIT} unbilled entries for one client; invoice a shorter period"))
+    StorageError::D1(format!("more than {UNBILLED_LIMIT} {TOO_MANY}; invoice a shorter period"))
+}
+
+/// Whether a read refused because more than [`UNBILLED_LIMIT`] entries are unbilled (callers
+/// answer 422 and ask for a shorter period instead of failing).
+pub fn is_too_many(e: &StorageError) -> bool {
+    matches!(e, StorageError::D1(m) if m.contains(TOO_MANY))
 }
 
 // ------------------------------------------------------------------------------- client side
@@ -274,16 +285,16 @@ fn billing_from(
         .into_iter()
         .map(|p| Ok((ProjectId::parse(&p.id).map_err(|e| corrupt("project id", e))?, p.name)))
         .collect::<Result<_>>()?;
-    let unbilled: Vec<BillableEntry> = rows::<BillableDb>(entries)?.into_iter().map(billable).collect::<Result<_>>()?;
-    if unbilled.len() > UNBILLED_LIMIT {
-        return Err(too_many());
-    }
+    let mut unbilled: Vec<BillableEntry> = rows::<BillableDb>(entries)?.into_iter().map(billable).collect::<Result<_>>()?;
+    let truncated = unbilled.len() > UNBILLED_LIMIT;
+    unbilled.truncate(UNBILLED_LIMIT);
     Ok(BillingData {
         settings,
         projects,
         catalogue: catalogue_from(rows::<MemberDb>(members)?, rows::<TaskDb>(tasks)?, rows::<PhaseDb>(phases)?)?,
         unbilled,
         invoices: rows::<InvoiceDb>(invoices)?.into_iter().map(invoice).collect::<Result<_>>()?,
+        truncated,
     })
 }
 
@@ -1108,6 +1119,9 @@ pub async fn create_for_client(
     use clearhours_domain::client_view::invoices::{line_labels, line_records};
     use clearhours_domain::client_view::ClientContext;
     let Some((header, data)) = provider_billing(db, scope, client, req.selection.to).await? else { return Ok(None) };
+    if data.truncated {
+        return Err(too_many());
+    }
     let ctx = ClientContext {
         visibility: header.visibility,
         currency: header.currency,

@@ -103,6 +103,7 @@ struct ClientInvoicesPage<'a> {
     tax: String,
     total: String,
     unbilled_hours: String,
+    truncated: bool,
     projects: Vec<ProjectChoice>,
     invoices: Vec<AdminInvoiceRow>,
 }
@@ -117,7 +118,18 @@ async fn client_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> 
     let header = store::billing_header(&ctx.db, &ctx.scope, &cid).await?.ok_or_else(ApiError::not_found)?;
     let today = header.calendar.today(ctx.now);
     let end = default_period_end(header.visibility.view, &header.calendar, today);
-    let Some((header, data)) = store::provider_billing(&ctx.db, &ctx.scope, &cid, end).await? else { return Err(ApiError::not_found()) };
+    let loaded = match store::provider_billing(&ctx.db, &ctx.scope, &cid, end).await {
+        Ok(l) => l,
+        Err(e) if store::is_too_many(&e) => {
+            return Err(ApiError::new(
+                422,
+                "too_many",
+                format!("more than {} unbilled entries: invoice a shorter period first", store::UNBILLED_LIMIT),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let Some((header, data)) = loaded else { return Err(ApiError::not_found()) };
     let cx = ClientContext {
         visibility: header.visibility,
         currency: header.currency,
@@ -127,7 +139,15 @@ async fn client_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> 
     };
     let labels = line_labels(&cx, &data.projects);
     let sel = Selection { from: None, to: end, projects: Vec::new() };
-    let d = draft(&data.unbilled, &sel, data.settings.grouping, data.settings.tax_rate, header.currency, &labels);
+    // Too many unbilled entries to preview: no lines; the form asks for a shorter period.
+    let d = draft(
+        if data.truncated { &[] } else { &data.unbilled },
+        &sel,
+        data.settings.grouping,
+        data.settings.tax_rate,
+        header.currency,
+        &labels,
+    );
     let c = header.currency;
     let lines = project_lines(&clearhours_domain::client_view::invoices::line_records(&d), RatesVisibility::Shown, c)
         .into_iter()
@@ -176,6 +196,7 @@ async fn client_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> 
         tax: money(d.tax_minor, c),
         total: money(d.total_minor, c),
         unbilled_hours: hours(d.minutes(), 2).to_string(),
+        truncated: data.truncated,
         projects,
         invoices,
     }
@@ -225,7 +246,17 @@ async fn create(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
         notes: notes.trim(),
         payment_url: (!payment_url.is_empty()).then_some(payment_url.as_str()),
     };
-    let created = store::create_for_client(&ctx.db, &ctx.scope, &cid, &request, ctx.now).await?.ok_or_else(ApiError::not_found)?;
+    let created = match store::create_for_client(&ctx.db, &ctx.scope, &cid, &request, ctx.now).await {
+        Ok(c) => c.ok_or_else(ApiError::not_found)?,
+        Err(e) if store::is_too_many(&e) => {
+            return Err(ApiError::new(
+                422,
+                "too_many",
+                format!("more than {} unbilled entries: choose a shorter period", store::UNBILLED_LIMIT),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
     match created {
         Ok((inv, number, d)) => {
             log(&ctx, &req, Some(cid.as_str()), "admin_invoice_create", &format!("{number} entries={}", d.entries.len())).await?;

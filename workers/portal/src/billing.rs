@@ -47,6 +47,9 @@ pub(crate) async fn load_billing(ctx: &ContactCtx) -> ApiResult<ClientBilling> {
     let today = settings.calendar.today(ctx.now);
     let through = default_period_end(settings.visibility.view, &settings.calendar, today);
     let data = store::client_billing(&ctx.db, &ctx.scope, through).await?;
+    if data.truncated {
+        return Err(ApiError::new(422, "too_many", "too many unbilled hours to preview here; ask your agency to invoice them"));
+    }
     let cx = ClientContext {
         visibility: settings.visibility,
         currency: settings.currency,
