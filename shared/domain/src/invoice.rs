@@ -399,6 +399,98 @@ pub fn check_number(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The reference definition of invoice locking, which `storage::invoices` runs as one guarded
+/// D1 batch (and `tests/invoices.test.mjs` checks against the database): an invoice drafted from
+/// a snapshot of the unbilled entries commits only if every entry of its draft is still unbilled
+/// and unchanged, and then locks exactly those; otherwise nothing changes. Ingest changes only
+/// unlocked entries (a change to a locked one is flagged, not applied). Void unlocks exactly the
+/// entries its invoice locked.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    entries: BTreeMap<EntryId, (BillableEntry, Option<u64>)>,
+    invoices: BTreeMap<u64, (i64, bool)>,
+    next: u64,
+}
+
+impl Ledger {
+    /// Ingest: adds or changes an entry; `false` (flagged, unchanged) when it is locked.
+    pub fn upsert(&mut self, e: BillableEntry) -> bool {
+        match self.entries.get(&e.id) {
+            Some((_, Some(_))) => false,
+            _ => {
+                self.entries.insert(e.id.clone(), (e, None));
+                true
+            }
+        }
+    }
+
+    pub fn unbilled(&self) -> Vec<BillableEntry> {
+        self.entries.values().filter(|(_, inv)| inv.is_none()).map(|(e, _)| e.clone()).collect()
+    }
+
+    /// The guarded commit: `Some(invoice)` when every drafted entry is still as in `snapshot`
+    /// and unlocked (then they are locked), `None` when anything changed (nothing written).
+    pub fn commit(&mut self, draft: &InvoiceDraft, snapshot: &[BillableEntry]) -> Option<u64> {
+        if draft.entries.is_empty() {
+            return None;
+        }
+        let seen: HashMap<&EntryId, &BillableEntry> = snapshot.iter().map(|e| (&e.id, e)).collect();
+        let intact = draft.entries.iter().all(|id| match (self.entries.get(id), seen.get(id)) {
+            (Some((now, None)), Some(then)) => now == *then,
+            _ => false,
+        });
+        if !intact {
+            return None;
+        }
+        self.next += 1;
+        for id in &draft.entries {
+            if let Some(slot) = self.entries.get_mut(id) {
+                slot.1 = Some(self.next);
+            }
+        }
+        self.invoices.insert(self.next, (draft.subtotal_minor, false));
+        Some(self.next)
+    }
+
+    /// Voids an invoice: unlocks exactly its entries and returns them (sorted).
+    pub fn void(&mut self, invoice: u64) -> Vec<EntryId> {
+        match self.invoices.get_mut(&invoice) {
+            Some((_, voided)) if !*voided => *voided = true,
+            _ => return Vec::new(),
+        }
+        let mut out = Vec::new();
+        for (id, (_, inv)) in &mut self.entries {
+            if *inv == Some(invoice) {
+                *inv = None;
+                out.push(id.clone());
+            }
+        }
+        out
+    }
+
+    /// The entries an invoice locks (sorted).
+    pub fn locked_by(&self, invoice: u64) -> Vec<EntryId> {
+        self.entries.iter().filter(|(_, (_, inv))| *inv == Some(invoice)).map(|(id, _)| id.clone()).collect()
+    }
+
+    /// Live invoices with their issued subtotal.
+    pub fn live(&self) -> Vec<(u64, i64)> {
+        self.invoices.iter().filter(|(_, (_, v))| !*v).map(|(n, (s, _))| (*n, *s)).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn amount_of(&self, ids: &[EntryId]) -> i64 {
+        ids.iter().filter_map(|id| self.entries.get(id)).map(|(e, _)| e.amount_minor).sum()
+    }
+}
+
 #[cfg(test)]
 #[path = "invoice_tests.rs"]
 mod tests;

@@ -264,3 +264,85 @@ proptest! {
         prop_assert_eq!(draft(&after_void, &sel, g, TaxRate::parse("19").unwrap(), eur, &labels()), preview);
     }
 }
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Creator `k` reads the unbilled entries and drafts (days `from..`, optionally one project).
+    Read { k: usize, from: i64, one_project: Option<usize> },
+    /// Creator `k` commits what it drafted.
+    Commit { k: usize },
+    /// Void the `n`-th live invoice.
+    Void { n: usize },
+    /// Ingest changes entry `i` (or adds it).
+    Ingest { i: usize, minutes: i64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0usize..3, 0i64..30, prop::option::of(0usize..2)).prop_map(|(k, from, one_project)| Op::Read { k, from, one_project }),
+        (0usize..3).prop_map(|k| Op::Commit { k }),
+        (0usize..4).prop_map(|n| Op::Void { n }),
+        (0usize..40, 1i64..300).prop_map(|(i, minutes)| Op::Ingest { i, minutes }),
+    ]
+}
+
+proptest! {
+    /// Locking is exact under concurrent creation: creators read, draft and commit in any
+    /// interleaving with each other, with voids and with ingest; at every step each live invoice
+    /// locks exactly the entries it drafted, unchanged (its subtotal is still the sum of their
+    /// stored amounts), no entry is locked twice (an entry has one slot), none is lost, and a void
+    /// unlocks exactly what its invoice locked.
+    #[test]
+    fn locking_is_exact_under_concurrent_creation(seed_entries in arb_entries(cur("USD")), ops in prop::collection::vec(op(), 1..60)) {
+        let usd = cur("USD");
+        let mut ledger = Ledger::default();
+        for e in &seed_entries {
+            ledger.upsert(e.clone());
+        }
+        let mut pending: Vec<Option<(InvoiceDraft, Vec<BillableEntry>)>> = vec![None, None, None];
+        let mut drafted: HashMap<u64, Vec<EntryId>> = HashMap::new();
+        for o in ops {
+            match o {
+                Op::Read { k, from, one_project } => {
+                    let snapshot = ledger.unbilled();
+                    let sel = Selection {
+                        from: Some(add_days(d("2026-10-01"), from)),
+                        to: d("2026-12-31"),
+                        projects: one_project.map(|p| vec![ProjectId::parse(["prj_a", "prj_b"][p]).unwrap()]).unwrap_or_default(),
+                    };
+                    let dr = draft(&snapshot, &sel, Grouping::Task, TaxRate::default(), usd, &labels());
+                    pending[k] = Some((dr, snapshot));
+                }
+                Op::Commit { k } => {
+                    if let Some((dr, snapshot)) = pending[k].take() {
+                        if let Some(n) = ledger.commit(&dr, &snapshot) {
+                            prop_assert_eq!(ledger.locked_by(n), dr.entries.clone());
+                            drafted.insert(n, dr.entries.clone());
+                        }
+                    }
+                }
+                Op::Void { n } => {
+                    let live = ledger.live();
+                    if let Some((inv, _)) = live.get(n % live.len().max(1)) {
+                        let before = ledger.locked_by(*inv);
+                        prop_assert_eq!(ledger.void(*inv), before.clone());
+                        prop_assert_eq!(&before, &drafted[inv]);
+                        prop_assert!(ledger.locked_by(*inv).is_empty());
+                    }
+                }
+                Op::Ingest { i, minutes } => {
+                    let mut e = entry(i, "prj_a", "mem_1", Some("tsk_dev"), "2026-10-15", minutes, "99.99", usd);
+                    e.local_date = add_days(d("2026-10-01"), i64::try_from(i).unwrap());
+                    let locked = ledger.entries.get(&e.id).is_some_and(|(_, inv)| inv.is_some());
+                    prop_assert_eq!(ledger.upsert(e), !locked);
+                }
+            }
+            for (inv, subtotal) in ledger.live() {
+                let ids = ledger.locked_by(inv);
+                prop_assert_eq!(&ids, &drafted[&inv]);
+                prop_assert_eq!(ledger.amount_of(&ids), subtotal);
+            }
+            prop_assert!(ledger.len() >= seed_entries.len());
+        }
+    }
+}
