@@ -8,8 +8,10 @@
 //!
 //! Pages are keyset pages: `ORDER BY <key> LIMIT n` continuing at `(<key>) > (<cursor>)`, read
 //! on one project through the index `(project_id, local_date, id)` (migration 0013); D1 reads
-//! stay bounded by the page, whatever the history's size. Totals and subtotals for the whole
-//! filtered set come from one aggregate statement each.
+//! stay bounded by the page, whatever the history's size. Totals for the whole filtered set come
+//! from the rollups where the filter allows (`Selection::rollup_split`: whole week-in-month
+//! buckets from `rollup_week`, the range's edges from entries), else from one aggregate
+//! statement; subtotals from one aggregate statement.
 //!
 //! Bound parameters (the same numbering in every statement): `?1` client, `?2` all projects,
 //! `?3` contact, `?4` project or NULL, `?5`/`?6` date range, `?7` member ids (JSON) or NULL,
@@ -22,7 +24,8 @@ use crate::db::{rows, Arg, Db, Result, StorageError};
 use crate::scope::ClientScope;
 use clearhours_domain::calendar::add_days;
 use clearhours_domain::client_view::entries::{
-    EntryRecord, GroupRecord, KeyPart, Page, ProjectRef, Selection, Sort, SubtotalDim, SubtotalRecord, TotalsRecord, UNKNOWN_RANK,
+    EntryRecord, GroupRecord, KeyPart, Page, ProjectRef, RollupSplit, Selection, Sort, SubtotalDim, SubtotalRecord, TotalsRecord,
+    UNKNOWN_RANK,
 };
 use clearhours_domain::client_view::NoteRecord;
 use clearhours_domain::ids::{EntryId, ExternalId, InvoiceId, MemberId, PhaseId, ProjectId, TaskId};
@@ -329,8 +332,37 @@ fn page_stmt(db: &Db, scope: &ClientScope, sel: &Selection, limit: usize) -> Res
     db.stmt(&sql, &a)
 }
 
-fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection) -> Result<worker::D1PreparedStatement> {
+fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection, rollup: Option<&RollupSplit>) -> Result<worker::D1PreparedStatement> {
     let mut a = common_args(scope, sel);
+    let sums = "SUM(e.minutes) AS minutes, SUM(CASE WHEN e.billable = 1 THEN e.minutes ELSE 0 END) AS billable_minutes, SUM(e.amount_minor) AS amount_minor";
+    if let (Some(r), false) = (rollup, sel.grouped) {
+        // Whole buckets from the rollups, the edges (under a week at each end) from entries.
+        a.push(Arg::from(r.dim));
+        a.push(Arg::from(r.ids.as_ref().map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))));
+        a.push(Arg::from(r.from.to_string()));
+        a.push(Arg::from(r.to.to_string()));
+        a.push(Arg::from(add_days(r.from, -1).to_string()));
+        a.push(Arg::from(add_days(r.to, 1).to_string()));
+        let visible = VISIBLE_PROJECTS;
+        let one = if sel.project.is_some() { "r.project_id = ?4 AND " } else { "" };
+        let left = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?5 AND ?18");
+        let right = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?19 AND ?6");
+        return db.stmt(
+            &format!(
+                "SELECT coalesce(SUM(entries), 0) AS entries, SUM(minutes) AS minutes, SUM(billable_minutes) AS billable_minutes,
+                        SUM(amount_minor) AS amount_minor, NULL AS groups FROM (
+                   SELECT SUM(r.entries) AS entries, SUM(r.minutes) AS minutes, SUM(CASE WHEN r.billable = 1 THEN r.minutes ELSE 0 END) AS billable_minutes,
+                          SUM(r.amount_minor) AS amount_minor
+                     FROM rollup_week r
+                    WHERE {one}r.client_id = ?1 AND r.project_id IN ({visible}) AND r.dim = ?14
+                      AND (?15 IS NULL OR r.dim_id IN (SELECT value FROM json_each(?15))) AND (?12 IS NULL OR r.billable = ?12)
+                      AND r.week_start BETWEEN date(?16, '-6 days') AND ?17 AND max(r.week_start, r.month) BETWEEN ?16 AND ?17
+                   UNION ALL SELECT COUNT(*) AS entries, {sums} FROM time_entries e WHERE {left}
+                   UNION ALL SELECT COUNT(*) AS entries, {sums} FROM time_entries e WHERE {right})"
+            ),
+            &a,
+        );
+    }
     let filter = common_where(sel);
     let groups = if sel.grouped {
         a.push(Arg::from(sel.rates_split));
@@ -342,14 +374,7 @@ fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection) -> Result<worker::
     } else {
         "NULL".into()
     };
-    db.stmt(
-        &format!(
-            "SELECT COUNT(*) AS entries, SUM(e.minutes) AS minutes, SUM(CASE WHEN e.billable = 1 THEN e.minutes ELSE 0 END) AS billable_minutes,
-                    SUM(e.amount_minor) AS amount_minor, {groups} AS groups
-               FROM time_entries e WHERE {filter}"
-        ),
-        &a,
-    )
+    db.stmt(&format!("SELECT COUNT(*) AS entries, {sums}, {groups} AS groups FROM time_entries e WHERE {filter}"), &a)
 }
 
 fn subtotals_stmt(db: &Db, scope: &ClientScope, sel: &Selection, dim: SubtotalDim) -> Result<worker::D1PreparedStatement> {
@@ -435,6 +460,7 @@ pub async fn timesheet_page(
     db: &Db,
     scope: &ClientScope,
     sel: &Selection,
+    rollup: Option<&RollupSplit>,
     limit: usize,
     dim: Option<SubtotalDim>,
 ) -> Result<TimesheetData> {
@@ -448,7 +474,7 @@ pub async fn timesheet_page(
             notes: notes.into_iter().map(NoteDb::into_record).collect::<Result<_>>()?,
         });
     }
-    let mut stmts = vec![page_stmt(db, scope, sel, limit)?, totals_stmt(db, scope, sel)?, notes_stmt(db, scope, sel)?];
+    let mut stmts = vec![page_stmt(db, scope, sel, limit)?, totals_stmt(db, scope, sel, rollup)?, notes_stmt(db, scope, sel)?];
     if let Some(dim) = dim {
         stmts.push(subtotals_stmt(db, scope, sel, dim)?);
     }
@@ -470,12 +496,13 @@ pub async fn timesheet_totals(
     db: &Db,
     scope: &ClientScope,
     sel: &Selection,
+    rollup: Option<&RollupSplit>,
     dims: &[SubtotalDim],
 ) -> Result<(TotalsRecord, Vec<Vec<SubtotalRecord>>)> {
     if sel.nothing {
         return Ok((TotalsRecord::default(), dims.iter().map(|_| Vec::new()).collect()));
     }
-    let mut stmts = vec![totals_stmt(db, scope, sel)?];
+    let mut stmts = vec![totals_stmt(db, scope, sel, rollup)?];
     for d in dims {
         stmts.push(subtotals_stmt(db, scope, sel, *d)?);
     }

@@ -209,7 +209,10 @@ async fn resolve(v: &Viewer, req: &Request, path_project: Option<&str>, action: 
 
 async fn load(v: &Viewer, req: &Request, path_project: Option<&str>, action: &str) -> ApiResult<(Resolved, ClientTimesheet)> {
     let r = resolve(v, req, path_project, action).await?;
-    let data = store::timesheet_page(v.db(), v.scope(), &r.plan.selection, PAGE_SIZE + 1, SubtotalDim::of(r.plan.query.group)).await?;
+    let rollup = r.plan.selection.rollup_split(&v.scope().settings().calendar);
+    let data =
+        store::timesheet_page(v.db(), v.scope(), &r.plan.selection, rollup.as_ref(), PAGE_SIZE + 1, SubtotalDim::of(r.plan.query.group))
+            .await?;
     let ts = project_timesheet(
         &r.ctx(v.scope()),
         &r.plan,
@@ -340,7 +343,8 @@ pub async fn export(req: &Request, env: &Env, project: Option<&str>, f: Format, 
     if let Some(g) = SubtotalDim::of(r.plan.query.group) {
         dims.push(g);
     }
-    let (totals, subs) = store::timesheet_totals(v.db(), scope, &sel, if f == Format::Csv { &[] } else { &dims }).await?;
+    let rollup = sel.rollup_split(&scope.settings().calendar);
+    let (totals, subs) = store::timesheet_totals(v.db(), scope, &sel, rollup.as_ref(), if f == Format::Csv { &[] } else { &dims }).await?;
     let header = project_timesheet(
         &ctx,
         &Plan { selection: sel.clone(), ..r.plan.clone() },
@@ -424,7 +428,7 @@ pub async fn export(req: &Request, env: &Env, project: Option<&str>, f: Format, 
                 _ => Vec::new(),
             };
             // Staff notes for the weeks shown (the page's loader reads them with the page).
-            let notes = store::timesheet_page(v.db(), scope, &Selection { nothing: true, ..sel.clone() }, 0, None).await?.notes;
+            let notes = store::timesheet_page(v.db(), scope, &Selection { nothing: true, ..sel.clone() }, None, 0, None).await?.notes;
             let with_notes = project_timesheet(
                 &ctx,
                 &r.plan,

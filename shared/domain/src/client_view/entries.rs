@@ -45,11 +45,11 @@
 pub mod query;
 
 use super::{member_labels, ClientContext, NoteRecord, PhaseRecord, TaskRecord};
-use crate::calendar::{add_days, ClientCalendar};
+use crate::calendar::{add_days, month_end_of, ClientCalendar};
 use crate::ids::{EntryId, ExternalId, InvoiceId, MemberId, PhaseId, ProjectId, TaskId};
 use crate::money::{hours, Currency, HourlyRate, Money};
 use crate::settings::{DescriptionMode, RatesVisibility, ViewMode};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 pub use query::{parse_query, BillableFilter, Cursor, GroupBy, KeyPart, Preset, QueryError, Sort, TimesheetQuery};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -265,6 +265,45 @@ impl Selection {
     /// A rank map as a JSON object, for storage to bind.
     pub fn ranks_json(map: &BTreeMap<String, i64>) -> String {
         serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// Totals that can be read mostly from the rollups: whole rollup buckets (a week within a
+/// month) in `[from, to]` are summed from `rollup_week` (`dim`, `ids`), and only the edges of the
+/// range — at most six days at each end — from raw entries. See [`Selection::rollup_split`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RollupSplit {
+    /// `all`, `member`, `task` or `phase`.
+    pub dim: &'static str,
+    /// The dimension's ids (`""` for no task / no phase); `None` with `all`.
+    pub ids: Option<Vec<String>>,
+    /// The interior: the first bucket start and the last bucket end within the selection.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Selection {
+    /// When the totals may come from rollups: no text search (rollups know no text), at most one
+    /// of person / task / phase filtered (rollups have one dimension a row), detailed rows (the
+    /// row count of summarised groups needs the entries), and at least one whole bucket inside
+    /// the range. Weeks are the client's calendar's, as the rollups' are.
+    pub fn rollup_split(&self, calendar: &ClientCalendar) -> Option<RollupSplit> {
+        if self.nothing || self.text.is_some() || self.grouped {
+            return None;
+        }
+        let strs = |v: &Vec<String>, none: bool| v.iter().cloned().chain(none.then(String::new)).collect::<Vec<_>>();
+        let (dim, ids) = match (&self.members, &self.tasks, &self.phases) {
+            (None, None, None) => ("all", None),
+            (Some(m), None, None) => ("member", Some(m.iter().map(ToString::to_string).collect())),
+            (None, Some(t), None) => ("task", Some(strs(&t.iter().map(ToString::to_string).collect(), self.no_task))),
+            (None, None, Some(p)) => ("phase", Some(strs(&p.iter().map(ToString::to_string).collect(), self.no_phase))),
+            _ => return None,
+        };
+        let is_start = |d: NaiveDate| calendar.week_of(d).start == d || d.day() == 1;
+        let is_end = |d: NaiveDate| calendar.week_of(d).end() == d || month_end_of(d) == d;
+        let a = (0..7).map(|i| add_days(self.from, i)).find(|d| is_start(*d))?;
+        let b = (0..7).map(|i| add_days(self.to, -i)).find(|d| is_end(*d))?;
+        (a <= b && a >= self.from && b <= self.to).then_some(RollupSplit { dim, ids, from: a, to: b })
     }
 }
 

@@ -440,3 +440,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The rollup split covers the range exactly: the interior is whole buckets, the edges are
+    /// shorter than a week.
+    #[test]
+    fn the_rollup_interior_is_whole_buckets_and_the_edges_short(start in 0i64..400, len in 0i64..120, first in 0usize..7) {
+        let calendar = ClientCalendar { tz: chrono_tz::UTC, first_day: [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun][first] };
+        let (m, t, p) = (members(), tasks(), phases());
+        let ctx = ClientContext { visibility: Visibility { descriptions: DescriptionMode::Detailed, ..Visibility::default() }, currency: Currency::parse("USD").unwrap(), members: &m, tasks: &t, phases: &p };
+        let from = add_days(d("2025-01-01"), start);
+        let to = add_days(from, len);
+        let q = parse_query(&pairs(&[("from", &from.to_string()), ("to", &to.to_string())]), &calendar, ViewMode::RealTime, d("2027-01-01")).unwrap();
+        let sel = plan(&ctx, &projects(), &q, &calendar, d("2027-01-01")).unwrap().selection;
+        match sel.rollup_split(&calendar) {
+            Some(s) => {
+                prop_assert!(s.from >= from && s.to <= to && s.from <= s.to);
+                prop_assert!((s.from - from).num_days() < 7 && (to - s.to).num_days() < 7);
+                prop_assert!(calendar.week_of(s.from).start == s.from || s.from.day() == 1);
+                let next = add_days(s.to, 1);
+                prop_assert!(calendar.week_of(next).start == next || next.day() == 1);
+            }
+            None => prop_assert!(len < 13),
+        }
+    }
+}
