@@ -345,8 +345,8 @@ fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection, rollup: Option<&Ro
         a.push(Arg::from(add_days(r.to, 1).to_string()));
         let visible = VISIBLE_PROJECTS;
         let one = if sel.project.is_some() { "r.project_id = ?4 AND " } else { "" };
-        let left = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?5 AND ?18");
-        let right = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?19 AND ?6");
+        let left = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?5 AND ?19");
+        let right = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?20 AND ?6");
         return db.stmt(
             &format!(
                 "SELECT coalesce(SUM(entries), 0) AS entries, SUM(minutes) AS minutes, SUM(billable_minutes) AS billable_minutes,
@@ -354,9 +354,9 @@ fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection, rollup: Option<&Ro
                    SELECT SUM(r.entries) AS entries, SUM(r.minutes) AS minutes, SUM(CASE WHEN r.billable = 1 THEN r.minutes ELSE 0 END) AS billable_minutes,
                           SUM(r.amount_minor) AS amount_minor
                      FROM rollup_week r
-                    WHERE {one}r.client_id = ?1 AND r.project_id IN ({visible}) AND r.dim = ?14
-                      AND (?15 IS NULL OR r.dim_id IN (SELECT value FROM json_each(?15))) AND (?12 IS NULL OR r.billable = ?12)
-                      AND r.week_start BETWEEN date(?16, '-6 days') AND ?17 AND max(r.week_start, r.month) BETWEEN ?16 AND ?17
+                    WHERE {one}r.client_id = ?1 AND r.project_id IN ({visible}) AND r.dim = ?15
+                      AND (?16 IS NULL OR r.dim_id IN (SELECT value FROM json_each(?16))) AND (?12 IS NULL OR r.billable = ?12)
+                      AND r.week_start BETWEEN date(?17, '-6 days') AND ?18 AND max(r.week_start, r.month) BETWEEN ?17 AND ?18
                    UNION ALL SELECT COUNT(*) AS entries, {sums} FROM time_entries e WHERE {left}
                    UNION ALL SELECT COUNT(*) AS entries, {sums} FROM time_entries e WHERE {right})"
             ),

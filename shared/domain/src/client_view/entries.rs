@@ -288,7 +288,8 @@ impl Selection {
     /// row count of summarised groups needs the entries), and at least one whole bucket inside
     /// the range. Weeks are the client's calendar's, as the rollups' are.
     pub fn rollup_split(&self, calendar: &ClientCalendar) -> Option<RollupSplit> {
-        if self.nothing || self.text.is_some() || self.grouped {
+        // Rollups know nothing of invoices: the invoice filter always reads entries.
+        if self.nothing || self.text.is_some() || self.grouped || self.invoice.is_some() {
             return None;
         }
         let strs = |v: &Vec<String>, none: bool| v.iter().cloned().chain(none.then(String::new)).collect::<Vec<_>>();
