@@ -8,8 +8,10 @@ cd "$ROOT"
 scripts/setup.sh
 echo "test: formatting (cargo fmt --check)"
 cargo fmt --all -- --check
-echo "test: cargo test (native, pure crates)"
-cargo test --locked -p clearhours-domain -p clearhours-export
+echo "test: clippy (every crate, every target, warnings are errors)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "test: cargo test (native: domain unit/property tests, tidy tests)"
+cargo test --locked -p clearhours-domain -p clearhours-export -p clearhours-tidy
 echo "test: building workers"
 scripts/build.sh
 echo "test: integration tests (Miniflare)"

@@ -98,8 +98,17 @@ const ROUTES = [
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
-  '/admin/logout', '/admin/clients/cli_a/visibility', '/admin/clients/cli_a/contacts', '/admin/clients/cli_a/notes', '/admin/clients/cli_a/network',
-  '/admin/contacts/con_ada/disable', '/admin/contacts/con_ada/invite', '/admin/notes/x/delete',
+  // Staff area.
+  '/admin/logout', '/admin/security', '/admin/clients/cli_a/visibility', '/admin/clients/cli_a/contacts', '/admin/clients/cli_a/notes',
+  '/admin/clients/cli_a/network', '/admin/clients/cli_a/timeout', '/admin/clients/cli_a/mfa',
+  '/admin/contacts/con_ada/disable', '/admin/contacts/con_ada/enable', '/admin/contacts/con_ada/invite', '/admin/contacts/con_ada/revoke',
+  '/admin/contacts/con_ada/reset-mfa', '/admin/notes/x/delete',
+  '/admin/projects', '/admin/projects/prj_a', '/admin/projects/prj_a/archive', '/admin/projects/prj_a/unarchive', '/admin/projects/prj_a/phases',
+  '/admin/projects/prj_a/phases/x', '/admin/tasks', '/admin/tasks/tsk_dev', '/admin/team', '/admin/team/mem_ada',
+  '/admin/integrations', '/admin/integrations/x/secrets', '/admin/integrations/x/mappings', '/admin/integrations/x/mappings/delete',
+  '/admin/integrations/x/flags/x/resolve', '/admin/import',
+  // Sign-in and account forms (double-submit cookie), and the client session.
+  '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
 ];
 
 test('every route carries the security headers, as anyone', async () => {
@@ -126,13 +135,24 @@ test('every route carries the security headers, as anyone', async () => {
 test('state-changing requests need the CSRF token; GET changes nothing', async () => {
   const staff = browser(at(1100));
   await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true });
+  const client = browser(at(1100));
+  await client.login(LOGINS.a.email, LOGINS.a.password);
   const before = (await stack.db.prepare('SELECT COUNT(*) AS n FROM contacts').first()).n;
   for (const path of POSTS) {
-    const res = await staff.post(path, { name: 'Mallory', email: 'm@evil.test', body: 'x', week: '2026-11-18', project: 'prj_a', ip_allowlist: '', rates: 'shown', descriptions: 'detailed', team: 'names', view: 'real_time', non_billable: 'shown' });
+    // Staff routes as staff, everything else as a signed-in client: each holds a live session
+    // (and the forms' double-submit cookie), so only the missing token can refuse it.
+    // The two-step forms act only on a session waiting for its second step; tests/mfa.test.mjs
+    // posts to them without a token from such a session.
+    if (path.startsWith('/mfa')) continue;
+    const who = path.startsWith('/admin') ? staff : client;
+    const res = await who.post(path, { name: 'Mallory', email: 'm@evil.test', body: 'x', week: '2026-11-18', project: 'prj_a', ip_allowlist: '', rates: 'shown', descriptions: 'detailed', team: 'names', view: 'real_time', non_billable: 'shown' });
     assert.ok([403].includes(res.status), `${path} without token → ${res.status}`);
   }
   assert.equal((await stack.db.prepare('SELECT COUNT(*) AS n FROM contacts').first()).n, before);
   assert.equal((await stack.db.prepare("SELECT show_rates FROM clients WHERE id = 'cli_a'").first()).show_rates, 'hidden');
+  // Both sessions survived every tokenless sign-out.
+  assert.equal((await client.get('/projects')).status, 200);
+  assert.equal((await staff.get('/admin')).status, 200);
   // A sign-in without the form's cookie is refused too.
   const res = await stack.fetch('portal', '/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email: LOGINS.a.email, password: LOGINS.a.password, csrf: 'x' }).toString(), redirect: 'manual' });
   assert.equal(res.status, 403);

@@ -3,6 +3,7 @@
 //! Everything here is deterministic: no I/O, no clock, no `worker` dependency. Functions that
 //! need "now" or "today" take it as a parameter, so tests pin the clock. The storage crate and
 //! the workers are shells around this crate.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 pub mod alert;
 pub mod audit;

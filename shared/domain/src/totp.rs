@@ -47,7 +47,7 @@ pub fn verify(key: &[u8], code: &str, now: i64, last_used_step: Option<i64>) -> 
             matched = Some(step);
         }
     }
-    matched.filter(|s| last_used_step.map_or(true, |last| *s > last))
+    matched.filter(|s| last_used_step.is_none_or(|last| *s > last))
 }
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -1,7 +1,7 @@
 //! Fuzzing by property: every parser of outside input takes arbitrary bytes or strings — and
 //! mutations of valid payloads, which reach deeper than noise — without panicking, and what it
 //! accepts satisfies the entry limits.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)]
 
 use clearhours_domain::entry::{self, EntryCommand, MAX_MINUTES};
 use clearhours_domain::sources::clockify::{self, ClockifyEvent};
@@ -28,7 +28,7 @@ fn mutations() -> impl Strategy<Value = Vec<(f64, u8, u8)>> {
 /// Interesting bytes for JSON and CSV: structure characters more often than noise.
 fn pick(b: u8) -> u8 {
     const SPECIAL: &[u8] = b"{}[]\",:;\n\r\\-0123456789.eE tfnTP:/APM\xff\x00";
-    if b % 2 == 0 {
+    if b.is_multiple_of(2) {
         SPECIAL[usize::from(b / 2) % SPECIAL.len()]
     } else {
         b

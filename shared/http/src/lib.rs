@@ -3,6 +3,7 @@
 //!
 //! Errors map to responses in one place ([`ApiError::into_response`]); internal causes are
 //! logged and never shown.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 use chrono::{DateTime, Utc};
 use clearhours_domain::{FieldError, ValidationError};
@@ -186,7 +187,7 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
 /// Reads the body, refusing more than `limit` bytes.
 pub async fn body_limited(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     if let Ok(Some(len)) = req.headers().get("content-length") {
-        if len.parse::<usize>().map_or(false, |n| n > limit) {
+        if len.parse::<usize>().is_ok_and(|n| n > limit) {
             return Err(ApiError::too_large(limit));
         }
     }

@@ -78,6 +78,8 @@ pub async fn delivery_seen(db: &Db, integration: &IntegrationId, delivery_id: &s
 }
 
 /// A command checked against the provider's projects, members, tasks and phases.
+// Short-lived values, one per delivered item: boxing the large variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Write {
     Upsert(ResolvedEntry),
     Delete(String),

@@ -4,7 +4,7 @@
 //! which only the session check in [`auth`] can construct, and every query it runs filters by
 //! the scope's client id. Provider-wide work (ingest, alerts, admin) goes through a
 //! [`scope::ProviderScope`].
-
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 // `args![…]` builds a Vec so lists can be extended; where a slice would do, clippy flags it.
 #![allow(clippy::useless_vec)]
 

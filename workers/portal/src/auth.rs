@@ -40,7 +40,7 @@ const NETWORK_DENIED: &str = "Access from your network is not allowed for this a
 
 /// Whether `ip` passes a stored allowlist; a list that does not parse lets nobody through.
 fn allowed(list: &str, ip: &str) -> bool {
-    IpAllowlist::parse(list).map_or(false, |l| l.allows(ip))
+    IpAllowlist::parse(list).is_ok_and(|l| l.allows(ip))
 }
 
 pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Response> {

@@ -83,7 +83,7 @@ impl Keys {
         let options = TimeOptions::new(Duration::seconds(30), move || now);
         let claims = token.claims();
         claims.validate_expiration(&options).ok()?;
-        if claims.issued_at.map_or(true, |iat| iat > now + Duration::seconds(30)) {
+        if claims.issued_at.is_none_or(|iat| iat > now + Duration::seconds(30)) {
             return None;
         }
         let c = &claims.custom;

@@ -39,7 +39,7 @@ pub fn project_notes(notes: &[NoteRecord], project: &ProjectId, view: ViewMode, 
             })
         })
         .collect();
-    out.sort_by(|a, b| b.week_start.cmp(&a.week_start));
+    out.sort_by_key(|n| std::cmp::Reverse(n.week_start));
     out
 }
 

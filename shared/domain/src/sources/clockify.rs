@@ -118,6 +118,8 @@ pub fn parse_duration(s: &str) -> Option<i64> {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+// Short-lived values, one per delivered item: boxing the large variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ClockifyEvent {
     Entry(SourceItem),
     /// Acknowledged, nothing to store.
