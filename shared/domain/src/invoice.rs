@@ -175,7 +175,7 @@ impl Selection {
     pub fn takes(&self, e: &BillableEntry) -> bool {
         e.billable
             && e.local_date <= self.to
-            && self.from.map_or(true, |f| e.local_date >= f)
+            && self.from.is_none_or(|f| e.local_date >= f)
             && (self.projects.is_empty() || self.projects.contains(&e.project_id))
     }
 }

@@ -22,6 +22,7 @@ fn labels() -> LineLabels {
 }
 
 /// An entry priced the way ingest prices it (money rule 1).
+#[allow(clippy::too_many_arguments)]
 fn entry(i: usize, project: &str, member: &str, task: Option<&str>, day: &str, minutes: i64, rate: &str, c: Currency) -> BillableEntry {
     let rate = HourlyRate::parse(rate).unwrap();
     BillableEntry {

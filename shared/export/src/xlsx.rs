@@ -161,7 +161,7 @@ pub fn workbook(
         summary.write_string_with_format(r, 2, "Billable hours", &bold)?;
         summary.write_string_with_format(r, 3, "Entries", &bold)?;
         if ts.rates_shown {
-            summary.write_string_with_format(r, 4, &format!("Amount ({currency})"), &bold)?;
+            summary.write_string_with_format(r, 4, format!("Amount ({currency})"), &bold)?;
         }
         r += 1;
         for s in list {

@@ -466,7 +466,7 @@ pub async fn timesheet_page(
 ) -> Result<TimesheetData> {
     if sel.nothing {
         let notes = db.batch(vec![notes_stmt(db, scope, sel)?]).await?;
-        let notes = notes.first().map(|r| rows::<NoteDb>(r)).transpose()?.unwrap_or_default();
+        let notes = notes.first().map(rows::<NoteDb>).transpose()?.unwrap_or_default();
         return Ok(TimesheetData {
             page: if sel.grouped { Page::Groups(Vec::new()) } else { Page::Entries(Vec::new()) },
             totals: TotalsRecord::default(),

@@ -630,6 +630,7 @@ pub enum CreateError {
 /// Creates a draft invoice and locks its entries, all in one batch (see the module docs).
 /// `lines` are `client_view::invoices::line_records(draft)`; `entries` are the records the draft
 /// was computed from (their stored values are re-checked inside the batch).
+#[allow(clippy::too_many_arguments)]
 pub async fn create_invoice(
     db: &Db,
     scope: &ProviderScope,
@@ -854,6 +855,7 @@ pub enum PaymentOutcome {
     NotOpen,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn payment_statements(
     db: &Db,
     invoice_where: &str,

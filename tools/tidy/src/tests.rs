@@ -199,8 +199,22 @@ fn dependencies_have_permissive_licences() {
     assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let allowed = [
-        "MIT", "MIT-0", "Apache-2.0", "Apache-2.0 WITH LLVM-exception", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Unicode-3.0",
-        "Unicode-DFS-2016", "MPL-2.0", "CC0-1.0", "BSL-1.0", "0BSD", "Unlicense", "CDLA-Permissive-2.0",
+        "MIT",
+        "MIT-0",
+        "Apache-2.0",
+        "Apache-2.0 WITH LLVM-exception",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "ISC",
+        "Zlib",
+        "Unicode-3.0",
+        "Unicode-DFS-2016",
+        "MPL-2.0",
+        "CC0-1.0",
+        "BSL-1.0",
+        "0BSD",
+        "Unlicense",
+        "CDLA-Permissive-2.0",
     ];
     let ok = |expr: &str| {
         let e = expr.replace(['(', ')'], "").replace('/', " OR ");

@@ -8,8 +8,8 @@
 //! per contact.
 //!
 //! Routes (GET): `/billing`, `/api/v1/billing`, `/billing/invoices/{number}`,
-//! `/api/v1/invoices/{number}`, `/billing/invoices/{number}/pdf`,
-//! `/billing/invoices/{number}/entries`, `/api/v1/invoices/{number}/entries`.
+//! `/api/v1/invoices/{number}`, `/billing/invoices/{number}/pdf`. The hours behind an invoice
+//! are the timesheet with `invoice=<number>` (`/timesheet`, `/api/v1/entries` and exports).
 
 use crate::auth::{self, ContactCtx};
 use crate::charts::short_date;
@@ -139,23 +139,6 @@ pub async fn invoice_pdf(req: &Request, env: &Env, number: &str) -> ApiResult<Re
     r.headers_mut().set("content-type", "application/pdf")?;
     r.headers_mut().set("content-disposition", &format!("attachment; filename=\"invoice-{}.pdf\"", inv.summary.number))?;
     Ok(r)
-}
-
-/// The hours behind an invoice: the timesheet filtered to its entries (and so its exports).
-pub async fn hours_page(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
-    let Some(_ctx) = billing_contact(req, env).await? else { return redirect("/login") };
-    if check_number(number).is_err() {
-        return Err(ApiError::not_found());
-    }
-    redirect(&format!("/timesheet?invoice={number}"))
-}
-
-pub async fn hours_api(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
-    billing_contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
-    if check_number(number).is_err() {
-        return Err(ApiError::not_found());
-    }
-    redirect(&format!("/api/v1/entries?invoice={number}"))
 }
 
 // ---------------------------------------------------------------------------------- rendering

@@ -582,6 +582,7 @@ fn labelled(current: Option<&str>, items: impl Iterator<Item = String>, any: &st
 }
 
 /// The previous and next period of the same kind, when the range is one week or one month.
+#[allow(clippy::type_complexity)]
 fn neighbours(r: &Resolved, scope: &ClientScope, e: &ClientTimesheet) -> (Option<(NaiveDate, NaiveDate)>, Option<(NaiveDate, NaiveDate)>) {
     let cal = scope.settings().calendar;
     let (from, to) = (r.plan.from, r.plan.to);

@@ -16,7 +16,8 @@
 //! - `/password/forgot`, `/password/reset`, `/login/link`, `/login/link/confirm` (+POST each):
 //!   e-mailed single-use links; `/mfa`, `/mfa/setup` (+POST): two-step verification
 //! - billing contacts only (404 for viewers): `/billing`, `/api/v1/billing`,
-//!   `/billing/invoices/{number}[/pdf|/entries]`, `/api/v1/invoices/{number}[/entries]`
+//!   `/billing/invoices/{number}[/pdf]`, `/api/v1/invoices/{number}`; `invoice=<number>` on the
+//!   timesheet (`/timesheet`, `/api/v1/entries`, exports): the hours behind an invoice
 //! - `/admin/clients/{id}/invoices` (+POST: create), `/admin/invoices/{id}` and POSTs under it
 //!   (`issue`, `payments`, `void`, `payment-url`), POST `/admin/clients/{id}/billing`
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
@@ -144,9 +145,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["api", "v1", "billing"]) => private(billing::billing_api(&req, env).await),
         (Method::Get, ["billing", "invoices", n]) => private(billing::invoice_page(&req, env, n).await),
         (Method::Get, ["billing", "invoices", n, "pdf"]) => private(billing::invoice_pdf(&req, env, n).await),
-        (Method::Get, ["billing", "invoices", n, "entries"]) => private(billing::hours_page(&req, env, n).await),
         (Method::Get, ["api", "v1", "invoices", n]) => private(billing::invoice_api(&req, env, n).await),
-        (Method::Get, ["api", "v1", "invoices", n, "entries"]) => private(billing::hours_api(&req, env, n).await),
         (Method::Get, ["api", "v1", "projects", id, "dashboard"]) => private(views::dashboard_api(&req, env, id).await),
         (_, ["login"] | ["logout"] | ["admin", "login"] | ["admin", "logout"]) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),

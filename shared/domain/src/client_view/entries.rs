@@ -783,6 +783,7 @@ pub fn rows(ctx: &ClientContext, projects: &[ProjectRef], sel: &Selection, page:
 pub fn project_subtotals(ctx: &ClientContext, dim: SubtotalDim, records: &[SubtotalRecord]) -> Vec<ClientSubtotal> {
     let n = names(ctx);
     let rates_shown = ctx.visibility.rates == RatesVisibility::Shown;
+    #[allow(clippy::type_complexity)]
     let mut merged: BTreeMap<(String, String), (Option<NaiveDate>, Option<String>, TotalsRecord)> = BTreeMap::new();
     for r in records {
         let SubtotalRecord { key, entries, minutes, billable_minutes, amount_minor } = r;
@@ -947,6 +948,7 @@ pub fn select(sel: &Selection, entries: &[EntryRecord]) -> Page {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         return Page::Entries(out.into_iter().map(|(_, e)| e).collect());
     }
+    #[allow(clippy::type_complexity)]
     let mut groups: BTreeMap<(ProjectId, NaiveDate, MemberId, Option<TaskId>, Option<PhaseId>, bool, Option<String>), GroupRecord> =
         BTreeMap::new();
     for e in chosen {
