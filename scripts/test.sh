@@ -10,7 +10,7 @@ echo "test: formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 echo "test: clippy (every crate, every target, warnings are errors)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
-echo "test: cargo test (native: domain unit/property tests, tidy tests)"
+echo "test: cargo test (native: domain unit/property tests, export writers, tidy tests)"
 cargo test --locked -p clearhours-domain -p clearhours-export -p clearhours-tidy
 echo "test: building workers"
 scripts/build.sh

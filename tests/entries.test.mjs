@@ -92,6 +92,9 @@ test('client A (detailed, rates hidden, names, real time): filters, totals, no m
   assert.deepEqual([old.from, old.to], ['2026-11-02', '2026-11-08']);
   assert.deepEqual(old.rows.map((r) => [r.date, r.member, r.task, r.phase, r.description, r.hours]), [['2026-11-02', 'Lena Lead', 'Development', 'Build', 'Checkout flow', '3.00']]);
   assert.deepEqual(old.totals, { minutes: 180, hours: '3.00', billable_minutes: 180, billable_hours: '3.00', entries: 1, rows: 1 });
+  // The filter form sends the shown dates with the chosen period: the named period wins.
+  const form = await api(a, `/api/v1/projects/prj_a/entries?${q({ range: 'last_month', from: '2026-11-23', to: '2026-11-29' })}`);
+  assert.deepEqual([form.from, form.to, form.filter.range], ['2026-10-01', '2026-10-31', 'last_month']);
   // Project to date starts at the project's start; filters combine.
   const all = await api(a, `/api/v1/projects/prj_a/entries?${q({ range: 'to_date' })}`);
   assert.deepEqual([all.from, all.to, all.totals.entries, all.totals.minutes], ['2026-10-05', '2026-11-25', 3, 420]);

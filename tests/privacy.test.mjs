@@ -57,7 +57,8 @@ after(async () => stack && (await stack.close()));
 const CLIENT_SURFACES = [
   '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/activity',
   '/api/v1/projects', '/api/v1/projects/prj_a/dashboard', '/api/v1/projects/prj_a/entries', '/api/v1/projects/prj_a/entries?week=2026-11-09', '/api/v1/activity',
-  '/timesheet', '/api/v1/entries', '/glossary', '/timesheet?invoice=INV-P1', '/api/v1/entries?invoice=INV-P1',
+  '/timesheet?range=to_date&group=person', '/glossary', '/api/v1/entries?range=to_date&group=task', '/projects/prj_a/entries.csv?range=to_date', '/timesheet.csv?range=to_date&bom=1',
+  '/timesheet?invoice=INV-P1', '/api/v1/entries?invoice=INV-P1',
   // Billing (contact A is a billing contact).
   '/billing', '/api/v1/billing', '/billing/invoices/INV-P1', '/api/v1/invoices/INV-P1', '/billing/invoices/INV-P1/pdf',
 ];

@@ -41,7 +41,7 @@ use futures_util::stream;
 use worker::{Env, Request, Response};
 
 /// Rows per D1 read when exporting.
-pub const CHUNK: usize = 1000;
+pub const CHUNK: usize = 2500;
 
 /// Who is looking: a contact, or staff previewing as one of the client's contacts.
 enum Viewer {
@@ -223,12 +223,23 @@ async fn load(v: &Viewer, req: &Request, path_project: Option<&str>, action: &st
     Ok((r, ts))
 }
 
-/// Dev mode reports D1 rows read, for the benchmark.
+/// Dev mode reports D1 rows read and the wasm linear memory's size (it only grows, so it is
+/// the isolate's peak so far), for the benchmark.
 fn with_rows_read(mut r: Response, env: &Env, db: &Db) -> ApiResult<Response> {
     if dev_mode(env) {
         r.headers_mut().set("x-d1-rows-read", &db.rows_read().to_string())?;
+        r.headers_mut().set("x-wasm-memory-bytes", &wasm_memory().to_string())?;
     }
     Ok(r)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn wasm_memory() -> usize {
+    core::arch::wasm32::memory_size(0) * 65536
+}
+#[cfg(not(target_arch = "wasm32"))]
+fn wasm_memory() -> usize {
+    0
 }
 
 /// GET the timesheet page (a project's, or all projects' when `project` is `None`).
@@ -582,8 +593,10 @@ fn labelled(current: Option<&str>, items: impl Iterator<Item = String>, any: &st
 }
 
 /// The previous and next period of the same kind, when the range is one week or one month.
-#[allow(clippy::type_complexity)]
-fn neighbours(r: &Resolved, scope: &ClientScope, e: &ClientTimesheet) -> (Option<(NaiveDate, NaiveDate)>, Option<(NaiveDate, NaiveDate)>) {
+/// A period: first and last date.
+type Period = (NaiveDate, NaiveDate);
+
+fn neighbours(r: &Resolved, scope: &ClientScope, e: &ClientTimesheet) -> (Option<Period>, Option<Period>) {
     let cal = scope.settings().calendar;
     let (from, to) = (r.plan.from, r.plan.to);
     let week = cal.week_of(from);

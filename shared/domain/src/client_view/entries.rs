@@ -783,8 +783,9 @@ pub fn rows(ctx: &ClientContext, projects: &[ProjectRef], sel: &Selection, page:
 pub fn project_subtotals(ctx: &ClientContext, dim: SubtotalDim, records: &[SubtotalRecord]) -> Vec<ClientSubtotal> {
     let n = names(ctx);
     let rates_shown = ctx.visibility.rates == RatesVisibility::Shown;
-    #[allow(clippy::type_complexity)]
-    let mut merged: BTreeMap<(String, String), (Option<NaiveDate>, Option<String>, TotalsRecord)> = BTreeMap::new();
+    /// (sort key, label) → (week, explanation, sums).
+    type Merged = BTreeMap<(String, String), (Option<NaiveDate>, Option<String>, TotalsRecord)>;
+    let mut merged: Merged = BTreeMap::new();
     for r in records {
         let SubtotalRecord { key, entries, minutes, billable_minutes, amount_minor } = r;
         let (sort, label, week, explanation) = match dim {
@@ -948,9 +949,8 @@ pub fn select(sel: &Selection, entries: &[EntryRecord]) -> Page {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         return Page::Entries(out.into_iter().map(|(_, e)| e).collect());
     }
-    #[allow(clippy::type_complexity)]
-    let mut groups: BTreeMap<(ProjectId, NaiveDate, MemberId, Option<TaskId>, Option<PhaseId>, bool, Option<String>), GroupRecord> =
-        BTreeMap::new();
+    type GroupKey = (ProjectId, NaiveDate, MemberId, Option<TaskId>, Option<PhaseId>, bool, Option<String>);
+    let mut groups: BTreeMap<GroupKey, GroupRecord> = BTreeMap::new();
     for e in chosen {
         let rate = if sel.rates_split && e.billable { e.rate.map(|r| r.0.to_string()) } else { None };
         let key =

@@ -6,7 +6,7 @@
 //! | name | values | default |
 //! |---|---|---|
 //! | `range` | `this_week`, `last_week`, `this_month`, `last_month`, `to_date` (project to date), `custom` | this week (real time) / last complete week (weekly summary) |
-//! | `from`, `to` | `YYYY-MM-DD` (they make the range `custom`) | |
+//! | `from`, `to` | `YYYY-MM-DD` (they make the range `custom`; ignored when `range` names a preset) | |
 //! | `week` | any date: the client's week containing it (the old timesheet's links) | |
 //! | `project` | a project id (on the all-projects timesheet) | all of the contact's projects |
 //! | `person` | a team member's label exactly as the client sees it (`Team member A`) | everyone |
@@ -182,7 +182,10 @@ pub fn parse_query(
     }
     let f = get("from").map(|v| date("from", v)).transpose()?;
     let t = get("to").map(|v| date("to", v)).transpose()?;
-    if f.is_some() || t.is_some() {
+    // A preset named in `range` wins over dates the form still carries; dates apply with
+    // `range=custom` or no range at all.
+    let named = get("range").is_some_and(|r| r != "custom");
+    if (f.is_some() || t.is_some()) && !named {
         preset = Preset::Custom;
         from = f.or(from);
         to = t.unwrap_or(to);
@@ -312,6 +315,11 @@ mod tests {
         assert_eq!((wk.preset, wk.from, wk.to), (Preset::Custom, Some(d("2026-11-02")), d("2026-11-08")));
         let c = q(&[("from", "2026-11-03"), ("to", "2026-11-10")], ViewMode::RealTime).unwrap();
         assert_eq!((c.preset, c.from, c.to), (Preset::Custom, Some(d("2026-11-03")), d("2026-11-10")));
+        // The form sends the shown dates along with the chosen preset: the preset wins.
+        let f = q(&[("range", "last_month"), ("from", "2026-11-23"), ("to", "2026-11-29")], ViewMode::RealTime).unwrap();
+        assert_eq!((f.preset, f.from, f.to), (Preset::LastMonth, Some(d("2026-10-01")), d("2026-10-31")));
+        let f = q(&[("range", "custom"), ("from", "2026-11-03"), ("to", "2026-11-10")], ViewMode::RealTime).unwrap();
+        assert_eq!((f.preset, f.from, f.to), (Preset::Custom, Some(d("2026-11-03")), d("2026-11-10")));
     }
 
     #[test]

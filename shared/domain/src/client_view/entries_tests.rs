@@ -254,11 +254,17 @@ fn a_cursor_of_another_shape_is_refused() {
 const WORDS: &[&str] = &["alpha", "Beta", "café", "GAMMA", "delta"];
 const DATES: &[&str] = &["2026-10-30", "2026-11-02", "2026-11-09", "2026-11-16", "2026-11-17", "2026-11-22", "2026-11-23", "2026-11-24"];
 
-fn arb_entry() -> impl Strategy<Value = (usize, usize, usize, usize, usize, i64, bool, usize, usize)> {
+/// (project, member, task, phase, date, minutes, billable, word, rate) as indexes.
+type Spec = (usize, usize, usize, usize, usize, i64, bool, usize, usize);
+/// (date, project, member, task, phase, billable, minutes, entries) of an expected row.
+type Expected = (String, String, String, String, String, bool, i64, i64);
+type RowKey = (String, String, String, String, String, bool, String, String);
+
+fn arb_entry() -> impl Strategy<Value = Spec> {
     (0..2usize, 0..3usize, 0..5usize, 0..3usize, 0..DATES.len(), 1..600i64, any::<bool>(), 0..WORDS.len(), 0..3usize)
 }
 
-fn build(specs: &[(usize, usize, usize, usize, usize, i64, bool, usize, usize)]) -> Vec<EntryRecord> {
+fn build(specs: &[Spec]) -> Vec<EntryRecord> {
     specs
         .iter()
         .enumerate()
@@ -324,11 +330,7 @@ fn arb_query() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 /// The recomputation: straight from the rules, on labels, without the Selection.
-fn expected(
-    v: Visibility,
-    q: &[(String, String)],
-    entries: &[EntryRecord],
-) -> (Vec<(String, String, String, String, String, bool, i64, i64)>, i64, i64) {
+fn expected(v: Visibility, q: &[(String, String)], entries: &[EntryRecord]) -> (Vec<Expected>, i64, i64) {
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let today = d(TODAY);
     let parsed = parse_query(q, &cal(), v.view, today).unwrap();
@@ -376,7 +378,7 @@ fn expected(
         })
         .collect();
     let minutes = kept.iter().map(|e| e.minutes).sum();
-    let mut rows: BTreeMap<(String, String, String, String, String, bool, String, String), (i64, i64)> = BTreeMap::new();
+    let mut rows: BTreeMap<RowKey, (i64, i64)> = BTreeMap::new();
     for e in &kept {
         let project = projects.iter().find(|p| p.id == e.project_id).unwrap().name.clone();
         let (desc, split) = match v.descriptions {
