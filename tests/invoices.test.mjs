@@ -488,6 +488,19 @@ test('a signed payment webhook marks the invoice paid exactly once; replayed, st
   // The client sees it paid, with no Pay link.
   const s = (await getJson(ada, '/api/v1/billing')).invoices.find((i) => i.number === inv.number);
   assert.deepEqual([s.status, s.pay_url], ['paid', null]);
+  // An endpoint made in the admin area: its secret is shown once and signs deliveries.
+  const csrf = await staff.csrf('/admin/clients/cli_a/invoices');
+  const made = await staff.post('/admin/payment-endpoints', { csrf, back: '/admin/clients/cli_a/invoices' });
+  assert.equal(made.status, 200);
+  const html = await made.text();
+  const newId = /POST \/v1\/payments\/(pay_[A-Za-z0-9_-]+)\/stripe/.exec(html)[1];
+  const newSecret = /data-secret>(whsec_[^<]+)</.exec(html)[1];
+  assert.ok(!(await (await staff.get('/admin/clients/cli_a/invoices')).text()).includes(newSecret), 'the secret is shown only once');
+  const stored = await one('SELECT secret FROM payment_endpoints WHERE id = ?', newId);
+  assert.ok(!stored.secret.includes(newSecret), 'the secret is sealed at rest');
+  const evBody = JSON.stringify({ id: 'evt_new_1', type: 'customer.created', data: { object: {} } });
+  const viaNew = await stack.fetch('ingest', `/v1/payments/${newId}/stripe`, { method: 'POST', headers: { 'x-clearhours-now': NOW, 'stripe-signature': stripeSig(evBody, now, newSecret) }, body: evBody });
+  assert.equal(viaNew.status, 200);
   // Another provider's endpoint id does not exist: like a bad signature.
   const res = await stack.fetch('ingest', '/v1/payments/pay_nope/stripe', { method: 'POST', headers: { 'stripe-signature': stripeSig(body, now) }, body });
   assert.equal(res.status, 401);

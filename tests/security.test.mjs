@@ -108,7 +108,7 @@ const POSTS = [
   '/admin/integrations', '/admin/integrations/x/secrets', '/admin/integrations/x/mappings', '/admin/integrations/x/mappings/delete',
   '/admin/integrations/x/flags/x/resolve', '/admin/import',
   '/admin/clients/cli_a/invoices', '/admin/clients/cli_a/billing', '/admin/invoices/x/issue', '/admin/invoices/x/payments',
-  '/admin/invoices/x/void', '/admin/invoices/x/payment-url',
+  '/admin/invoices/x/void', '/admin/invoices/x/payment-url', '/admin/payment-endpoints',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
 ];

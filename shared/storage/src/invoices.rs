@@ -1004,6 +1004,23 @@ pub async fn payment_endpoint(db: &Db, id: &str) -> Result<Option<PaymentEndpoin
     Ok(Some(PaymentEndpoint { provider_id, secrets }))
 }
 
+/// The provider's live payment webhook endpoints (ids, oldest first).
+pub async fn payment_endpoints(db: &Db, scope: &ProviderScope) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    Ok(db
+        .all::<Row>(
+            "SELECT id FROM payment_endpoints WHERE provider_id = ? AND disabled_at IS NULL ORDER BY created_at, id",
+            &args![scope.provider_id.as_str()],
+        )
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
 /// Adds an endpoint for the provider with this signing secret (sealed at rest).
 pub async fn create_payment_endpoint(db: &Db, scope: &ProviderScope, id: &str, secret: &str, now: DateTime<Utc>) -> Result<()> {
     db.run(

@@ -31,13 +31,18 @@ pub async fn route(req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Get, ["admin", "clients", id, "invoices"]) => client_page(&req, env, id).await,
         (Method::Post, ["admin", "clients", id, "invoices"]) => create(req, env, id).await,
         (Method::Post, ["admin", "clients", id, "billing"]) => save_settings(req, env, id).await,
+        (Method::Post, ["admin", "payment-endpoints"]) => create_endpoint(req, env).await,
         (Method::Get, ["admin", "invoices", id]) => invoice_page(&req, env, id).await,
         (Method::Post, ["admin", "invoices", id, action @ ("issue" | "payments" | "void" | "payment-url")]) => {
             invoice_action(req, env, id, action).await
         }
-        (_, ["admin", "clients", _, "invoices" | "billing"] | ["admin", "invoices", _] | ["admin", "invoices", _, _]) => {
-            Err(ApiError::method_not_allowed())
-        }
+        (
+            _,
+            ["admin", "clients", _, "invoices" | "billing"]
+            | ["admin", "invoices", _]
+            | ["admin", "invoices", _, _]
+            | ["admin", "payment-endpoints"],
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -106,6 +111,7 @@ struct ClientInvoicesPage<'a> {
     truncated: bool,
     projects: Vec<ProjectChoice>,
     invoices: Vec<AdminInvoiceRow>,
+    endpoints: Vec<String>,
 }
 
 /// GET /admin/clients/{id}/invoices
@@ -199,6 +205,7 @@ async fn client_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> 
         truncated: data.truncated,
         projects,
         invoices,
+        endpoints: store::payment_endpoints(&ctx.db, &ctx.scope).await?,
     }
     .render()
     .map_err(ApiError::internal)?;
@@ -489,4 +496,31 @@ async fn invoice_action(mut req: Request, env: &Env, id: &str, action: &str) -> 
     };
     log(&ctx, &req, Some(&client), &format!("admin_invoice_{}", action.replace('-', "_")), &detail).await?;
     redirect(&format!("/admin/invoices/{iid}"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_payment_endpoint.html")]
+struct EndpointPage<'a> {
+    nav: &'a crate::pages::Nav,
+    id: &'a str,
+    secret: &'a str,
+    back: &'a str,
+}
+
+/// POST /admin/payment-endpoints — a new Stripe-compatible endpoint; its signing secret is shown
+/// once, on this response (never in a URL), and stored sealed.
+async fn create_endpoint(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let back = field(&form, "back");
+    let back = if back.starts_with("/admin/") && !back.contains("//") { back } else { "/admin".to_string() };
+    let id = clearhours_storage::db::new_id("pay")?;
+    let secret = format!("whsec_{}", clearhours_storage::db::random_token(32)?);
+    store::create_payment_endpoint(&ctx.db, &ctx.scope, &id, &secret, ctx.now).await?;
+    log(&ctx, &req, None, "admin_payment_endpoint_create", &id).await?;
+    let nav = nav(&ctx).await?;
+    html(200, EndpointPage { nav: &nav, id: &id, secret: &secret, back: &back }.render().map_err(ApiError::internal)?)
 }

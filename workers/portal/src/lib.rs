@@ -19,7 +19,8 @@
 //!   `/billing/invoices/{number}[/pdf]`, `/api/v1/invoices/{number}`; `invoice=<number>` on the
 //!   timesheet (`/timesheet`, `/api/v1/entries`, exports): the hours behind an invoice
 //! - `/admin/clients/{id}/invoices` (+POST: create), `/admin/invoices/{id}` and POSTs under it
-//!   (`issue`, `payments`, `void`, `payment-url`), POST `/admin/clients/{id}/billing`
+//!   (`issue`, `payments`, `void`, `payment-url`), POST `/admin/clients/{id}/billing`,
+//!   POST `/admin/payment-endpoints` (a payment webhook endpoint; its secret shown once)
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 mod account;
@@ -110,7 +111,9 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         },
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
-        (_, ["admin", "invoices", ..] | ["admin", "clients", _, "invoices" | "billing"]) => private(admin_invoices::route(req, env).await),
+        (_, ["admin", "invoices" | "payment-endpoints", ..] | ["admin", "clients", _, "invoices" | "billing"]) => {
+            private(admin_invoices::route(req, env).await)
+        }
         (Method::Get, ["password", "forgot"]) => private(account::page(&req, account::Form::Forgot)),
         (Method::Post, ["password", "forgot"]) => private(account::request_link(req, env, account::Form::Forgot).await),
         (Method::Get, ["password", "reset"]) => private(account::page(&req, account::Form::Reset)),
