@@ -102,6 +102,7 @@ const views = [
   ['selective (1 person, 1 task, 1 month)', '/projects/prj_big/entries?range=last_month&person=Member%203%20Luc%C3%ADa&task=qa'],
   ['no filter, page 2 (keyset)', null],
   ['API, no filter', '/api/v1/projects/prj_big/entries?range=to_date'],
+  ['floor: /healthz (no session, no D1)', '/healthz'],
 ];
 const first = await (await get('/api/v1/projects/prj_big/entries?range=to_date')).json();
 if (first.totals.entries !== BIG) throw new Error(`expected ${BIG} entries, got ${first.totals.entries}`);
@@ -117,7 +118,7 @@ for (const [label, p] of views) {
     await r.arrayBuffer();
     times.push(performance.now() - a);
     if (r.status !== 200) throw new Error(`${p}: ${r.status}`);
-    reads = Math.max(reads, Number(r.headers.get('x-d1-rows-read')));
+    reads = Math.max(reads, Number(r.headers.get('x-d1-rows-read') ?? 0));
   }
   pages.push({ view: label, p50_ms: +pct(times, 50).toFixed(1), p99_ms: +pct(times, 99).toFixed(1), rows_read: reads });
 }

@@ -31,19 +31,57 @@ trap cleanup EXIT INT TERM
 
 CAPTURE_PORT=$CAPTURE_PORT node scripts/capture-server.mjs & pids+=($!)
 # Dev-only bindings: the clock override and fixture loading (DEV_MODE), a per-run token and key.
+# The scripts are the dev builds (workers/<name>/build/); the configs' `main` is the production
+# build, which has none of the dev-only code.
 common=(--ip 127.0.0.1 --persist-to "$STATE" --show-interactive-dev-session=false --log-level warn
   --var DEV_MODE:1 --var "DEV_TOKEN:$token" --var "SESSION_KEYS:dev1:$key" --var "DATA_KEY:$data_key" --var "PORTAL_BASE_URL:http://localhost:$PORTAL_PORT" --var "EMAIL_API_URL:http://127.0.0.1:$CAPTURE_PORT/email")
-wrangler dev -c wrangler.toml --port "$PORTAL_PORT" --inspector-port 9230 "${common[@]}" >"$STATE/portal.log" 2>&1 & pids+=($!)
-wrangler dev -c workers/ingest/wrangler.toml --port "$INGEST_PORT" --inspector-port 9231 "${common[@]}" >"$STATE/ingest.log" 2>&1 & pids+=($!)
-wrangler dev -c workers/alerts/wrangler.toml --port "$ALERTS_PORT" --inspector-port 9232 --test-scheduled "${common[@]}" >"$STATE/alerts.log" 2>&1 & pids+=($!)
 
-wait_for() {
-  for _ in $(seq 1 120); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
-  echo "dev: $1 did not come up; see $STATE/*.log" >&2; exit 1
+# The three workers share one local D1 (SQLite files under $STATE). Started together on a busy
+# machine they race to open it and one can die with SQLITE_BUSY, so they start one after another:
+# each must answer /healthz before the next starts. WAIT seconds per worker (default 180).
+WAIT=${DEV_WAIT:-180}
+wait_up() { # name pid url
+  local name=$1 pid=$2 url=$3 t0=$SECONDS next=5
+  while ! curl -fsS "$url" >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo; echo "dev: $name exited while starting. Last lines of $STATE/$name.log:" >&2
+      tail -n 25 "$STATE/$name.log" >&2
+      return 2
+    fi
+    if (( SECONDS - t0 >= WAIT )); then
+      echo; echo "dev: $name did not answer $url within ${WAIT}s (DEV_WAIT=$WAIT). Last lines of $STATE/$name.log:" >&2
+      tail -n 25 "$STATE/$name.log" >&2
+      return 1
+    fi
+    if (( SECONDS - t0 >= next )); then printf ' %ss' "$((SECONDS - t0))"; next=$((next + 5)); fi
+    sleep 0.5
+  done
+  echo " up after $((SECONDS - t0))s"
 }
-wait_for "http://127.0.0.1:$PORTAL_PORT/healthz"
-wait_for "http://127.0.0.1:$INGEST_PORT/healthz"
-wait_for "http://127.0.0.1:$ALERTS_PORT/healthz"
+start() { # name config script port inspector-port [flags...]
+  local name=$1 config=$2 script=$3 port=$4 inspector=$5; shift 5
+  for attempt in 1 2; do
+    printf 'dev: starting %s on 127.0.0.1:%s ...' "$name" "$port"
+    wrangler dev -c "$config" "$script" --port "$port" --inspector-port "$inspector" "${common[@]}" "$@" >"$STATE/$name.log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    local rc=0
+    wait_up "$name" "$pid" "http://127.0.0.1:$port/healthz" || rc=$?
+    [ "$rc" = 0 ] && return 0
+    kill "$pid" 2>/dev/null || true
+    # A lost race for the database is worth one more try; anything else is not.
+    if [ "$attempt" = 1 ] && grep -q SQLITE_BUSY "$STATE/$name.log"; then
+      echo "dev: $name lost a race for the local database (SQLITE_BUSY); starting it again" >&2
+      cp "$STATE/$name.log" "$STATE/$name.failed.log"
+      continue
+    fi
+    echo "dev: could not start $name; nothing else was started. Full log: $STATE/$name.log" >&2
+    exit 1
+  done
+}
+start portal wrangler.toml workers/portal/build/index.js "$PORTAL_PORT" 9230
+start ingest workers/ingest/wrangler.toml workers/ingest/build/index.js "$INGEST_PORT" 9231
+start alerts workers/alerts/wrangler.toml workers/alerts/build/index.js "$ALERTS_PORT" 9232 --test-scheduled
 
 echo "dev: loading $FIXTURE"
 curl -fsS -X POST "http://127.0.0.1:$INGEST_PORT/__dev/fixtures" \

@@ -8,11 +8,13 @@ cd "$ROOT"
 scripts/setup.sh
 echo "test: formatting (cargo fmt --check)"
 cargo fmt --all -- --check
-echo "test: clippy (every crate, every target, warnings are errors)"
-cargo clippy --locked --workspace --all-targets -- -D warnings
-echo "test: cargo test (native: domain unit/property tests, export writers, tidy tests)"
-cargo test --locked -p clearhours-domain -p clearhours-export -p clearhours-tidy
-echo "test: building workers"
+echo "test: clippy (every crate, every target, dev code too, warnings are errors)"
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+echo "test: cargo test (native: domain unit/property tests, the D1 wrapper's limits, export writers, tidy tests)"
+cargo test --locked -p clearhours-domain -p clearhours-storage -p clearhours-export -p clearhours-tidy
+echo "test: building workers (dev, then production for tests/prod_build.test.mjs)"
 scripts/build.sh
+# Without wasm-opt: it only removes code, and the test checks what is there.
+NO_OPT=1 scripts/build.sh --prod
 echo "test: integration tests (Miniflare)"
 node --test --test-concurrency=1 "tests/**/*.test.mjs"

@@ -14,17 +14,87 @@ export const SESSION_KEYS = 't1:' + Buffer.alloc(32, 7).toString('base64');
 // Test-only key sealing secrets at rest (base64 of 32 bytes).
 export const DATA_KEY = Buffer.alloc(32, 11).toString('base64');
 
-function workerOptions(name, bindings = {}) {
-  const build = path.join(ROOT, 'workers', name, 'build');
+// D1's production limits, which local workerd does not enforce: at most 100 bound parameters
+// per statement, at most 50 statements per invocation on the free plan.
+export const D1_MAX_PARAMS = 100;
+export const D1_FREE_STATEMENTS = 50;
+
+// A wrapper module around a built worker (the `guard` option of startStack): the worker sees a D1
+// binding that refuses statements binding more than 100 parameters, as D1 does, and counts every
+// statement of each invocation (reported in `x-guard-statements`; the last cron run's count at
+// GET /__guard/scheduled). It works on any build, so old code can be measured the same way
+// (D1_GUARD_MAX_PARAMS raises the parameter limit for such a measurement only).
+const GUARD = `
+import Inner from './index.js';
+import { WorkerEntrypoint } from 'cloudflare:workers';
+const MAX_PARAMS = ${Number(process.env.D1_GUARD_MAX_PARAMS || D1_MAX_PARAMS)};
+function guardStatement(s, meter) {
+  const bind = s.bind.bind(s);
+  s.bind = (...args) => {
+    if (args.length > MAX_PARAMS) throw new Error('D1_ERROR: too many SQL variables: ' + args.length + ' bound, D1 allows ' + MAX_PARAMS);
+    return guardStatement(bind(...args), meter);
+  };
+  for (const m of ['all', 'first', 'run', 'raw']) {
+    const f = s[m].bind(s);
+    s[m] = (...a) => { meter.n += 1; return f(...a); };
+  }
+  return s;
+}
+function guardDb(db, meter) {
+  return new Proxy(db, {
+    get(t, p) {
+      if (p === 'prepare') return (sql) => guardStatement(t.prepare(sql), meter);
+      if (p === 'batch') return (list) => { meter.n += list.length; return t.batch(list); };
+      const v = Reflect.get(t, p, t);
+      return typeof v === 'function' && p !== 'constructor' ? v.bind(t) : v;
+    },
+  });
+}
+function guardEnv(env, meter) {
+  const own = Object.create(env);
+  Object.defineProperty(own, 'DB', { value: guardDb(env.DB, meter) });
+  return own;
+}
+let lastScheduled = null;
+export default class extends WorkerEntrypoint {
+  async fetch(req) {
+    if (new URL(req.url).pathname === '/__guard/scheduled') return Response.json({ statements: lastScheduled });
+    const meter = { n: 0 };
+    const res = await new Inner(this.ctx, guardEnv(this.env, meter)).fetch(req);
+    const out = new Response(res.body, res);
+    out.headers.set('x-guard-statements', String(meter.n));
+    return out;
+  }
+  async scheduled(controller) {
+    const meter = { n: 0 };
+    try { return await new Inner(this.ctx, guardEnv(this.env, meter)).scheduled(controller); } finally { lastScheduled = meter.n; }
+  }
+}
+`;
+
+function workerOptions(name, bindings = {}, { build: dir = 'build', guard = false } = {}) {
+  const build = path.join(ROOT, 'workers', name, dir);
+  const code = guard
+    ? {
+        modules: [
+          { type: 'ESModule', path: path.join(build, 'guard.mjs'), contents: GUARD },
+          { type: 'ESModule', path: path.join(build, 'index.js'), contents: readFileSync(path.join(build, 'index.js'), 'utf8') },
+          { type: 'CompiledWasm', path: path.join(build, 'index_bg.wasm'), contents: readFileSync(path.join(build, 'index_bg.wasm')) },
+        ],
+        modulesRoot: build,
+      }
+    : {
+        modules: true,
+        scriptPath: path.join(build, 'index.js'),
+        modulesRoot: build,
+        modulesRules: [
+          { type: 'ESModule', include: ['**/*.js'] },
+          { type: 'CompiledWasm', include: ['**/*.wasm'] },
+        ],
+      };
   return {
     name,
-    modules: true,
-    scriptPath: path.join(build, 'index.js'),
-    modulesRoot: build,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
+    ...code,
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'clearhours-test' },
     kvNamespaces: { KV: 'clearhours-kv' },
@@ -77,11 +147,13 @@ export async function startCapture() {
   return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** A fresh stack: Miniflare with the three workers, migrated, plus a capture server. */
-export async function startStack({ workers = ['portal', 'ingest', 'alerts'], bindings = {}, persist, migrated = false } = {}) {
+/** A fresh stack: Miniflare with the three workers, migrated, plus a capture server. `build`
+ * picks the build output (`build-prod` for the production build); `guard` wraps each worker so
+ * D1's parameter limit is enforced and statements are counted (see GUARD). */
+export async function startStack({ workers = ['portal', 'ingest', 'alerts'], bindings = {}, persist, migrated = false, build = 'build', guard = false } = {}) {
   const capture = await startCapture();
   const mf = new Miniflare({
-    workers: workers.map((w) => workerOptions(w, { EMAIL_API_URL: `${capture.url}/email`, ...bindings })),
+    workers: workers.map((w) => workerOptions(w, { EMAIL_API_URL: `${capture.url}/email`, ...bindings }, { build, guard })),
     ...(persist ? { d1Persist: persist, kvPersist: persist } : {}),
   });
   await mf.ready;

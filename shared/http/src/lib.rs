@@ -80,7 +80,17 @@ impl ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        ApiError::internal(e)
+        match e {
+            // A bug, not input: logged, 500. Dev builds name the limit so a test failure says why.
+            StorageError::Limit(m) => {
+                worker::console_error!("D1 limit: {m}");
+                #[cfg(feature = "dev")]
+                return ApiError::new(500, "d1_limit", m);
+                #[cfg(not(feature = "dev"))]
+                ApiError::new(500, "internal", "internal error")
+            }
+            other => ApiError::internal(other),
+        }
     }
 }
 
@@ -134,8 +144,15 @@ pub fn secure(mut resp: Response, kind: Kind) -> Response {
 
 /// The database, with the key that seals secrets at rest (`DATA_KEY`, base64 of 32 bytes, a
 /// Worker secret). Without the key the worker still serves everything that stores no secret.
+/// In dev mode (dev builds with `DEV_MODE=1`) the handle counts on the invocation's meter and
+/// refuses statements beyond D1's free-plan limit (see [`invocation`]).
 pub fn db(env: &Env) -> ApiResult<clearhours_storage::Db> {
-    let db = clearhours_storage::Db::new(env.d1("DB")?);
+    #[allow(unused_mut)]
+    let mut db = clearhours_storage::Db::new(env.d1("DB")?);
+    #[cfg(feature = "dev")]
+    {
+        db = dev::attach(db, env);
+    }
     let key = env.secret("DATA_KEY").map(|s| s.to_string()).or_else(|_| env.var("DATA_KEY").map(|s| s.to_string()));
     match key {
         Ok(k) => Ok(db.with_seal_key(clearhours_domain::sealed::SealKey::parse(&k).map_err(ApiError::internal)?)),
@@ -143,13 +160,19 @@ pub fn db(env: &Env) -> ApiResult<clearhours_storage::Db> {
     }
 }
 
-/// Whether dev-only behaviour (clock override, fixture loading) is switched on for this worker.
+/// Whether dev-only behaviour (clock override, fixture loading, D1 diagnostics) is on: only in
+/// builds with the `dev` feature, and only where `DEV_MODE=1`. Production builds compile none of
+/// it, whatever their variables say.
+#[cfg(feature = "dev")]
 pub fn dev_mode(env: &Env) -> bool {
     env.var("DEV_MODE").map(|v| v.to_string() == "1").unwrap_or(false)
 }
 
-/// Now. In dev mode a request may pin it with `x-clearhours-now: <RFC 3339>` (tests use this).
+/// Now. In dev mode a request may pin it with `x-clearhours-now: <RFC 3339>` (tests use this);
+/// production builds do not read the header at all.
+#[allow(unused_variables)]
 pub fn now(req: &Request, env: &Env) -> DateTime<Utc> {
+    #[cfg(feature = "dev")]
     if dev_mode(env) {
         if let Ok(Some(v)) = req.headers().get("x-clearhours-now") {
             if let Ok(t) = DateTime::parse_from_rfc3339(&v) {
@@ -158,6 +181,113 @@ pub fn now(req: &Request, env: &Env) -> DateTime<Utc> {
         }
     }
     real_now()
+}
+
+/// One Worker invocation. In dev mode its D1 meter is shared by every [`db`] handle made from the
+/// returned `Env`, and [`Invocation::finish`] reports it in diagnostic headers; otherwise (and in
+/// production builds) both are no-ops.
+pub struct Invocation {
+    #[cfg(feature = "dev")]
+    inner: Option<dev::Registered>,
+}
+
+/// Starts an invocation: wrap the `Env` the fetch handler received, use the returned one.
+pub fn invocation(env: worker::Env) -> (worker::Env, Invocation) {
+    #[cfg(feature = "dev")]
+    {
+        let (env, inner) = dev::register(env);
+        (env, Invocation { inner })
+    }
+    #[cfg(not(feature = "dev"))]
+    {
+        (env, Invocation {})
+    }
+}
+
+impl Invocation {
+    /// Adds the dev-only diagnostics to a response: `x-d1-statements` and `x-d1-rows-read`.
+    #[allow(unused_mut)]
+    pub fn finish(self, mut resp: Response) -> Response {
+        #[cfg(feature = "dev")]
+        if let Some(r) = &self.inner {
+            let h = resp.headers_mut();
+            let _ = h.set("x-d1-statements", &r.meter.statements().to_string());
+            let _ = h.set("x-d1-rows-read", &r.meter.rows_read().to_string());
+        }
+        resp
+    }
+}
+
+#[cfg(feature = "dev")]
+mod dev {
+    //! The per-invocation meter. Requests interleave in one isolate, so the meter cannot be a
+    //! global: the fetch handler gets an `Env` of its own (an object whose prototype is the real
+    //! one, so every binding still resolves) carrying the meter's number, and [`attach`] finds
+    //! the meter by that number.
+
+    use super::dev_mode;
+    use clearhours_storage::db::{Meter, FREE_PLAN_STATEMENTS};
+    use clearhours_storage::Db;
+    use std::cell::{Cell, RefCell};
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    use wasm_bindgen::{JsCast, JsValue};
+    use worker::Env;
+
+    const KEY: &str = "__clearhours_meter";
+
+    thread_local! {
+        static METERS: RefCell<HashMap<u32, Rc<Meter>>> = RefCell::new(HashMap::new());
+        static NEXT: Cell<u32> = const { Cell::new(1) };
+    }
+
+    /// The statement limit in dev mode: D1's free plan, unless `D1_STATEMENT_LIMIT` says more
+    /// (only for measuring old code paths).
+    fn limit(env: &Env) -> usize {
+        env.var("D1_STATEMENT_LIMIT").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(FREE_PLAN_STATEMENTS)
+    }
+
+    pub(super) struct Registered {
+        id: u32,
+        pub(super) meter: Rc<Meter>,
+    }
+
+    impl Drop for Registered {
+        fn drop(&mut self) {
+            let id = self.id;
+            METERS.with(|m| m.borrow_mut().remove(&id));
+        }
+    }
+
+    pub(super) fn register(env: Env) -> (Env, Option<Registered>) {
+        if !dev_mode(&env) {
+            return (env, None);
+        }
+        let id = NEXT.with(|n| {
+            let id = n.get();
+            n.set(id.wrapping_add(1).max(1));
+            id
+        });
+        let own = js_sys::Object::create(env.unchecked_ref::<js_sys::Object>());
+        if js_sys::Reflect::set(&own, &JsValue::from_str(KEY), &JsValue::from(id)).is_err() {
+            return (env, None);
+        }
+        let meter = Meter::new(Some(limit(&env)));
+        METERS.with(|m| m.borrow_mut().insert(id, meter.clone()));
+        (own.unchecked_into::<Env>(), Some(Registered { id, meter }))
+    }
+
+    /// Puts a handle on its invocation's meter (or, outside a fetch — the cron — on a meter of its
+    /// own with the same limit).
+    pub(super) fn attach(db: Db, env: &Env) -> Db {
+        if !dev_mode(env) {
+            return db;
+        }
+        let id = js_sys::Reflect::get(env, &JsValue::from_str(KEY)).ok().and_then(|v| v.as_f64());
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let meter = id.and_then(|id| METERS.with(|m| m.borrow().get(&(id as u32)).cloned()));
+        db.with_meter(meter.unwrap_or_else(|| Meter::new(Some(limit(env)))))
+    }
 }
 
 /// The platform clock.

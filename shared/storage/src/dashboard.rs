@@ -96,7 +96,7 @@ pub struct Rollups {
 }
 
 #[derive(Deserialize)]
-struct WeekRowDb {
+pub(crate) struct WeekRowDb {
     week_start: String,
     month: String,
     dim: String,
@@ -108,7 +108,7 @@ struct WeekRowDb {
 }
 
 #[derive(Deserialize)]
-struct TotalRowDb {
+pub(crate) struct TotalRowDb {
     dim: String,
     dim_id: String,
     billable: i64,
@@ -117,7 +117,7 @@ struct TotalRowDb {
     entries: i64,
 }
 
-fn week_row(r: WeekRowDb) -> Result<WeekRow> {
+pub(crate) fn week_row(r: WeekRowDb) -> Result<WeekRow> {
     Ok(WeekRow {
         bucket: Bucket { week_start: date(&r.week_start)?, month: date(&r.month)? },
         dim: Dim::parse(&r.dim).ok_or_else(|| corrupt("dim", &r.dim))?,
@@ -127,42 +127,12 @@ fn week_row(r: WeekRowDb) -> Result<WeekRow> {
     })
 }
 
-fn total_row(r: TotalRowDb) -> Result<TotalRow> {
+pub(crate) fn total_row(r: TotalRowDb) -> Result<TotalRow> {
     Ok(TotalRow {
         dim: Dim::parse(&r.dim).ok_or_else(|| corrupt("dim", &r.dim))?,
         dim_id: r.dim_id,
         billable: r.billable != 0,
         sums: Sums { minutes: r.minutes, amount_minor: r.amount_minor, entries: r.entries },
-    })
-}
-
-pub(crate) async fn rollups(db: &Db, client_id: &str, project_id: &str, window_start: NaiveDate) -> Result<Rollups> {
-    let week_cols = "week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
-    let all_weeks: Vec<WeekRowDb> = db
-        .all(
-            &format!("SELECT {week_cols} FROM rollup_week WHERE project_id = ? AND dim = 'all' AND client_id = ?"),
-            &args![project_id, client_id],
-        )
-        .await?;
-    let recent: Vec<WeekRowDb> = db
-        .all(
-            &format!(
-                "SELECT {week_cols} FROM rollup_week
-                  WHERE project_id = ? AND dim IN ('member', 'task', 'phase') AND week_start >= ? AND client_id = ?"
-            ),
-            &args![project_id, window_start.to_string(), client_id],
-        )
-        .await?;
-    let totals: Vec<TotalRowDb> = db
-        .all(
-            "SELECT dim, dim_id, billable, minutes, amount_minor, entries FROM rollup_total WHERE project_id = ? AND client_id = ?",
-            &args![project_id, client_id],
-        )
-        .await?;
-    Ok(Rollups {
-        all_weeks: all_weeks.into_iter().map(week_row).collect::<Result<_>>()?,
-        recent: recent.into_iter().map(week_row).collect::<Result<_>>()?,
-        totals: totals.into_iter().map(total_row).collect::<Result<_>>()?,
     })
 }
 
@@ -271,10 +241,10 @@ pub struct ProjectData {
 }
 
 #[derive(Deserialize)]
-struct KeyedWeekRow {
-    project_id: String,
+pub(crate) struct KeyedWeekRow {
+    pub(crate) project_id: String,
     #[serde(flatten)]
-    row: WeekRowDb,
+    pub(crate) row: WeekRowDb,
 }
 
 /// The ids of the projects a contact may see. Parameters: ?1 client, ?2 all-projects flag (1/0),

@@ -8,12 +8,14 @@
 
 use crate::args;
 use crate::auth::ts;
-use crate::db::{Db, Result, StorageError};
-use crate::ingest::{upsert_args, Write};
+use crate::db::{new_id, Arg, Db, Result, StorageError};
+use crate::ingest::Write;
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
 use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::sources::ExternalEntry;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// A write with its version (Unix milliseconds; see `clearhours_domain::sources`).
 pub struct VersionedWrite {
@@ -47,19 +49,92 @@ pub enum Delivered {
     Duplicate,
 }
 
-/// `NOT EXISTS` a tombstone that makes an upsert of version `v` stale (4 arguments: provider,
-/// source, external id, v). A delete wins a tie.
-const NO_TOMBSTONE: &str =
-    "NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ? AND d.source = ? AND d.external_id = ? AND d.version >= ?)";
+// The joins below are CROSS JOINs so SQLite keeps the delivery's rows (`json_each`) as the outer
+// loop and looks each entry up by its unique key, instead of scanning every entry of the source.
 
-/// The upsert of one versioned entry: not over a tombstone as new or newer, not over a newer
-/// stored state, never over an invoiced entry. Returns a row when it wrote.
-const VERSIONED_UPSERT: &str =
+/// Largest JSON text bound to one statement (D1 refuses values over 2 MB); longer write lists
+/// are split into parts of the same batch.
+const PART_BYTES: usize = 900_000;
+
+/// One write as the set-based statements read it from `json_each(?)`.
+#[derive(Serialize)]
+struct WriteRow<'a> {
+    /// `u` (upsert) or `d` (delete).
+    op: &'static str,
+    x: &'a str,
+    v: i64,
+    /// Whether an applied write takes older queued versions of its entry off the unmapped queue.
+    dq: u8,
+    #[serde(flatten)]
+    entry: Option<EntryRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntryRow<'a> {
+    id: String,
+    c: &'a str,
+    p: &'a str,
+    m: &'a str,
+    t: Option<String>,
+    ph: Option<String>,
+    d: String,
+    s: Option<String>,
+    w: String,
+    mo: String,
+    min: i64,
+    b: u8,
+    desc: &'a str,
+    note: &'a str,
+    r: Option<String>,
+    a: i64,
+    /// What an invoice flag says about this update.
+    detail: String,
+}
+
+/// One entry of the unmapped queue, for `json_each(?)`.
+#[derive(Serialize)]
+struct QueueRow<'a> {
+    x: &'a str,
+    v: i64,
+    payload: String,
+    reason: &'a str,
+}
+
+/// Flags changes that reach an invoiced entry (not over a tombstone as new or newer, not older
+/// than what is stored; an update only if it changes something). ?1 provider, ?2 source,
+/// ?3 delivery, ?4 now, ?5 writes. Returns the flagged external ids.
+const FLAG_SQL: &str = "INSERT INTO ingest_flags (provider_id, integration_id, entry_id, external_id, invoice_id, change, detail, delivery_id, received_at)
+     SELECT t.provider_id, ?2, t.id, t.external_id, t.invoice_id,
+            CASE j.value ->> 'op' WHEN 'd' THEN 'delete' ELSE 'update' END,
+            CASE j.value ->> 'op' WHEN 'd' THEN 'delete' ELSE j.value ->> 'detail' END, ?3, ?4
+       FROM json_each(?5) j
+       CROSS JOIN time_entries t ON t.provider_id = ?1 AND t.source = ?2 AND t.external_id = j.value ->> 'x'
+      WHERE t.invoice_id IS NOT NULL
+        AND (t.source_version IS NULL OR t.source_version <= j.value ->> 'v')
+        AND (j.value ->> 'op' = 'd' OR (
+              NOT (t.project_id = j.value ->> 'p' AND t.member_id = j.value ->> 'm' AND COALESCE(t.task_id, '') = COALESCE(j.value ->> 't', '')
+                   AND COALESCE(t.phase_id, '') = COALESCE(j.value ->> 'ph', '') AND t.local_date = j.value ->> 'd'
+                   AND t.minutes = j.value ->> 'min' AND t.billable = j.value ->> 'b' AND t.description = j.value ->> 'desc')
+              AND NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ?1 AND d.source = ?2
+                                 AND d.external_id = j.value ->> 'x' AND d.version >= j.value ->> 'v')))
+      ORDER BY j.key
+     RETURNING external_id";
+
+/// The upserts: not over a tombstone as new or newer, not over a newer stored state, never over
+/// an invoiced entry; in delivery order (members' first-worked order follows it). ?1 provider,
+/// ?2 source, ?3 now, ?4 writes. Returns the external ids written.
+const UPSERT_SQL: &str =
     "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
         week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
         created_at, updated_at, source_version)
-     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-      WHERE NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ? AND d.source = ? AND d.external_id = ? AND d.version >= ?)
+     SELECT j.value ->> 'id', ?1, j.value ->> 'c', j.value ->> 'p', j.value ->> 'm', j.value ->> 't', j.value ->> 'ph', j.value ->> 'd',
+            j.value ->> 's', j.value ->> 'w', j.value ->> 'mo', j.value ->> 'min', j.value ->> 'b', j.value ->> 'desc', j.value ->> 'note',
+            j.value ->> 'r', j.value ->> 'a', ?2, ?2, j.value ->> 'x', ?3, ?3, j.value ->> 'v'
+       FROM json_each(?4) j
+      WHERE j.value ->> 'op' = 'u'
+        AND NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ?1 AND d.source = ?2
+                           AND d.external_id = j.value ->> 'x' AND d.version >= j.value ->> 'v')
+      ORDER BY j.key
      ON CONFLICT (provider_id, source, external_id) DO UPDATE SET
         client_id = excluded.client_id, project_id = excluded.project_id, member_id = excluded.member_id,
         task_id = excluded.task_id, phase_id = excluded.phase_id, local_date = excluded.local_date,
@@ -69,39 +144,70 @@ const VERSIONED_UPSERT: &str =
         updated_at = excluded.updated_at, source_version = excluded.source_version
       WHERE time_entries.invoice_id IS NULL
         AND (time_entries.source_version IS NULL OR time_entries.source_version <= excluded.source_version)
-     RETURNING id";
+     RETURNING external_id";
+
+/// The deletes: never an invoiced entry, never a newer state. ?1 provider, ?2 source, ?3 writes.
+const DELETE_SQL: &str = "DELETE FROM time_entries WHERE id IN (
+       SELECT t.id FROM json_each(?3) j
+         CROSS JOIN time_entries t ON t.provider_id = ?1 AND t.source = ?2 AND t.external_id = j.value ->> 'x'
+        WHERE j.value ->> 'op' = 'd' AND t.invoice_id IS NULL
+          AND (t.source_version IS NULL OR t.source_version <= j.value ->> 'v'))";
+
+/// The tombstones of the deletes, unless a newer state is stored (then the delete is stale).
+/// ?1 provider, ?2 source, ?3 now, ?4 writes. Returns the external ids recorded.
+const TOMBSTONE_SQL: &str = "INSERT INTO ingest_tombstones (provider_id, source, external_id, version, deleted_at)
+     SELECT ?1, ?2, j.value ->> 'x', j.value ->> 'v', ?3 FROM json_each(?4) j
+      WHERE j.value ->> 'op' = 'd'
+        AND NOT EXISTS (SELECT 1 FROM time_entries t WHERE t.provider_id = ?1 AND t.source = ?2
+                           AND t.external_id = j.value ->> 'x' AND t.source_version > j.value ->> 'v')
+      ORDER BY j.key
+     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET version = excluded.version, deleted_at = excluded.deleted_at
+      WHERE excluded.version > ingest_tombstones.version
+     RETURNING external_id";
+
+/// Takes older queued versions of written entries off the unmapped queue (deletes always,
+/// upserts when the source maps). ?1 source, ?2 writes.
+const DEQUEUE_SQL: &str = "DELETE FROM unmapped_entries WHERE integration_id = ?1 AND external_id IN (
+       SELECT u.external_id FROM json_each(?2) j
+         CROSS JOIN unmapped_entries u ON u.integration_id = ?1 AND u.external_id = j.value ->> 'x'
+        WHERE (j.value ->> 'op' = 'd' OR j.value ->> 'dq' = 1) AND u.version <= j.value ->> 'v')";
+
+/// Keeps unmapped entries in the queue (unless a newer state is stored). ?1 provider,
+/// ?2 source, ?3 now, ?4 queued entries. Returns the external ids kept.
+const QUEUE_SQL: &str = "INSERT INTO unmapped_entries (integration_id, provider_id, external_id, version, payload, reason, received_at)
+     SELECT ?2, ?1, j.value ->> 'x', j.value ->> 'v', j.value ->> 'payload', j.value ->> 'reason', ?3 FROM json_each(?4) j
+      WHERE NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ?1 AND d.source = ?2
+                           AND d.external_id = j.value ->> 'x' AND d.version >= j.value ->> 'v')
+      ORDER BY j.key
+     ON CONFLICT (integration_id, external_id) DO UPDATE SET
+        version = excluded.version, payload = excluded.payload, reason = excluded.reason, received_at = excluded.received_at
+      WHERE excluded.version >= unmapped_entries.version
+     RETURNING external_id";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tag {
     Plain,
     Flag,
-    Write,
+    Written,
+    Tombstone,
     Queue,
 }
 
-/// Whether a batch result returned any row.
-fn returned(r: &worker::D1Result) -> bool {
-    crate::db::rows::<serde_json::Value>(r).map(|v| !v.is_empty()).unwrap_or(false)
+/// The external ids a batch result returned.
+fn returned_ids(r: &worker::D1Result, into: &mut HashSet<String>) {
+    #[derive(Deserialize)]
+    struct Row {
+        external_id: String,
+    }
+    if let Ok(rows) = crate::db::rows::<Row>(r) {
+        into.extend(rows.into_iter().map(|r| r.external_id));
+    }
 }
 
-/// The statements of one versioned write, tagged for counting: the invoice flag, then the
-/// change (upsert, or delete + tombstone), then (for mapped sources) taking older queued
-/// versions of the entry off the unmapped queue.
-fn versioned_statements(
-    db: &Db,
-    provider: &str,
-    source: &str,
-    b: &Batch<'_>,
-    w: &VersionedWrite,
-    now_s: &str,
-    out: &mut Vec<(Tag, worker::D1PreparedStatement)>,
-) -> Result<()> {
-    let v = w.version;
-    let delivery_id = b.delivery_id;
-    let ext = match &w.write {
+fn write_row<'a>(w: &'a VersionedWrite, dequeue: bool) -> Result<WriteRow<'a>> {
+    Ok(match &w.write {
         Write::Upsert(e) => {
             let d = &e.draft;
-            let ext = d.external_id.as_str();
             let detail = format!(
                 "{} min on {} ({}), project {}, member {}{}",
                 d.minutes,
@@ -111,97 +217,56 @@ fn versioned_statements(
                 d.member_id,
                 d.task_id.as_ref().map(|t| format!(", task {t}")).unwrap_or_default()
             );
-            out.push((
-                Tag::Flag,
-                db.stmt(
-                    &format!(
-                        "INSERT INTO ingest_flags (provider_id, integration_id, entry_id, external_id, invoice_id, change, detail, delivery_id, received_at)
-                         SELECT t.provider_id, ?, t.id, t.external_id, t.invoice_id, 'update', ?, ?, ?
-                           FROM time_entries t
-                          WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.invoice_id IS NOT NULL
-                            AND (t.source_version IS NULL OR t.source_version <= ?)
-                            AND NOT (t.project_id = ? AND t.member_id = ? AND COALESCE(t.task_id, '') = ? AND COALESCE(t.phase_id, '') = ?
-                                     AND t.local_date = ? AND t.minutes = ? AND t.billable = ? AND t.description = ?)
-                            AND {NO_TOMBSTONE}
-                         RETURNING id"
-                    ),
-                    &args![
-                        source, detail, delivery_id, now_s,
-                        provider, source, ext, v,
-                        d.project_id.as_str(), d.member_id.as_str(), d.task_id.as_ref().map_or(String::new(), |t| t.to_string()),
-                        d.phase_id.as_ref().map_or(String::new(), |p| p.to_string()), e.local_date.to_string(), d.minutes, d.billable, &d.description,
-                        provider, source, ext, v
-                    ],
-                )?,
-            ));
-            let mut a = upsert_args(provider, source, Some(source), e, now_s)?;
-            a.extend(args![v, provider, source, ext, v]);
-            out.push((Tag::Write, db.stmt(VERSIONED_UPSERT, &a)?));
-            ext
+            WriteRow {
+                op: "u",
+                x: d.external_id.as_str(),
+                v: w.version,
+                dq: u8::from(dequeue),
+                entry: Some(EntryRow {
+                    id: new_id("ent")?,
+                    c: e.client_id.as_str(),
+                    p: d.project_id.as_str(),
+                    m: d.member_id.as_str(),
+                    t: d.task_id.as_ref().map(|t| t.to_string()),
+                    ph: d.phase_id.as_ref().map(|p| p.to_string()),
+                    d: e.local_date.to_string(),
+                    s: e.started_at.map(ts),
+                    w: e.bucket.week_start.to_string(),
+                    mo: e.bucket.month.to_string(),
+                    min: d.minutes,
+                    b: u8::from(d.billable),
+                    desc: &d.description,
+                    note: &d.internal_note,
+                    r: e.rate.map(|r| r.0.to_string()),
+                    a: e.amount.minor,
+                    detail,
+                }),
+            }
         }
-        Write::Delete(ext) => {
-            let ext = ext.as_str();
-            out.push((
-                Tag::Flag,
-                db.stmt(
-                    "INSERT INTO ingest_flags (provider_id, integration_id, entry_id, external_id, invoice_id, change, detail, delivery_id, received_at)
-                     SELECT t.provider_id, ?, t.id, t.external_id, t.invoice_id, 'delete', 'delete', ?, ?
-                       FROM time_entries t
-                      WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.invoice_id IS NOT NULL
-                        AND (t.source_version IS NULL OR t.source_version <= ?)
-                     RETURNING id",
-                    &args![source, delivery_id, now_s, provider, source, ext, v],
-                )?,
-            ));
-            out.push((
-                Tag::Plain,
-                db.stmt(
-                    "DELETE FROM time_entries WHERE provider_id = ? AND source = ? AND external_id = ? AND invoice_id IS NULL
-                        AND (source_version IS NULL OR source_version <= ?)",
-                    &args![provider, source, ext, v],
-                )?,
-            ));
-            // Recorded unless a newer state is stored (then the delete is stale); returns a row
-            // when recorded.
-            out.push((
-                Tag::Write,
-                db.stmt(
-                    "INSERT INTO ingest_tombstones (provider_id, source, external_id, version, deleted_at)
-                     SELECT ?, ?, ?, ?, ?
-                      WHERE NOT EXISTS (SELECT 1 FROM time_entries t WHERE t.provider_id = ? AND t.source = ? AND t.external_id = ? AND t.source_version > ?)
-                     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET version = excluded.version, deleted_at = excluded.deleted_at
-                      WHERE excluded.version > ingest_tombstones.version
-                     RETURNING version",
-                    &args![provider, source, ext, v, now_s, provider, source, ext, v],
-                )?,
-            ));
-            ext
-        }
-    };
-    if b.dequeue || matches!(w.write, Write::Delete(_)) {
-        out.push((
-            Tag::Plain,
-            db.stmt("DELETE FROM unmapped_entries WHERE integration_id = ? AND external_id = ? AND version <= ?", &args![source, ext, v])?,
-        ));
-    }
-    Ok(())
+        Write::Delete(ext) => WriteRow { op: "d", x: ext.as_str(), v: w.version, dq: u8::from(dequeue), entry: None },
+    })
 }
 
-/// The statement that keeps an unmapped entry in the queue (unless a newer state is stored).
-fn queue_statement(db: &Db, provider: &str, source: &str, q: &Queued, now_s: &str) -> Result<worker::D1PreparedStatement> {
-    let payload = serde_json::to_string(&q.entry).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    let ext = q.entry.external_id.as_str();
-    db.stmt(
-        &format!(
-            "INSERT INTO unmapped_entries (integration_id, provider_id, external_id, version, payload, reason, received_at)
-             SELECT ?, ?, ?, ?, ?, ?, ? WHERE {NO_TOMBSTONE}
-             ON CONFLICT (integration_id, external_id) DO UPDATE SET
-                version = excluded.version, payload = excluded.payload, reason = excluded.reason, received_at = excluded.received_at
-              WHERE excluded.version >= unmapped_entries.version
-             RETURNING version"
-        ),
-        &args![source, provider, ext, q.version, payload, &q.reason, now_s, provider, source, ext, q.version],
-    )
+/// Splits rows into JSON arrays of at most [`PART_BYTES`] each (a single larger row is its own
+/// part; the Db wrapper refuses it if D1 would).
+fn parts<T: Serialize>(rows: &[T]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    let mut size = 2;
+    for r in rows {
+        let one = serde_json::to_string(r).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        if !cur.is_empty() && size + one.len() + 1 > PART_BYTES {
+            out.push(format!("[{}]", cur.join(",")));
+            cur.clear();
+            size = 2;
+        }
+        size += one.len() + 1;
+        cur.push(one);
+    }
+    if !cur.is_empty() {
+        out.push(format!("[{}]", cur.join(",")));
+    }
+    Ok(out)
 }
 
 /// A delivery for [`apply_versioned`].
@@ -219,6 +284,13 @@ pub struct Batch<'a> {
 
 /// Applies a delivery atomically with versions, invoice flags and the unmapped queue. The
 /// delivery row comes first: a concurrent duplicate fails the whole batch and changes nothing.
+///
+/// Set-based: each kind of change is one statement over all the delivery's writes bound as one
+/// JSON array (`json_each`), so a 100-entry delivery is 3–7 statements, not ~250 (D1 allows 50
+/// per invocation on the free plan); triggers do not count. External ids are unique within a
+/// delivery (every source guarantees it), so the statements do not depend on each other's order
+/// except as the old per-entry sequence did: flags see the state before the write, tombstones
+/// after the deletes.
 pub async fn apply_versioned(
     db: &Db,
     scope: &ProviderScope,
@@ -229,27 +301,63 @@ pub async fn apply_versioned(
     let provider = scope.provider_id.as_str();
     let now_s = ts(now);
     let source = integration.as_str();
-    let mut tagged: Vec<(Tag, worker::D1PreparedStatement)> = Vec::with_capacity(b.writes.len() * 3 + b.queued.len() + b.extra.len() + 1);
+    {
+        let mut seen = HashSet::new();
+        let ext = |w: &VersionedWrite| match &w.write {
+            Write::Upsert(e) => e.draft.external_id.to_string(),
+            Write::Delete(x) => x.clone(),
+        };
+        if !b.writes.iter().map(ext).chain(b.queued.iter().map(|q| q.entry.external_id.to_string())).all(|x| seen.insert(x)) {
+            return Err(StorageError::Corrupt("an external id appears twice in one delivery".into()));
+        }
+    }
     let count = i64::try_from(b.writes.len() + b.queued.len()).unwrap_or(0);
-    tagged.push((
+    let mut tagged: Vec<(Tag, worker::D1PreparedStatement)> = vec![(
         Tag::Plain,
         db.stmt(
             "INSERT INTO ingest_deliveries (integration_id, delivery_id, received_at, entries) VALUES (?, ?, ?, ?)",
             &args![source, b.delivery_id, now_s.as_str(), count],
         )?,
-    ));
+    )];
     let mut b = b;
     for s in std::mem::take(&mut b.extra) {
         tagged.push((Tag::Plain, s));
     }
-    // Per write: where its statements start, and whether it is a delete.
-    let mut items: Vec<(usize, bool)> = Vec::with_capacity(b.writes.len());
-    for w in b.writes {
-        items.push((tagged.len(), matches!(w.write, Write::Delete(_))));
-        versioned_statements(db, provider, source, &b, w, &now_s, &mut tagged)?;
+    let rows = b.writes.iter().map(|w| write_row(w, b.dequeue)).collect::<Result<Vec<_>>>()?;
+    let has_upserts = rows.iter().any(|r| r.op == "u");
+    let has_deletes = rows.iter().any(|r| r.op == "d");
+    for part in parts(&rows)? {
+        let part = Arg::Text(part);
+        let p = || Arg::from(provider);
+        let s = || Arg::from(source);
+        let n = || Arg::from(now_s.as_str());
+        tagged.push((Tag::Flag, db.stmt(FLAG_SQL, &[p(), s(), Arg::from(b.delivery_id), n(), part.clone()])?));
+        if has_upserts {
+            tagged.push((Tag::Written, db.stmt(UPSERT_SQL, &[p(), s(), n(), part.clone()])?));
+        }
+        if has_deletes {
+            tagged.push((Tag::Plain, db.stmt(DELETE_SQL, &[p(), s(), part.clone()])?));
+            tagged.push((Tag::Tombstone, db.stmt(TOMBSTONE_SQL, &[p(), s(), n(), part.clone()])?));
+        }
+        if has_deletes || b.dequeue {
+            tagged.push((Tag::Plain, db.stmt(DEQUEUE_SQL, &[s(), part])?));
+        }
     }
-    for q in b.queued {
-        tagged.push((Tag::Queue, queue_statement(db, provider, source, q, &now_s)?));
+    let queue_rows = b
+        .queued
+        .iter()
+        .map(|q| {
+            Ok(QueueRow {
+                x: q.entry.external_id.as_str(),
+                v: q.version,
+                payload: serde_json::to_string(&q.entry).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                reason: &q.reason,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for part in parts(&queue_rows)? {
+        tagged
+            .push((Tag::Queue, db.stmt(QUEUE_SQL, &[Arg::from(provider), Arg::from(source), Arg::from(now_s.as_str()), Arg::Text(part)])?));
     }
     let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
     let results = match db.batch(tagged.into_iter().map(|t| t.1).collect()).await {
@@ -257,29 +365,40 @@ pub async fn apply_versioned(
         Err(StorageError::Conflict(msg)) if msg.contains("ingest_deliveries") => return Ok(Delivered::Duplicate),
         Err(e) => return Err(e),
     };
-    let returned_at = |i: usize, tag: Tag| tags.get(i) == Some(&tag) && results.get(i).is_some_and(returned);
-    let mut o = Outcome::default();
-    for (start, is_delete) in items {
-        // A write's statements: flag at `start`, then the upsert, or the delete and tombstone.
-        let flagged = returned_at(start, Tag::Flag);
-        let written = returned_at(start + if is_delete { 2 } else { 1 }, Tag::Write);
-        if flagged {
-            o.flagged += 1;
-        } else if !written {
-            o.stale += 1;
-        } else if is_delete {
-            o.deletes += 1;
-        } else {
-            o.upserts += 1;
-        }
+    let mut by_tag: [HashSet<String>; 4] = Default::default();
+    for (tag, r) in tags.iter().zip(&results) {
+        let slot = match tag {
+            Tag::Plain => continue,
+            Tag::Flag => 0,
+            Tag::Written => 1,
+            Tag::Tombstone => 2,
+            Tag::Queue => 3,
+        };
+        returned_ids(r, &mut by_tag[slot]);
     }
-    for (i, t) in tags.iter().enumerate() {
-        if *t == Tag::Queue {
-            if results.get(i).is_some_and(returned) {
-                o.unmapped += 1;
+    let [flagged, written, tombstoned, kept] = by_tag;
+    let mut o = Outcome::default();
+    for r in &rows {
+        let x = r.x;
+        if flagged.contains(x) {
+            o.flagged += 1;
+        } else if r.op == "d" {
+            if tombstoned.contains(x) {
+                o.deletes += 1;
             } else {
                 o.stale += 1;
             }
+        } else if written.contains(x) {
+            o.upserts += 1;
+        } else {
+            o.stale += 1;
+        }
+    }
+    for q in &queue_rows {
+        if kept.contains(q.x) {
+            o.unmapped += 1;
+        } else {
+            o.stale += 1;
         }
     }
     Ok(Delivered::Stored(o))

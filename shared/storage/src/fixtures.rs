@@ -353,3 +353,11 @@ async fn load_invoices(
     }
     Ok(if errors.is_empty() { Ok(()) } else { Err(errors) })
 }
+
+/// Dev only: runs `n` trivial statements one by one (a test shows the per-invocation limit).
+pub async fn probe(db: &Db, n: usize) -> Result<()> {
+    for i in 0..n {
+        let _: Option<serde_json::Value> = db.first("SELECT ? AS n", &args![i64::try_from(i).unwrap_or(0)]).await?;
+    }
+    Ok(())
+}

@@ -8,7 +8,7 @@
 use crate::args;
 use crate::auth::ts;
 use crate::dashboard::ProjectRow;
-use crate::db::{new_id, placeholders, Arg, Db, Result, StorageError};
+use crate::db::{new_id, Arg, Db, Result, StorageError};
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
 use clearhours_domain::calendar::ClientCalendar;
@@ -90,14 +90,20 @@ struct IdRow {
     id: String,
 }
 
-async fn existing_ids(db: &Db, sql_prefix: &str, first: &str, ids: &HashSet<&str>) -> Result<HashSet<String>> {
+/// The ids of `ids` that exist (`sql` binds ?1 = provider, ?2 = the ids as one JSON array).
+async fn existing_ids(db: &Db, sql: &str, provider: &str, ids: &HashSet<&str>) -> Result<HashSet<String>> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let mut a: Vec<Arg> = args![first];
-    a.extend(ids.iter().map(|s| Arg::from(*s)));
-    let rows: Vec<IdRow> = db.all(&format!("{sql_prefix} ({})", placeholders(ids.len())), &a).await?;
+    let rows: Vec<IdRow> = db.all(sql, &[Arg::from(provider), id_list(ids)?]).await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// A set of ids as one bound JSON array (sorted, so the statement is the same for the same set).
+fn id_list(ids: &HashSet<&str>) -> Result<Arg> {
+    let mut v: Vec<&str> = ids.iter().copied().collect();
+    v.sort_unstable();
+    Arg::json(&v)
 }
 
 /// Resolves commands against the provider's data. Unknown references are validation errors
@@ -142,21 +148,18 @@ pub async fn prepare_each(
             }
         }
     }
+    // Each list is one bound JSON array: a delivery names any number of distinct ids within
+    // D1's 100-parameter limit.
     let mut projects: HashMap<String, (Project, ClientCalendar)> = HashMap::new();
     if !project_ids.is_empty() {
-        let mut a: Vec<Arg> = args![provider];
-        a.extend(project_ids.iter().map(|s| Arg::from(*s)));
         let rows: Vec<ProjectRow> = db
             .all(
-                &format!(
-                    "SELECT p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
-                            p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds,
-                            p.data_updated_at, c.time_zone, c.week_start
-                       FROM projects p JOIN clients c ON c.id = p.client_id
-                      WHERE p.provider_id = ? AND p.id IN ({})",
-                    placeholders(project_ids.len())
-                ),
-                &a,
+                "SELECT p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
+                        p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds,
+                        p.data_updated_at, c.time_zone, c.week_start
+                   FROM projects p JOIN clients c ON c.id = p.client_id
+                  WHERE p.provider_id = ?1 AND p.id IN (SELECT value FROM json_each(?2))",
+                &[Arg::from(provider), id_list(&project_ids)?],
             )
             .await?;
         for row in rows {
@@ -164,8 +167,16 @@ pub async fn prepare_each(
             projects.insert(project.id.to_string(), (project, calendar));
         }
     }
-    let members = existing_ids(db, "SELECT id FROM members WHERE provider_id = ? AND id IN", provider, &member_ids).await?;
-    let tasks = existing_ids(db, "SELECT id FROM tasks WHERE provider_id = ? AND id IN", provider, &task_ids).await?;
+    let members = existing_ids(
+        db,
+        "SELECT id FROM members WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        provider,
+        &member_ids,
+    )
+    .await?;
+    let tasks =
+        existing_ids(db, "SELECT id FROM tasks WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))", provider, &task_ids)
+            .await?;
     #[derive(Deserialize)]
     struct PhaseRow {
         id: String,
@@ -174,16 +185,11 @@ pub async fn prepare_each(
     let phases: HashMap<String, String> = if phase_ids.is_empty() {
         HashMap::new()
     } else {
-        let mut a: Vec<Arg> = args![provider];
-        a.extend(phase_ids.iter().map(|s| Arg::from(*s)));
         let rows: Vec<PhaseRow> = db
             .all(
-                &format!(
-                    "SELECT ph.id, ph.project_id FROM phases ph JOIN projects p ON p.id = ph.project_id
-                      WHERE p.provider_id = ? AND ph.id IN ({})",
-                    placeholders(phase_ids.len())
-                ),
-                &a,
+                "SELECT ph.id, ph.project_id FROM phases ph JOIN projects p ON p.id = ph.project_id
+                  WHERE p.provider_id = ?1 AND ph.id IN (SELECT value FROM json_each(?2))",
+                &[Arg::from(provider), id_list(&phase_ids)?],
             )
             .await?;
         rows.into_iter().map(|r| (r.id, r.project_id)).collect()

@@ -1,15 +1,18 @@
-//! Provider-side reads: every project of a provider with its rollups (the alert job and the
-//! staff overview), providers with alert channels, the provider's name.
+//! Provider-side reads: every project of a provider with its rollups (the staff overview), pages
+//! of budgeted projects across providers for the alert job (a cursor resumes them), the
+//! provider's name. Each read is one round trip of a fixed number of statements, however many
+//! projects, so both stay within D1's per-invocation statement limit.
 
 use crate::args;
-use crate::dashboard::{corrupt, rollups, ProjectRow, Rollups, PROJECT_COLUMNS};
-use crate::db::{Db, Result};
+use crate::dashboard::{corrupt, total_row, week_row, KeyedWeekRow, ProjectRow, Rollups, TotalRowDb, PROJECT_COLUMNS};
+use crate::db::{rows, Arg, Db, Result, StorageError};
 use crate::scope::ProviderScope;
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::project::Project;
 use clearhours_domain::settings::ViewMode;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// A project with its client's calendar and name, for provider-side jobs.
 pub struct ProviderProject {
@@ -37,35 +40,184 @@ impl ProviderProject {
     }
 }
 
-/// Every active project of the provider (only those with a budget when `only_budgeted`), with
-/// rollups: for the alert job and the staff overview.
-pub async fn provider_projects(
+/// Rows of `rollup_*` older than this many days before today (UTC) are never needed by
+/// `figures::compute`'s per-dimension inputs: its window starts at most ~37 days back in any
+/// client's calendar (the previous week, or the week of the month's first day).
+const WINDOW_DAYS: i64 = 40;
+
+/// The projects chosen by `selection` (a subquery of project ids binding ?1..?n) with their
+/// clients' calendars and rollups: one batch of four statements, however many projects. Each
+/// project decodes on its own: a broken row costs that project, never the others.
+async fn load_projects(
     db: &Db,
-    scope: &ProviderScope,
-    only_budgeted: bool,
-    today_of: impl Fn(&ClientCalendar) -> NaiveDate,
-) -> Result<Vec<ProviderProject>> {
-    let rows: Vec<ProjectRow> = db
-        .all(
-            &format!(
-                "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start, c.view_mode
-                   FROM projects p JOIN clients c ON c.id = p.client_id
-                  WHERE p.provider_id = ? AND p.status = 'active' AND (? = 0 OR p.budget_period IS NOT NULL)
-                  ORDER BY c.name, p.name"
-            ),
-            &args![scope.provider_id.as_str(), only_budgeted],
-        )
+    selection: &str,
+    args: Vec<Arg>,
+    order: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, String, Option<String>, Result<ProviderProject>)>> {
+    let window = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS)).to_string();
+    let w = args.len() + 1;
+    let mut with_window = args.clone();
+    with_window.push(Arg::from(window));
+    let week_cols = "project_id, week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
+    let results = db
+        .batch(vec![
+            db.stmt(
+                &format!(
+                    "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start, c.view_mode,
+                            p.provider_id, pr.slack_webhook_url
+                       FROM projects p JOIN clients c ON c.id = p.client_id JOIN providers pr ON pr.id = p.provider_id
+                      WHERE p.id IN ({selection}) ORDER BY {order}"
+                ),
+                &args,
+            )?,
+            db.stmt(&format!("SELECT {week_cols} FROM rollup_week WHERE dim = 'all' AND project_id IN ({selection})"), &args)?,
+            db.stmt(
+                &format!(
+                    "SELECT {week_cols} FROM rollup_week WHERE dim IN ('member', 'task', 'phase') AND week_start >= ?{w} AND project_id IN ({selection})"
+                ),
+                &with_window,
+            )?,
+            db.stmt(
+                &format!(
+                    "SELECT project_id, dim, dim_id, billable, minutes, amount_minor, entries FROM rollup_total WHERE project_id IN ({selection})"
+                ),
+                &args,
+            )?,
+        ])
         .await?;
+    let [projects, weeks, recent, totals] = results.as_slice() else {
+        return Err(StorageError::D1("batch returned an unexpected number of results".into()));
+    };
+    // Rollups by project; a row that does not decode marks its project as broken.
+    let mut broken: HashMap<String, String> = HashMap::new();
+    let mut by_project: HashMap<String, Rollups> = HashMap::new();
+    for (rows_of, recent_rows) in [(weeks, false), (recent, true)] {
+        for v in rows::<serde_json::Value>(rows_of)? {
+            let id = v.get("project_id").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+            match serde_json::from_value::<KeyedWeekRow>(v).map_err(|e| corrupt("rollup_week", e)).and_then(|r| week_row(r.row)) {
+                Ok(row) => {
+                    let r = by_project.entry(id).or_insert_with(empty_rollups);
+                    if recent_rows {
+                        r.recent.push(row);
+                    } else {
+                        r.all_weeks.push(row);
+                    }
+                }
+                Err(e) => {
+                    broken.entry(id).or_insert_with(|| e.to_string());
+                }
+            }
+        }
+    }
+    #[derive(Deserialize)]
+    struct KeyedTotal {
+        project_id: String,
+        #[serde(flatten)]
+        row: TotalRowDb,
+    }
+    for v in rows::<serde_json::Value>(totals)? {
+        let id = v.get("project_id").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        match serde_json::from_value::<KeyedTotal>(v)
+            .map_err(|e| corrupt("rollup_total", e))
+            .and_then(|r| Ok((r.project_id, total_row(r.row)?)))
+        {
+            Ok((id, row)) => by_project.entry(id).or_insert_with(empty_rollups).totals.push(row),
+            Err(e) => {
+                broken.entry(id).or_insert_with(|| e.to_string());
+            }
+        }
+    }
     let mut out = Vec::new();
-    for mut row in rows {
-        let client_name = row.client_name.take().unwrap_or_default();
-        let view = row.view_mode.as_deref().map(ViewMode::parse).transpose().map_err(|e| corrupt("view_mode", e))?.unwrap_or_default();
-        let (project, calendar) = row.into_project_with_calendar()?;
-        let window = clearhours_domain::figures::window_start(&calendar, today_of(&calendar));
-        let rollups = rollups(db, project.client_id.as_str(), project.id.as_str(), window).await?;
-        out.push(ProviderProject { project, client_name, calendar, view, rollups });
+    for v in rows::<serde_json::Value>(projects)? {
+        let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+        let provider_id = text("provider_id").unwrap_or_default();
+        let project_id = text("id").unwrap_or_default();
+        let slack = text("slack_webhook_url").filter(|s| !s.is_empty());
+        let rollups = by_project.remove(&project_id).unwrap_or_else(empty_rollups);
+        let project = match broken.remove(&project_id) {
+            Some(e) => Err(StorageError::Corrupt(e)),
+            None => decode_project(v, rollups),
+        };
+        out.push((provider_id, project_id, slack, project));
     }
     Ok(out)
+}
+
+fn empty_rollups() -> Rollups {
+    Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() }
+}
+
+fn decode_project(v: serde_json::Value, rollups: Rollups) -> Result<ProviderProject> {
+    let mut row: ProjectRow = serde_json::from_value(v).map_err(|e| corrupt("project", e))?;
+    let client_name = row.client_name.take().unwrap_or_default();
+    let view = row.view_mode.as_deref().map(ViewMode::parse).transpose().map_err(|e| corrupt("view_mode", e))?.unwrap_or_default();
+    let (project, calendar) = row.into_project_with_calendar()?;
+    Ok(ProviderProject { project, client_name, calendar, view, rollups })
+}
+
+/// Every active project of the provider (only those with a budget when `only_budgeted`), with
+/// rollups, for the staff overview: one round trip of four statements however many projects.
+/// A project whose stored data does not decode is an error.
+pub async fn provider_projects(db: &Db, scope: &ProviderScope, only_budgeted: bool, now: DateTime<Utc>) -> Result<Vec<ProviderProject>> {
+    load_projects(
+        db,
+        "SELECT id FROM projects WHERE provider_id = ?1 AND status = 'active' AND (?2 = 0 OR budget_period IS NOT NULL)",
+        args![scope.provider_id.as_str(), only_budgeted],
+        "c.name, p.name",
+        now,
+    )
+    .await?
+    .into_iter()
+    .map(|(_, _, _, p)| p)
+    .collect()
+}
+
+/// Where the alert job stopped: the last (provider, project) checked; empty = the start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub provider_id: String,
+    pub project_id: String,
+}
+
+impl Cursor {
+    pub fn is_start(&self) -> bool {
+        self.provider_id.is_empty() && self.project_id.is_empty()
+    }
+}
+
+/// A budgeted project checked by the alert job, with its provider's Slack webhook; `project`
+/// is an error when its stored data does not decode (the job logs it and goes on).
+pub struct AlertProject {
+    pub provider_id: String,
+    pub project_id: String,
+    pub slack_url: String,
+    pub project: Result<ProviderProject>,
+}
+
+/// The next `limit` active budgeted projects after `after`, in (provider, project) order, of
+/// providers with a Slack webhook: one round trip of four statements.
+pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc>) -> Result<Vec<AlertProject>> {
+    let rows = load_projects(
+        db,
+        "SELECT p.id FROM projects p JOIN providers pr ON pr.id = p.provider_id
+          WHERE pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '' AND p.status = 'active'
+            AND p.budget_period IS NOT NULL AND (p.provider_id, p.id) > (?1, ?2)
+          ORDER BY p.provider_id, p.id LIMIT ?3",
+        args![after.provider_id.as_str(), after.project_id.as_str(), i64::try_from(limit).unwrap_or(100)],
+        "p.provider_id, p.id",
+        now,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(provider_id, project_id, slack, project)| AlertProject {
+            provider_id,
+            project_id,
+            slack_url: slack.unwrap_or_default(),
+            project,
+        })
+        .collect())
 }
 
 /// Providers with a Slack webhook configured (for the alert job).

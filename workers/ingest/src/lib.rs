@@ -5,7 +5,9 @@
 //! - `POST /v1/integrations/{id}/toggl` — Toggl Track webhooks ([`toggl`]).
 //! - `POST /v1/integrations/{id}/clockify` — Clockify webhooks ([`clockify`]).
 //! - `POST /v1/payments/{endpoint}/stripe` — Stripe-compatible payment webhooks ([`payments`]).
-//! - `POST /__dev/fixtures` — dev mode only: loads a fixture (see `fixtures/README.md`).
+//! - `POST /__dev/fixtures` — dev builds in dev mode only: loads a fixture (see
+//!   `fixtures/README.md`); `POST /__dev/d1-probe?n=N` runs N trivial statements (tests show the
+//!   per-invocation statement limit with it).
 //!
 //! Order of checks for a delivery: size limit → integration (of the route's kind) → signature
 //! (before parsing) → idempotency key → body → references / mappings → one atomic batch.
@@ -18,22 +20,18 @@ mod common;
 mod payments;
 mod toggl;
 
-use clearhours_domain::fixture::Fixture;
 use clearhours_domain::ids::IntegrationId;
-use clearhours_http::{body_limited, dev_mode, json, now, secure, segments, ApiError, ApiResult, Kind};
-use clearhours_storage::fixtures;
+use clearhours_http::{json, secure, segments, ApiError, ApiResult, Kind};
 use worker::{event, Context, Env, Method, Request, Response, Result};
-
-/// Largest fixture accepted in dev mode.
-const MAX_FIXTURE: usize = 64 * 1024 * 1024;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let (env, invocation) = clearhours_http::invocation(env);
     let resp = match route(req, &env).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
-    Ok(secure(resp, Kind::Private))
+    Ok(invocation.finish(secure(resp, Kind::Private)))
 }
 
 async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
@@ -52,29 +50,60 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         (_, ["v1", "integrations", _, "entries" | "toggl" | "clockify"]) => Err(ApiError::method_not_allowed()),
         (Method::Post, ["v1", "payments", id, "stripe"]) => payments::deliver(&mut req, env, id).await,
         (_, ["v1", "payments", _, "stripe"]) => Err(ApiError::method_not_allowed()),
-        (Method::Post, ["__dev", "fixtures"]) if dev_mode(env) => load_fixture(&mut req, env).await,
+        #[cfg(feature = "dev")]
+        (Method::Post, ["__dev", "fixtures"]) if clearhours_http::dev_mode(env) => dev::load_fixture(&mut req, env).await,
+        #[cfg(feature = "dev")]
+        (Method::Post, ["__dev", "d1-probe"]) if clearhours_http::dev_mode(env) => dev::probe(&req, env).await,
         _ => Err(ApiError::not_found()),
     }
 }
 
-/// Dev mode only, and only with `Authorization: Bearer <DEV_TOKEN>`.
-async fn load_fixture(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let expected = env.secret("DEV_TOKEN").map(|s| s.to_string()).or_else(|_| env.var("DEV_TOKEN").map(|s| s.to_string()));
-    let given = req.headers().get("authorization")?.unwrap_or_default();
-    match expected {
-        Ok(t) if !t.is_empty() && given == format!("Bearer {t}") => {}
-        _ => return Err(ApiError::unauthorized("dev token required")),
+#[cfg(feature = "dev")]
+mod dev {
+    use crate::common;
+    use clearhours_domain::fixture::Fixture;
+    use clearhours_http::{body_limited, json, now, ApiError, ApiResult};
+    use clearhours_storage::fixtures;
+    use worker::{Env, Request, Response};
+
+    /// Largest fixture accepted in dev mode.
+    const MAX_FIXTURE: usize = 64 * 1024 * 1024;
+
+    /// Runs `n` trivial statements (`?n=`, at most 1,000), so a test can show that the 51st
+    /// statement of an invocation is refused in dev and test builds.
+    pub async fn probe(req: &Request, env: &Env) -> ApiResult<Response> {
+        let n: usize = req
+            .url()?
+            .query_pairs()
+            .find(|(k, _)| k == "n")
+            .and_then(|(_, v)| v.parse().ok())
+            .filter(|n| *n <= 1000)
+            .ok_or_else(|| ApiError::bad_request("n must be a number up to 1000"))?;
+        let db = common::db(env)?;
+        clearhours_storage::fixtures::probe(&db, n).await?;
+        Ok(json(200, &serde_json::json!({"statements": db.statements()})))
     }
-    let now = now(req, env);
-    let body = body_limited(req, MAX_FIXTURE).await?;
-    let fx: Fixture = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("fixture is not valid: {e}")))?;
-    let db = common::db(env)?;
-    let loaded = fixtures::load(&db, &fx, now).await.map_err(|e| match e {
-        clearhours_storage::StorageError::Conflict(m) => {
-            ApiError::new(409, "conflict", format!("fixture collides with existing data: {m}"))
+
+    /// Dev mode only, and only with `Authorization: Bearer <DEV_TOKEN>`.
+    pub async fn load_fixture(req: &mut Request, env: &Env) -> ApiResult<Response> {
+        let expected = env.secret("DEV_TOKEN").map(|s| s.to_string()).or_else(|_| env.var("DEV_TOKEN").map(|s| s.to_string()));
+        let given = req.headers().get("authorization")?.unwrap_or_default();
+        match expected {
+            Ok(t) if !t.is_empty() && given == format!("Bearer {t}") => {}
+            _ => return Err(ApiError::unauthorized("dev token required")),
         }
-        other => ApiError::internal(other),
-    })?;
-    let loaded = loaded.map_err(|e| ApiError::invalid(400, e))?;
-    Ok(json(200, &serde_json::json!({"clients": loaded.clients, "projects": loaded.projects, "entries": loaded.entries})))
+        let now = now(req, env);
+        let body = body_limited(req, MAX_FIXTURE).await?;
+        let fx: Fixture = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("fixture is not valid: {e}")))?;
+        // Fixtures load in one large batch, outside the per-invocation statement limit.
+        let db = common::db(env)?.with_meter(clearhours_storage::db::Meter::new(None));
+        let loaded = fixtures::load(&db, &fx, now).await.map_err(|e| match e {
+            clearhours_storage::StorageError::Conflict(m) => {
+                ApiError::new(409, "conflict", format!("fixture collides with existing data: {m}"))
+            }
+            other => ApiError::internal(other),
+        })?;
+        let loaded = loaded.map_err(|e| ApiError::invalid(400, e))?;
+        Ok(json(200, &serde_json::json!({"clients": loaded.clients, "projects": loaded.projects, "entries": loaded.entries})))
+    }
 }

@@ -14,10 +14,10 @@
 //! - `/admin/import` — CSV import (Harvest, Toggl, Clockify detailed exports; upload or paste).
 //!   POST with `action=preview` is a dry run: it lists each row's problems (row number and
 //!   column) and what would happen to each row, and writes nothing. `action=import` refuses a
-//!   file with problems (400, the same list); otherwise imports in batches of [`IMPORT_BATCH`]
-//!   rows, each batch one all-or-nothing D1 batch. Rows that do not map yet go to the unmapped
-//!   queue. Re-importing is idempotent: external ids are derived from the rows (see
-//!   `clearhours_domain::sources::csv`).
+//!   file with problems (400, the same list); otherwise imports the whole file as one
+//!   all-or-nothing D1 batch (rows bound as JSON arrays, within D1's statement limits). Rows
+//!   that do not map yet go to the unmapped queue. Re-importing is idempotent: external ids are
+//!   derived from the rows (see `clearhours_domain::sources::csv`).
 
 use crate::auth::StaffCtx;
 use crate::pages::Nav;
@@ -35,8 +35,6 @@ use clearhours_storage::delivery::{self, Batch, Delivered, Outcome};
 use clearhours_storage::mapping::{self as store, IntegrationRow, NewMapping};
 use worker::{Env, FormEntry, Method, Request, Response};
 
-/// Rows per import batch (one D1 batch each).
-pub const IMPORT_BATCH: usize = 100;
 /// Largest upload accepted.
 const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 /// Rows listed on a preview page (all problems are always listed).
@@ -725,27 +723,25 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         let v = ImportView { integration: &chosen, csv: &text, problems, preview: Some(preview), result: None, error };
         return render_import(&ctx, v, status).await;
     }
-    // Import: batches of IMPORT_BATCH rows, each one all-or-nothing D1 batch.
+    // Import: the whole file is one all-or-nothing D1 batch. Its writes are bound as JSON arrays
+    // (a few statements per ~1 MB of rows), so even MAX_ROWS rows stay within D1's per-invocation
+    // statement limit; a failure leaves nothing half-imported.
     let mut result = ImportResult { batches: 0, stored: 0, queued: 0, unchanged: 0, flagged: 0, failed_batch: None };
     let run = clearhours_storage::db::random_token(6)?;
-    for (n, chunk) in parsed.rows.chunks(IMPORT_BATCH).enumerate() {
-        let items: Vec<SourceItem> =
-            chunk.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
-        let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
-        let delivery = format!("csv-{version}-{run}-{n}");
-        let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
-        let applied = delivery::apply_versioned(&ctx.db, &ctx.scope, &iid, batch, ctx.now).await;
-        match applied {
-            Ok(Delivered::Stored(o)) => {
-                add(&mut result, &o);
-                result.batches += 1;
-            }
-            Ok(Delivered::Duplicate) => result.batches += 1,
-            Err(e) => {
-                worker::console_error!("csv import batch {n} failed: {e}");
-                result.failed_batch = Some(n + 1);
-                break;
-            }
+    let items: Vec<SourceItem> =
+        parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
+    let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
+    let delivery = format!("csv-{version}-{run}");
+    let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
+    match delivery::apply_versioned(&ctx.db, &ctx.scope, &iid, batch, ctx.now).await {
+        Ok(Delivered::Stored(o)) => {
+            add(&mut result, &o);
+            result.batches = 1;
+        }
+        Ok(Delivered::Duplicate) => result.batches = 1,
+        Err(e) => {
+            worker::console_error!("csv import failed: {e}");
+            result.failed_batch = Some(1);
         }
     }
     log(
@@ -757,9 +753,10 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     )
     .await?;
     let status = if result.failed_batch.is_some() { 503 } else { 200 };
-    let error = result
-        .failed_batch
-        .map(|b| format!("Batch {b} could not be written; batches before it were imported. Importing the same file again is safe."));
+    let error = result.failed_batch.map(|_| {
+        "Nothing was imported: the file could not be written (an import is all or nothing). Importing the same file again is safe."
+            .to_string()
+    });
     let v = ImportView { integration: &chosen, csv: "", problems: Vec::new(), preview: None, result: Some(result), error };
     render_import(&ctx, v, status).await
 }

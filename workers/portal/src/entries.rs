@@ -9,8 +9,9 @@
 //! `client_view::entries::query`); a bad one is a 400 naming the parameter; a project outside
 //! the scope is a 404.
 //!
-//! Exports: CSV streams any number of rows in keyset chunks of [`CHUNK`] (bounded memory;
-//! `?bom=1` adds a UTF-8 byte order mark for Excel). Excel and PDF hold at most
+//! Exports: CSV streams any number of rows in keyset chunks (at least [`CHUNK`] rows, at most
+//! [`CSV_READS`] reads: memory bounded by one chunk; `?bom=1` adds a UTF-8 byte order mark for
+//! Excel). Excel and PDF hold at most
 //! [`MAX_DOCUMENT_ROWS`] rows (a few MB in memory); a larger view is a 422 that suggests CSV or
 //! a narrower filter. Every export is written to the access log with the filter and row count.
 
@@ -30,7 +31,7 @@ use clearhours_domain::client_view::ClientContext;
 use clearhours_domain::ids::{ContactId, ProjectId};
 use clearhours_domain::settings::{DescriptionMode, ViewMode};
 use clearhours_export::{columns, csv, file_name, pdf, xlsx, MAX_DOCUMENT_ROWS};
-use clearhours_http::{dev_mode, json, ApiError, ApiResult};
+use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::admin as admin_store;
 use clearhours_storage::dashboard::Catalogue;
@@ -40,8 +41,11 @@ use clearhours_storage::Db;
 use futures_util::stream;
 use worker::{Env, Request, Response};
 
-/// Rows per D1 read when exporting.
+/// Rows per D1 read when exporting Excel and PDF, and the least for CSV.
 pub const CHUNK: usize = 2500;
+/// D1 reads a CSV stream may make: chunks grow with the row count so that a stream stays within
+/// D1's 50 statements per invocation (free plan) with room for the request's own statements.
+const CSV_READS: i64 = 30;
 
 /// Who is looking: a contact, or staff previewing as one of the client's contacts.
 enum Viewer {
@@ -223,21 +227,23 @@ async fn load(v: &Viewer, req: &Request, path_project: Option<&str>, action: &st
     Ok((r, ts))
 }
 
-/// Dev mode reports D1 rows read and the wasm linear memory's size (it only grows, so it is
-/// the isolate's peak so far), for the benchmark.
+/// Dev mode (dev builds with `DEV_MODE=1`) reports the wasm linear memory's size — it only
+/// grows, so it is the isolate's peak so far — for the benchmark. (`x-d1-rows-read` is added for
+/// every response by `clearhours_http::Invocation`.)
+#[allow(unused_mut, unused_variables)]
 fn with_rows_read(mut r: Response, env: &Env, db: &Db) -> ApiResult<Response> {
-    if dev_mode(env) {
-        r.headers_mut().set("x-d1-rows-read", &db.rows_read().to_string())?;
+    #[cfg(feature = "dev")]
+    if clearhours_http::dev_mode(env) {
         r.headers_mut().set("x-wasm-memory-bytes", &wasm_memory().to_string())?;
     }
     Ok(r)
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "dev", target_arch = "wasm32"))]
 fn wasm_memory() -> usize {
     core::arch::wasm32::memory_size(0) * 65536
 }
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "dev", not(target_arch = "wasm32")))]
 fn wasm_memory() -> usize {
     0
 }
@@ -382,7 +388,9 @@ pub async fn export(req: &Request, env: &Env, project: Option<&str>, f: Format, 
         Format::Csv => {
             let bom = query_pairs(req)?.iter().any(|(k, val)| k == "bom" && val == "1");
             let head = csv::header(&header, bom);
+            let chunk = usize::try_from(totals.rows / CSV_READS + 1).unwrap_or(CHUNK).clamp(CHUNK, 100_000);
             let state = CsvState {
+                chunk,
                 db: auth::db(env)?,
                 scope: scope.clone(),
                 catalogue: r.base.catalogue,
@@ -399,12 +407,12 @@ pub async fn export(req: &Request, env: &Env, project: Option<&str>, f: Format, 
                 if st.done {
                     return None;
                 }
-                match store::timesheet_chunk(&st.db, &st.scope, &st.sel, CHUNK).await {
+                match store::timesheet_chunk(&st.db, &st.scope, &st.sel, st.chunk).await {
                     Ok(page) => {
                         let n = page.len();
                         let ctx = context(&st.scope, &st.catalogue);
                         let text = csv::rows(&st.cols, &rows(&ctx, &st.projects, &st.sel, &page));
-                        st.done = n < CHUNK;
+                        st.done = n < st.chunk;
                         st.sel.after = if n > 0 { page.key(&st.sel, n - 1) } else { None };
                         Some((Ok(text.into_bytes()), st))
                     }
@@ -456,6 +464,8 @@ pub async fn export(req: &Request, env: &Env, project: Option<&str>, f: Format, 
 
 /// What the CSV stream carries between chunks.
 struct CsvState {
+    /// Rows per D1 read.
+    chunk: usize,
     db: Db,
     scope: ClientScope,
     catalogue: Catalogue,

@@ -46,6 +46,7 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let (env, invocation) = clearhours_http::invocation(env);
     let wants_html = !req.path().starts_with("/api/");
     let (resp, kind) = match route(req, &env).await {
         Ok(r) => r,
@@ -53,7 +54,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Err(_) if wants_html => (error_page(500, "Something went wrong on our side."), Kind::Private),
         Err(e) => (e.into_response(), Kind::Private),
     };
-    Ok(secure(resp, kind))
+    Ok(invocation.finish(secure(resp, kind)))
 }
 
 async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {

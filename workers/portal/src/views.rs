@@ -10,7 +10,7 @@ use clearhours_domain::client_view::{project_dashboard, project_notes, ClientCon
 use clearhours_domain::figures::{self, FigureInputs};
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
-use clearhours_http::{dev_mode, json, ApiError, ApiResult};
+use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::dashboard::{self as store, ProjectData};
 use clearhours_storage::scope::ClientScope;
 use clearhours_storage::Db;
@@ -86,21 +86,13 @@ fn nav(ctx: &ContactCtx) -> Nav {
     Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes }
 }
 
-/// Dev mode reports D1 rows read, for the benchmark.
-fn with_rows_read(mut r: Response, env: &Env, ctx: &ContactCtx) -> ApiResult<Response> {
-    if dev_mode(env) {
-        r.headers_mut().set("x-d1-rows-read", &ctx.db.rows_read().to_string())?;
-    }
-    Ok(r)
-}
-
 pub async fn portfolio_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
     let dashboards = dashboards(&ctx, None).await?;
     let billing = crate::billing::summary_for(&ctx).await?;
     ctx.log("view_projects", "", "success").await?;
     let body = pages::render_portfolio(&nav(&ctx), &dashboards, billing.as_ref()).map_err(ApiError::internal)?;
-    with_rows_read(html(200, body)?, env, &ctx)
+    html(200, body)
 }
 
 pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
@@ -109,28 +101,28 @@ pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Res
     ctx.log("view_project", d.project_id.as_str(), "success").await?;
     let billing = crate::billing::summary_for(&ctx).await?;
     let body = pages::render_dashboard(&nav(&ctx), &d, billing.as_ref()).map_err(ApiError::internal)?;
-    with_rows_read(html(200, body)?, env, &ctx)
+    html(200, body)
 }
 
 pub async fn projects_api(req: &Request, env: &Env) -> ApiResult<Response> {
     let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
     let dashboards = dashboards(&ctx, None).await?;
     ctx.log("api_projects", "", "success").await?;
-    with_rows_read(json(200, &serde_json::json!({ "projects": dashboards })), env, &ctx)
+    Ok(json(200, &serde_json::json!({ "projects": dashboards })))
 }
 
 pub async fn dashboard_api(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
     let d = one_dashboard(&ctx, id).await?;
     ctx.log("api_dashboard", d.project_id.as_str(), "success").await?;
-    with_rows_read(json(200, &d), env, &ctx)
+    Ok(json(200, &d))
 }
 
 /// The staff overview: every active project, real time, all hours (the provider's own view).
 pub async fn admin_home(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = auth::staff(req, env).await? else { return redirect("/admin/login") };
     let now = ctx.now;
-    let projects = clearhours_storage::provider::provider_projects(&ctx.db, &ctx.scope, false, |c| c.today(now)).await?;
+    let projects = clearhours_storage::provider::provider_projects(&ctx.db, &ctx.scope, false, now).await?;
     let provider_name = clearhours_storage::provider::provider_name(&ctx.db, &ctx.scope).await?;
     let rows = projects
         .iter()
