@@ -387,6 +387,19 @@ pub fn status(
     }
 }
 
+/// A payment recorded by hand: more than zero and at most the balance (`total − paid`), so a
+/// typo cannot mark an invoice paid many times over.
+pub fn check_payment(amount_minor: i64, total_minor: i64, paid_minor: i64) -> Result<(), String> {
+    let balance = total_minor.saturating_sub(paid_minor);
+    if amount_minor <= 0 {
+        return Err("the amount must be more than zero".into());
+    }
+    if amount_minor > balance {
+        return Err("the amount is more than the balance".into());
+    }
+    Ok(())
+}
+
 /// Invoice numbers: 1–40 characters of letters, digits, `-`, `_`, `.`, `/` excluded (they sit
 /// in URLs).
 pub fn check_number(s: &str) -> Result<(), String> {

@@ -166,6 +166,9 @@ fn dates() {
     assert_eq!(next_invoice_date(Some(d("2026-11-28")), wed), d("2026-11-28"));
     assert_eq!(next_invoice_date(Some(d("2026-11-20")), wed), d("2026-12-01"));
     assert_eq!(next_invoice_date(None, d("2026-12-31")), d("2027-01-01"));
+    assert!(check_payment(500, 1000, 400).is_ok());
+    assert!(check_payment(600, 1000, 400).is_ok());
+    assert!(check_payment(601, 1000, 400).is_err() && check_payment(0, 1000, 0).is_err() && check_payment(-5, 1000, 0).is_err());
     assert!(check_number("INV-0001").is_ok());
     assert!(check_number("INV/1").is_err() && check_number("").is_err());
 }

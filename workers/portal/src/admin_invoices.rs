@@ -17,7 +17,9 @@ use clearhours_domain::calendar::add_days;
 use clearhours_domain::client_view::invoices::{line_labels, project_lines, BillingSettings, InvoiceRecord};
 use clearhours_domain::client_view::ClientContext;
 use clearhours_domain::ids::{ClientId, InvoiceId, ProjectId};
-use clearhours_domain::invoice::{check_number, default_period_end, draft, status, Grouping, InvoiceStatus, Selection, TaxRate};
+use clearhours_domain::invoice::{
+    check_number, check_payment, default_period_end, draft, status, Grouping, InvoiceStatus, Selection, TaxRate,
+};
 use clearhours_domain::money::{hours, Currency, Money};
 use clearhours_domain::settings::RatesVisibility;
 use clearhours_http::{segments, ApiError, ApiResult};
@@ -471,11 +473,15 @@ async fn invoice_action(mut req: Request, env: &Env, id: &str, action: &str) -> 
             format!("{number} issued={issued} due={due}")
         }
         "payments" => {
+            let r = &a.detail.record;
+            if r.status != clearhours_domain::invoice::StoredStatus::Sent || r.paid_minor >= r.total_minor {
+                return Err(conflict("payments can only be recorded on an issued invoice with a balance"));
+            }
             let amount = Money::parse_major(&field(&form, "amount"), a.detail.record.currency)
                 .map_err(|e| ApiError::bad_request(format!("amount: {e}")))?;
-            if amount.minor <= 0 {
-                return Err(ApiError::bad_request("amount: must be more than zero"));
-            }
+            check_payment(amount.minor, r.total_minor, r.paid_minor).map_err(|e| {
+                ApiError::bad_request(format!("amount: {e} ({})", Money::new((r.total_minor - r.paid_minor).max(0), r.currency)))
+            })?;
             let paid_on = date_field(&form, "paid_on", "payment date")?.unwrap_or(today);
             let reference = field(&form, "reference").trim().chars().take(200).collect::<String>();
             match store::record_payment(&ctx.db, &ctx.scope, &iid, amount.minor, paid_on, &reference, ctx.now).await? {
