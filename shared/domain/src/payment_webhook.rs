@@ -74,7 +74,8 @@ pub fn verify(header: Option<&str>, body: &[u8], secrets: &[&str], now: i64) -> 
         }
     }
     let (Some(t), false) = (t, sigs.is_empty()) else { return Err(SignatureError::Malformed) };
-    if (now - t).abs() > TOLERANCE_SECS {
+    // Checked: a timestamp at i64's ends must be refused, not overflow.
+    if now.checked_sub(t).and_then(i64::checked_abs).is_none_or(|d| d > TOLERANCE_SECS) {
         return Err(SignatureError::Stale);
     }
     for secret in secrets {
@@ -188,6 +189,12 @@ mod tests {
         // A v0 next to a good v1 is ignored; a second, wrong v1 does not spoil a good one.
         let both = format!("{h},v1={},v0=abcd", "00".repeat(32));
         assert_eq!(verify(Some(&both), body, &[SECRET], 1_000_000), Ok(()));
+        // Timestamps at i64's ends are stale, never an overflow.
+        for t in [i64::MIN, i64::MAX] {
+            let h = sign(SECRET, t, body);
+            assert_eq!(verify(Some(&h), body, &[SECRET], 1_000_000), Err(SignatureError::Stale));
+            assert_eq!(verify(Some(&h), body, &[SECRET], -1_000_000), Err(SignatureError::Stale));
+        }
         // Known vector: HMAC-SHA256(key "whsec_test_secret", "1000000.{\"id\":\"evt_1\"}").
         assert_eq!(h.len(), "t=1000000,v1=".len() + 64);
     }
