@@ -139,8 +139,8 @@ pub enum Parsed {
 /// Parses a verified body. Errors name what is wrong (400).
 pub fn parse(body: &[u8]) -> Result<Parsed, String> {
     let e: RawEvent = serde_json::from_slice(body).map_err(|e| format!("body is not a payment event: {e}"))?;
-    if e.id.is_empty() || e.id.len() > 200 {
-        return Err("id must be 1 to 200 characters".into());
+    if e.id.is_empty() || e.id.len() > 200 || e.id.chars().any(char::is_control) {
+        return Err("id must be 1 to 200 characters, without control characters".into());
     }
     let amount = match e.kind.as_str() {
         "invoice.paid" => e.data.object.amount_paid,
@@ -218,6 +218,7 @@ mod tests {
         assert!(matches!(parse(br#"{"id":"evt_3","type":"customer.created","data":{"object":{}}}"#), Ok(Parsed::Ignored { .. })));
         assert!(matches!(parse(br#"{"id":"evt_4","type":"invoice.paid","data":{"object":{}}}"#), Ok(Parsed::Ignored { .. })));
         assert!(parse(b"nope").is_err());
+        assert!(parse(br#"{"id":"evt\u0000","type":"invoice.paid","data":{"object":{}}}"#).is_err());
         assert!(parse(br#"{"id":"evt_5","type":"invoice.paid","data":{"object":{"amount_paid":-1,"metadata":{"invoice_number":"A"}}}}"#)
             .is_err());
         assert!(parse(br#"{"id":"evt_6","type":"invoice.paid","data":{"object":{"metadata":{"invoice_number":"../x"}}}}"#).is_err());

@@ -229,6 +229,9 @@ async fn create(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     if from.is_some_and(|f| f > to) {
         return Err(ApiError::bad_request("from must not be after to"));
     }
+    if to > today {
+        return Err(ApiError::bad_request(format!("to must not be after today ({today}): planned time is not invoiced")));
+    }
     let mut projects = Vec::new();
     for v in form.get_all("project").unwrap_or_default() {
         if let worker::FormEntry::Field(v) = v {

@@ -100,7 +100,8 @@ pub async fn billing_api(req: &Request, env: &Env) -> ApiResult<Response> {
 /// One visible invoice, logged and marked viewed; 404 otherwise.
 async fn open_invoice(ctx: &ContactCtx, number: &str, action: &str) -> ApiResult<ClientInvoice> {
     if check_number(number).is_err() {
-        ctx.log(action, number, "not_found").await?;
+        // Not a number we could have issued: logged without echoing it.
+        ctx.log(action, "invalid invoice number", "not_found").await?;
         return Err(ApiError::not_found());
     }
     let settings = ctx.scope.settings();
