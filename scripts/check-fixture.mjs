@@ -77,7 +77,14 @@ function login(where, o) {
 }
 
 function check(d) {
-  if (!shape('$', d, ['provider', 'staff', 'members', 'tasks', 'integrations', 'clients'], ['weekday_anchor'])) return;
+  if (!shape('$', d, ['provider', 'staff', 'members', 'tasks', 'integrations', 'clients'], ['weekday_anchor', 'payment_endpoints'])) return;
+  arr('payment_endpoints', d.payment_endpoints ?? []).forEach((e, i) => {
+    const w = `payment_endpoints[${i}]`;
+    if (!shape(w, e, ['id', 'secret'])) return;
+    id(`${w}.id`, e.id, 'pay_');
+    if (!isStr(e.secret) || e.secret.length < 16) fail(`${w}.secret`, 'expected a signing secret of at least 16 characters');
+  });
+  const invoiceNumbers = new Set();
   if (d.weekday_anchor !== undefined) oneOf('weekday_anchor', d.weekday_anchor, ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']);
 
   const p = d.provider;
@@ -153,9 +160,33 @@ function check(d) {
   let entryCount = 0;
   clients.forEach((c, ci) => {
     const w = `clients[${ci}]`;
-    if (!shape(w, c, ['id', 'name', 'time_zone', 'currency', 'week_start', 'visibility', 'contacts', 'projects'], ['ip_allowlist', 'locale'])) return;
+    if (!shape(w, c, ['id', 'name', 'time_zone', 'currency', 'week_start', 'visibility', 'contacts', 'projects'], ['ip_allowlist', 'locale', 'billing', 'invoices'])) return;
     if (c.locale !== undefined) oneOf(`${w}.locale`, c.locale, ['', 'en-US', 'en-GB', 'en-AU', 'de-DE', 'fr-FR', 'nl-NL', 'sv-SE', 'es-ES', 'ja-JP']);
     const cw = `${w}(${c.id})`;
+    if (c.billing !== undefined && shape(`${cw}.billing`, c.billing, [], ['grouping', 'tax_rate', 'payment_terms_days', 'next_invoice_on', 'time_increment_minutes'])) {
+      const b = c.billing;
+      if (b.grouping !== undefined) oneOf(`${cw}.billing.grouping`, b.grouping, ['task', 'phase', 'person', 'project']);
+      if (b.tax_rate !== undefined && !(isStr(b.tax_rate) && /^[0-9]+(\.[0-9]{1,4})?$/.test(b.tax_rate) && Number(b.tax_rate) <= 100)) fail(`${cw}.billing.tax_rate`, 'expected a percentage string such as "19" or "8.875"');
+      if (b.payment_terms_days !== undefined && !(Number.isInteger(b.payment_terms_days) && b.payment_terms_days >= 0 && b.payment_terms_days <= 365)) fail(`${cw}.billing.payment_terms_days`, 'expected an integer 0..365');
+      if (b.next_invoice_on !== undefined) relDate(`${cw}.billing.next_invoice_on`, b.next_invoice_on);
+      if (b.time_increment_minutes !== undefined && !(Number.isInteger(b.time_increment_minutes) && b.time_increment_minutes >= 1 && b.time_increment_minutes <= 60)) fail(`${cw}.billing.time_increment_minutes`, 'expected an integer 1..60');
+    }
+    arr(`${cw}.invoices`, c.invoices ?? []).forEach((inv, k) => {
+      const iw = `${cw}.invoices[${k}]`;
+      if (!shape(iw, inv, ['number', 'to'], ['from', 'issued_on', 'due_on', 'payment_url', 'terms', 'notes', 'payments', 'void'])) return;
+      if (!isStr(inv.number) || !/^[A-Za-z0-9._-]{1,40}$/.test(inv.number)) fail(`${iw}.number`, 'expected 1-40 letters, digits, ".", "_" or "-"');
+      if (invoiceNumbers.has(inv.number)) fail(`${iw}.number`, `invoice number ${inv.number} is used twice (numbers are per provider)`);
+      invoiceNumbers.add(inv.number);
+      for (const k2 of ['from', 'to', 'issued_on', 'due_on']) if (inv[k2] !== undefined) relDate(`${iw}.${k2}`, inv[k2]);
+      if (inv.payment_url !== undefined && !(isStr(inv.payment_url) && inv.payment_url.startsWith('https://'))) fail(`${iw}.payment_url`, 'expected an https:// URL');
+      arr(`${iw}.payments`, inv.payments ?? []).forEach((p, j) => {
+        const pw = `${iw}.payments[${j}]`;
+        if (!shape(pw, p, ['amount', 'paid_on'], ['reference'])) return;
+        if (p.amount !== 'balance') money(`${pw}.amount`, p.amount);
+        relDate(`${pw}.paid_on`, p.paid_on);
+      });
+      if ((inv.payments ?? []).length > 0 && inv.issued_on === undefined) fail(`${iw}.payments`, 'a draft (no issued_on) cannot be paid');
+    });
     id(`${w}.id`, c.id, 'cli_');
     str(`${cw}.name`, c.name);
     try {

@@ -481,6 +481,51 @@ function assert(cond, msg) {
   if (!cond) throw new Error(`scenario check failed: ${msg}`);
 }
 
+// ---------------------------------------------------------------- billing
+
+// Invoices are made at load time from the unbilled entries of each period, exactly as the admin
+// area makes them (numbers per provider). Each client has a paid invoice, one that is partially
+// paid or overdue, and unbilled hours after the last invoice.
+const DEMO_PAYMENT_SECRET = 'whsec_northwind-demo-payments-2026';
+const billing = {
+  cli_acme: { grouping: 'task', tax_rate: '0', payment_terms_days: 30, time_increment_minutes: 15 },
+  cli_halden: { grouping: 'phase', tax_rate: '19', payment_terms_days: 14 },
+  cli_kestrel: { grouping: 'person', tax_rate: '10', payment_terms_days: 30 },
+};
+// [number, from, to, issued, due, paid] — paid: 'full' (on due - 5), a fraction, or 0.
+const invoicePlans = {
+  cli_acme: [['NW-0001', -111, -78, -77, -47, 'full'], ['NW-0004', -77, -50, -49, -19, 0.4]],
+  cli_halden: [['NW-0002', -111, -78, -77, -63, 'full'], ['NW-0005', -77, -50, -49, -35, 0]],
+  cli_kestrel: [['NW-0003', -111, -64, -62, -32, 'full'], ['NW-0006', -63, -36, -34, -4, 0.5]],
+};
+
+function approxAmount(c, from, to) {
+  // What the entries of the period bill (rate × hours, before per-entry rounding): for choosing
+  // partial payments below the total only.
+  let sum = 0;
+  for (const p of c.projects) {
+    for (const e of p.entries) {
+      if (e.billable && e.day >= from && e.day <= to) sum += (e.minutes / 60) * Number(e.rate ?? p.rate);
+    }
+  }
+  return sum;
+}
+
+function invoicesFor(c) {
+  return invoicePlans[c.id].map(([number, from, to, issued, due, paid]) => {
+    const inv = { number, from, to, issued_on: issued, due_on: due };
+    if (c.id === 'cli_acme' && paid !== 'full') inv.payment_url = `https://pay.northwind-studio.example/${number}`;
+    if (paid === 'full') inv.payments = [{ amount: 'balance', paid_on: due - 5, reference: `transfer ${number}` }];
+    else if (paid > 0) {
+      const approx = approxAmount(c, from, to);
+      const part = Math.floor(approx * paid / 100) * 100;
+      assert(part > 0 && part < approx * 0.95, `${number}: partial payment ${part} of ~${approx.toFixed(2)}`);
+      inv.payments = [{ amount: `${part}.00`, paid_on: issued + 10, reference: `partial ${number}` }];
+    }
+    return inv;
+  });
+}
+
 const built = {
   // Day 0 of this fixture is a Wednesday: the loader anchors it to the coming Wednesday and
   // skips what would lie in the future, so weekends stay weekends whatever day it is.
@@ -495,7 +540,12 @@ const built = {
       entries: generateEntries(p),
     })),
   })),
+  payment_endpoints: [{ id: 'pay_northwind', secret: DEMO_PAYMENT_SECRET }],
 };
+for (const c of built.clients) {
+  c.billing = billing[c.id];
+  c.invoices = invoicesFor(c);
+}
 
 const projects = Object.fromEntries(built.clients.flatMap((c) => c.projects.map((p) => [p.id, p])));
 

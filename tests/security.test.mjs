@@ -109,6 +109,8 @@ const POSTS = [
   '/admin/projects/prj_a/phases/x', '/admin/tasks', '/admin/tasks/tsk_dev', '/admin/team', '/admin/team/mem_ada',
   '/admin/integrations', '/admin/integrations/x/secrets', '/admin/integrations/x/mappings', '/admin/integrations/x/mappings/delete',
   '/admin/integrations/x/flags/x/resolve', '/admin/import', '/admin/audit/verify',
+  '/admin/clients/cli_a/invoices', '/admin/clients/cli_a/billing', '/admin/invoices/x/issue', '/admin/invoices/x/payments',
+  '/admin/invoices/x/void', '/admin/invoices/x/payment-url', '/admin/payment-endpoints',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
   '/account/password', '/account/recovery-codes', '/account/sessions',

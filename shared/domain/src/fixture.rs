@@ -55,6 +55,70 @@ pub struct Fixture {
     pub integrations: Vec<FxIntegration>,
     #[serde(default)]
     pub clients: Vec<FxClient>,
+    /// Stripe-compatible payment webhook endpoints of the provider.
+    #[serde(default)]
+    pub payment_endpoints: Vec<FxPaymentEndpoint>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxPaymentEndpoint {
+    pub id: String,
+    /// The signing secret (`whsec_…`), used as HMAC key bytes as Stripe does.
+    pub secret: String,
+}
+
+/// How the provider bills a client (all optional; defaults: by task, no tax, 30 days).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxBilling {
+    #[serde(default)]
+    pub grouping: Option<String>,
+    #[serde(default)]
+    pub tax_rate: Option<String>,
+    #[serde(default)]
+    pub payment_terms_days: Option<i64>,
+    #[serde(default)]
+    pub next_invoice_on: Option<RelDate>,
+    #[serde(default)]
+    pub time_increment_minutes: Option<i64>,
+}
+
+/// An invoice made, at load time, from the client's unbilled billable entries of `from ..= to`
+/// (exactly as the admin area makes one), then issued and paid as listed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxInvoice {
+    pub number: String,
+    #[serde(default)]
+    pub from: Option<RelDate>,
+    pub to: RelDate,
+    /// Absent: left as a draft.
+    #[serde(default)]
+    pub issued_on: Option<RelDate>,
+    /// Absent: issued_on + the client's payment terms.
+    #[serde(default)]
+    pub due_on: Option<RelDate>,
+    #[serde(default)]
+    pub payment_url: Option<String>,
+    #[serde(default)]
+    pub terms: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub payments: Vec<FxPayment>,
+    #[serde(default)]
+    pub void: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxPayment {
+    /// Money (decimal string), or `"balance"` for whatever is left.
+    pub amount: String,
+    pub paid_on: RelDate,
+    #[serde(default)]
+    pub reference: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -149,6 +213,10 @@ pub struct FxClient {
     pub contacts: Vec<FxContact>,
     #[serde(default)]
     pub projects: Vec<FxProject>,
+    #[serde(default)]
+    pub billing: Option<FxBilling>,
+    #[serde(default)]
+    pub invoices: Vec<FxInvoice>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -31,7 +31,8 @@ impl Currency {
     /// Digits after the decimal point (ISO 4217), 2 unless listed.
     pub fn minor_digits(&self) -> u32 {
         match self.code() {
-            "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "PYG" => 0,
+            "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "XPF" | "PYG" | "BIF" | "DJF" | "GNF" | "KMF" | "RWF"
+            | "VUV" => 0,
             "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 3,
             _ => 2,
         }

@@ -11,6 +11,7 @@
 //! (invoices).
 
 pub mod csv;
+pub mod invoice_pdf;
 pub mod pdf;
 pub mod xlsx;
 

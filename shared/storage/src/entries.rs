@@ -16,7 +16,7 @@
 //! Bound parameters (the same numbering in every statement): `?1` client, `?2` all projects,
 //! `?3` contact, `?4` project or NULL, `?5`/`?6` date range, `?7` member ids (JSON) or NULL,
 //! `?8`/`?9` task ids and "no task", `?10`/`?11` phase ids and "no phase", `?12` billable or
-//! NULL, `?13` a LIKE pattern or NULL; statements add their own from `?14` on.
+//! NULL, `?13` a LIKE pattern or NULL, `?14` an invoice id or NULL; statements add their own from `?15` on.
 
 use crate::args;
 use crate::dashboard::{catalogue_from, date, Catalogue, NoteDb, VISIBLE_PROJECTS};
@@ -47,7 +47,7 @@ struct ProjectDb {
 }
 
 #[derive(Deserialize)]
-struct EntryDb {
+pub(crate) struct EntryDb {
     id: String,
     project_id: String,
     external_id: String,
@@ -109,7 +109,7 @@ fn id<T>(what: &str, s: &str, parse: fn(&str) -> std::result::Result<T, clearhou
     parse(s).map_err(|e| corrupt(what, e))
 }
 
-fn entry(r: EntryDb) -> Result<EntryRecord> {
+pub(crate) fn entry(r: EntryDb) -> Result<EntryRecord> {
     Ok(EntryRecord {
         id: id("entry id", &r.id, EntryId::parse)?,
         project_id: id("project id", &r.project_id, ProjectId::parse)?,
@@ -209,7 +209,7 @@ fn json_ids<T: ToString>(ids: &Option<Vec<T>>) -> Option<String> {
     ids.as_ref().map(|v| serde_json::to_string(&v.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into()))
 }
 
-/// `?1`…`?13` (see the module docs).
+/// `?1`…`?14` (see the module docs).
 fn common_args(scope: &ClientScope, sel: &Selection) -> Vec<Arg> {
     args![
         scope.client_id.as_str(),
@@ -224,11 +224,12 @@ fn common_args(scope: &ClientScope, sel: &Selection) -> Vec<Arg> {
         json_ids(&sel.phases),
         i64::from(sel.no_phase),
         sel.billable.map(i64::from),
-        sel.text.as_deref().map(like)
+        sel.text.as_deref().map(like),
+        sel.invoice.as_ref().map(|i| i.to_string())
     ]
 }
 
-/// The WHERE clause over `time_entries e` for `?1`…`?13`.
+/// The WHERE clause over `time_entries e` for `?1`…`?14`.
 fn common_where(sel: &Selection) -> String {
     let visible = VISIBLE_PROJECTS;
     let one = if sel.project.is_some() { "e.project_id = ?4 AND " } else { "" };
@@ -238,7 +239,8 @@ fn common_where(sel: &Selection) -> String {
          AND (?8 IS NULL OR e.task_id IN (SELECT value FROM json_each(?8)) OR (?9 = 1 AND e.task_id IS NULL))
          AND (?10 IS NULL OR e.phase_id IN (SELECT value FROM json_each(?10)) OR (?11 = 1 AND e.phase_id IS NULL))
          AND (?12 IS NULL OR e.billable = ?12)
-         AND (?13 IS NULL OR e.description LIKE ?13 ESCAPE '\\')"
+         AND (?13 IS NULL OR e.description LIKE ?13 ESCAPE '\\')
+         AND (?14 IS NULL OR e.invoice_id = ?14)"
     )
 }
 
@@ -270,9 +272,9 @@ fn page_stmt(db: &Db, scope: &ClientScope, sel: &Selection, limit: usize) -> Res
     if !sel.grouped {
         let keys: Vec<String> = match sel.sort {
             Sort::Date => vec![],
-            Sort::Person => vec![rank_expr(14, "e.member_id")],
-            Sort::Task => vec![rank_expr(14, "e.task_id")],
-            Sort::Phase => vec![rank_expr(14, "e.phase_id")],
+            Sort::Person => vec![rank_expr(15, "e.member_id")],
+            Sort::Task => vec![rank_expr(15, "e.task_id")],
+            Sort::Phase => vec![rank_expr(15, "e.phase_id")],
             Sort::Hours => vec!["-e.minutes".into()],
         }
         .into_iter()
@@ -302,7 +304,7 @@ fn page_stmt(db: &Db, scope: &ClientScope, sel: &Selection, limit: usize) -> Res
     a.push(Arg::from(Selection::ranks_json(&sel.member_ranks)));
     a.push(Arg::from(Selection::ranks_json(&sel.task_ranks)));
     a.push(Arg::from(Selection::ranks_json(&sel.phase_ranks)));
-    let (m, t, p) = (rank_expr(15, "g.member_id"), rank_expr(16, "g.task_id"), rank_expr(17, "g.phase_id"));
+    let (m, t, p) = (rank_expr(16, "g.member_id"), rank_expr(17, "g.task_id"), rank_expr(18, "g.phase_id"));
     let (date, project, nb, rate) =
         ("g.local_date".to_string(), "g.project_id".to_string(), "1 - g.billable".to_string(), "coalesce(g.rate, '')".to_string());
     let head: Vec<String> = match sel.sort {
@@ -319,7 +321,7 @@ fn page_stmt(db: &Db, scope: &ClientScope, sel: &Selection, limit: usize) -> Res
     let sql = format!(
         "SELECT g.* FROM (
            SELECT e.project_id, e.local_date, e.member_id, e.task_id, e.phase_id, e.billable,
-                  CASE WHEN ?14 = 1 AND e.billable = 1 THEN e.rate END AS rate,
+                  CASE WHEN ?15 = 1 AND e.billable = 1 THEN e.rate END AS rate,
                   COUNT(*) AS entries, SUM(e.minutes) AS minutes, SUM(e.amount_minor) AS amount_minor
              FROM time_entries e WHERE {filter}
             GROUP BY e.project_id, e.local_date, e.member_id, e.task_id, e.phase_id, e.billable, 7) g
@@ -343,8 +345,8 @@ fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection, rollup: Option<&Ro
         a.push(Arg::from(add_days(r.to, 1).to_string()));
         let visible = VISIBLE_PROJECTS;
         let one = if sel.project.is_some() { "r.project_id = ?4 AND " } else { "" };
-        let left = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?5 AND ?18");
-        let right = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?19 AND ?6");
+        let left = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?5 AND ?19");
+        let right = common_where(sel).replace("e.local_date BETWEEN ?5 AND ?6", "e.local_date BETWEEN ?20 AND ?6");
         return db.stmt(
             &format!(
                 "SELECT coalesce(SUM(entries), 0) AS entries, SUM(minutes) AS minutes, SUM(billable_minutes) AS billable_minutes,
@@ -352,9 +354,9 @@ fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection, rollup: Option<&Ro
                    SELECT SUM(r.entries) AS entries, SUM(r.minutes) AS minutes, SUM(CASE WHEN r.billable = 1 THEN r.minutes ELSE 0 END) AS billable_minutes,
                           SUM(r.amount_minor) AS amount_minor
                      FROM rollup_week r
-                    WHERE {one}r.client_id = ?1 AND r.project_id IN ({visible}) AND r.dim = ?14
-                      AND (?15 IS NULL OR r.dim_id IN (SELECT value FROM json_each(?15))) AND (?12 IS NULL OR r.billable = ?12)
-                      AND r.week_start BETWEEN date(?16, '-6 days') AND ?17 AND max(r.week_start, r.month) BETWEEN ?16 AND ?17
+                    WHERE {one}r.client_id = ?1 AND r.project_id IN ({visible}) AND r.dim = ?15
+                      AND (?16 IS NULL OR r.dim_id IN (SELECT value FROM json_each(?16))) AND (?12 IS NULL OR r.billable = ?12)
+                      AND r.week_start BETWEEN date(?17, '-6 days') AND ?18 AND max(r.week_start, r.month) BETWEEN ?17 AND ?18
                    UNION ALL SELECT COUNT(*) AS entries, {sums} FROM time_entries e WHERE {left}
                    UNION ALL SELECT COUNT(*) AS entries, {sums} FROM time_entries e WHERE {right})"
             ),
@@ -367,7 +369,7 @@ fn totals_stmt(db: &Db, scope: &ClientScope, sel: &Selection, rollup: Option<&Ro
         format!(
             "(SELECT COUNT(*) FROM (SELECT 1 FROM time_entries e WHERE {filter}
                GROUP BY e.project_id, e.local_date, e.member_id, e.task_id, e.phase_id, e.billable,
-                        CASE WHEN ?14 = 1 AND e.billable = 1 THEN e.rate END))"
+                        CASE WHEN ?15 = 1 AND e.billable = 1 THEN e.rate END))"
         )
     } else {
         "NULL".into()

@@ -9,8 +9,10 @@ use crate::ingest::upsert_statement;
 use chrono::{DateTime, Utc};
 use clearhours_domain::calendar::{weekday_name, ClientCalendar};
 use clearhours_domain::entry::{resolve, EntryDraft, When};
+use clearhours_domain::fixture::FxInvoice;
 use clearhours_domain::fixture::{Fixture, FxProjects};
 use clearhours_domain::ids::{ClientId, ExternalId, MemberId, PhaseId, ProjectId, TaskId};
+use clearhours_domain::invoice::{Grouping, Selection, TaxRate};
 use clearhours_domain::money::{Currency, HourlyRate, Money};
 use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::password;
@@ -106,6 +108,16 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
     };
     let mut entry_statements = Vec::new();
     let mut project_count = 0;
+    let mut invoices = Vec::new();
+    for (i, e) in fx.payment_endpoints.iter().enumerate() {
+        if e.secret.len() < 16 {
+            errors.push(format!("payment_endpoints[{i}].secret"), "must be at least 16 characters");
+        }
+        meta.push(db.stmt(
+            "INSERT INTO payment_endpoints (id, provider_id, secret, created_at) VALUES (?, ?, ?, ?)",
+            &args![&e.id, &p.id, db.seal(&crate::invoices::endpoint_context(&e.id), &e.secret)?, now_s.as_str()],
+        )?);
+    }
     for (ci, c) in fx.clients.iter().enumerate() {
         let at = |f: &str| format!("clients[{ci}].{f}");
         let calendar = check(&mut errors, at("time_zone"), ClientCalendar::parse(&c.time_zone, &c.week_start));
@@ -132,6 +144,42 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                 v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), v.budget_money.as_str(), client_ips.to_stored(), locale, now_s.as_str()
             ],
         )?);
+        if let Some(b) = &c.billing {
+            let grouping = b.grouping.as_deref().map_or(Ok(Grouping::Task), Grouping::parse);
+            let grouping = check(&mut errors, at("billing.grouping"), grouping).unwrap_or(Grouping::Task);
+            let tax = check(&mut errors, at("billing.tax_rate"), TaxRate::parse(b.tax_rate.as_deref().unwrap_or("0"))).unwrap_or_default();
+            let terms = b.payment_terms_days.unwrap_or(30);
+            if !(0..=365).contains(&terms) {
+                errors.push(at("billing.payment_terms_days"), "must be between 0 and 365");
+            }
+            if b.time_increment_minutes.is_some_and(|m| !(1..=60).contains(&m)) {
+                errors.push(at("billing.time_increment_minutes"), "must be between 1 and 60");
+            }
+            meta.push(db.stmt(
+                "UPDATE clients SET invoice_grouping = ?, tax_rate = ?, payment_terms_days = ?, next_invoice_on = ?, time_increment_minutes = ? WHERE id = ?",
+                &args![
+                    grouping.as_str(),
+                    tax.to_stored(),
+                    terms,
+                    b.next_invoice_on.as_ref().map(|d| d.resolve(day0).to_string()),
+                    b.time_increment_minutes,
+                    &c.id
+                ],
+            )?);
+        }
+        for (k, inv) in c.invoices.iter().enumerate() {
+            let at = |f: &str| format!("clients[{ci}].invoices[{k}].{f}");
+            check(&mut errors, at("number"), clearhours_domain::invoice::check_number(&inv.number));
+            for (j, pay) in inv.payments.iter().enumerate() {
+                if pay.amount != "balance" {
+                    check(&mut errors, at(&format!("payments[{j}].amount")), Money::parse_major(&pay.amount, currency));
+                }
+            }
+            if !inv.payments.is_empty() && inv.issued_on.is_none() {
+                errors.push(at("payments"), "a draft cannot be paid: give issued_on");
+            }
+            invoices.push((client_id.clone(), currency, day0, c.billing.as_ref().and_then(|b| b.payment_terms_days).unwrap_or(30), inv));
+        }
         let mut contact_rows = Vec::new();
         for (k, contact) in c.contacts.iter().enumerate() {
             let hash = check(&mut errors, at(&format!("contacts[{k}].password")), password::hash(&contact.password, &random_salt()?));
@@ -256,7 +304,61 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         db.batch(rest).await?;
         rest = tail;
     }
+    if let Err(e) = load_invoices(db, &p.id, &invoices, now).await? {
+        return Ok(Err(e));
+    }
     Ok(Ok(Loaded { clients: fx.clients.len(), projects: project_count, entries }))
+}
+
+/// Makes each fixture invoice through the admin area's own path (`invoices::create_for_client`),
+/// then issues, pays or voids it.
+async fn load_invoices(
+    db: &Db,
+    provider: &str,
+    invoices: &[(ClientId, Currency, chrono::NaiveDate, i64, &FxInvoice)],
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<(), ValidationError>> {
+    use crate::invoices as inv;
+    let mut errors = ValidationError::default();
+    let Ok(pid) = clearhours_domain::ids::ProviderId::parse(provider) else { return Ok(Ok(())) };
+    let scope = crate::auth::system_scope(pid);
+    for (k, (client, currency, day0, terms, fi)) in invoices.iter().enumerate() {
+        let req = inv::InvoiceRequest {
+            selection: Selection { from: fi.from.as_ref().map(|d| d.resolve(*day0)), to: fi.to.resolve(*day0), projects: Vec::new() },
+            tax_rate: None,
+            number: Some(&fi.number),
+            terms: &fi.terms,
+            notes: &fi.notes,
+            payment_url: fi.payment_url.as_deref(),
+        };
+        let (id, _, draft) = match inv::create_for_client(db, &scope, client, &req, now).await? {
+            Some(Ok(created)) => created,
+            Some(Err(e)) => {
+                errors.push(format!("invoices[{k}] ({})", fi.number), format!("could not be created: {e:?}"));
+                continue;
+            }
+            None => continue,
+        };
+        let Some(issued) = fi.issued_on.as_ref().map(|d| d.resolve(*day0)) else { continue };
+        let due = fi.due_on.as_ref().map_or_else(|| clearhours_domain::calendar::add_days(issued, *terms), |d| d.resolve(*day0));
+        inv::issue(db, &scope, &id, issued, due).await?;
+        let mut paid = 0i64;
+        for p in &fi.payments {
+            let amount = if p.amount == "balance" {
+                draft.total_minor - paid
+            } else {
+                Money::parse_major(&p.amount, *currency).map(|m| m.minor).unwrap_or(0)
+            };
+            if amount > 0 {
+                inv::record_payment(db, &scope, &id, amount, p.paid_on.resolve(*day0), &p.reference, now).await?;
+                paid += amount;
+            }
+        }
+        if fi.void {
+            inv::void(db, &scope, &id, now).await?;
+        }
+    }
+    Ok(if errors.is_empty() { Ok(()) } else { Err(errors) })
 }
 
 /// Dev only: runs `n` trivial statements one by one (a test shows the per-invocation limit).

@@ -21,6 +21,7 @@ pub mod delivery;
 pub mod entries;
 pub mod fixtures;
 pub mod ingest;
+pub mod invoices;
 pub mod kv;
 pub mod mapping;
 pub mod mfa;

@@ -4,6 +4,7 @@
 //!   ([`clearhours`]).
 //! - `POST /v1/integrations/{id}/toggl` — Toggl Track webhooks ([`toggl`]).
 //! - `POST /v1/integrations/{id}/clockify` — Clockify webhooks ([`clockify`]).
+//! - `POST /v1/payments/{endpoint}/stripe` — Stripe-compatible payment webhooks ([`payments`]).
 //! - `POST /__dev/fixtures` — dev builds in dev mode only: loads a fixture (see
 //!   `fixtures/README.md`); `POST /__dev/d1-probe?n=N` runs N trivial statements (tests show the
 //!   per-invocation statement limit with it).
@@ -16,6 +17,7 @@
 mod clearhours;
 mod clockify;
 mod common;
+mod payments;
 mod toggl;
 
 use clearhours_domain::ids::IntegrationId;
@@ -46,6 +48,8 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
             }
         }
         (_, ["v1", "integrations", _, "entries" | "toggl" | "clockify"]) => Err(ApiError::method_not_allowed()),
+        (Method::Post, ["v1", "payments", id, "stripe"]) => payments::deliver(&mut req, env, id).await,
+        (_, ["v1", "payments", _, "stripe"]) => Err(ApiError::method_not_allowed()),
         #[cfg(feature = "dev")]
         (Method::Post, ["__dev", "fixtures"]) if clearhours_http::dev_mode(env) => dev::load_fixture(&mut req, env).await,
         #[cfg(feature = "dev")]

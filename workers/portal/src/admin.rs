@@ -248,15 +248,16 @@ pub async fn preview(req: &Request, env: &Env, contact: &str, project: Option<&s
     let contact_row = store::contact(&ctx.db, &ctx.scope, &cid).await?.ok_or_else(ApiError::not_found)?;
     let label = format!("Previewing as {} · {}", contact_row.name, scope.settings().name);
     let nav = Nav::Preview { label, csrf: ctx.csrf.clone() };
+    let billing = crate::billing::summary_for_scope(&ctx.db, &scope, ctx.now).await?;
     let body = match project {
         None => {
             let ds = dashboards_for(&ctx.db, &scope, ctx.now, None).await?;
-            pages::render_portfolio(&nav, &ds)
+            pages::render_portfolio(&nav, &ds, billing.as_ref())
         }
         Some(p) => {
             let pid = ProjectId::parse(p).map_err(|_| ApiError::not_found())?;
             let d = dashboards_for(&ctx.db, &scope, ctx.now, Some(&pid)).await?.into_iter().next().ok_or_else(ApiError::not_found)?;
-            pages::render_dashboard(&nav, &d)
+            pages::render_dashboard(&nav, &d, billing.as_ref())
         }
     }
     .map_err(ApiError::internal)?;

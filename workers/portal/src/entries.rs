@@ -180,17 +180,42 @@ async fn resolve(v: &Viewer, req: &Request, path_project: Option<&str>, action: 
     let calendar = settings.calendar;
     let today = calendar.today(v.now());
     let path_id = path_project.map(|p| ProjectId::parse(p).map_err(|_| ApiError::not_found())).transpose()?;
-    let mut query = parse_query(&query_pairs(req)?, &calendar, settings.visibility.view, today).map_err(bad)?;
+    let pairs = query_pairs(req)?;
+    let mut query = parse_query(&pairs, &calendar, settings.visibility.view, today).map_err(bad)?;
     if let Some(id) = &path_id {
         query.project = Some(id.clone());
     }
     let target = query.project.as_ref().map_or_else(|| "all".to_string(), ToString::to_string);
+    // `invoice=<number>`: the hours behind an invoice — billing contacts only (404 otherwise,
+    // as for every billing route); without a range of its own, the invoice's period.
+    let invoice = match query.invoice.clone() {
+        None => None,
+        Some(number) => {
+            let found = if scope.role() == clearhours_domain::settings::ContactRole::Billing {
+                clearhours_storage::invoices::client_invoice(v.db(), scope, &number).await?
+            } else {
+                None
+            };
+            let Some(d) = found else {
+                v.log(req, action, &format!("invoice {number}"), "not_found").await?;
+                return Err(ApiError::not_found());
+            };
+            if !pairs.iter().any(|(k, _)| matches!(k.as_str(), "range" | "week" | "from" | "to")) {
+                let to = d.record.period_end.unwrap_or(today);
+                query.preset = clearhours_domain::client_view::entries::Preset::Custom;
+                query.from = Some(d.record.period_start.unwrap_or(to).min(to));
+                query.to = to;
+            }
+            Some(d.record.id)
+        }
+    };
     let Some(base) = store::timesheet_base(v.db(), scope, query.project.as_ref()).await? else {
         v.log(req, action, &target, "not_found").await?;
         return Err(ApiError::not_found());
     };
     let ctx = context(scope, &base.catalogue);
-    let plan = plan(&ctx, &base.projects, &query, &calendar, today).map_err(bad)?;
+    let mut plan = plan(&ctx, &base.projects, &query, &calendar, today).map_err(bad)?;
+    plan.selection.invoice = invoice;
     Ok(Resolved { base, plan, today, target, in_path: path_id.is_some() })
 }
 

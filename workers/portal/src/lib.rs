@@ -20,6 +20,12 @@
 //!   e-mailed single-use links; `/mfa`, `/mfa/setup` (+POST): two-step verification
 //! - `/account` (contacts and staff: password, two-step verification, recovery codes, sessions),
 //!   POST `/account/{password|recovery-codes|sessions}`
+//! - billing contacts only (404 for viewers): `/billing`, `/api/v1/billing`,
+//!   `/billing/invoices/{number}[/pdf]`, `/api/v1/invoices/{number}`; `invoice=<number>` on the
+//!   timesheet (`/timesheet`, `/api/v1/entries`, exports): the hours behind an invoice
+//! - `/admin/clients/{id}/invoices` (+POST: create), `/admin/invoices/{id}` and POSTs under it
+//!   (`issue`, `payments`, `void`, `payment-url`), POST `/admin/clients/{id}/billing`,
+//!   POST `/admin/payment-endpoints` (a payment webhook endpoint; its secret shown once)
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 mod account;
@@ -27,9 +33,11 @@ mod account_page;
 mod admin;
 mod admin_catalog;
 mod admin_import;
+mod admin_invoices;
 mod admin_pages;
 mod audit_views;
 mod auth;
+mod billing;
 mod charts;
 mod entries;
 mod mfa;
@@ -166,6 +174,9 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         },
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
+        (_, ["admin", "invoices" | "payment-endpoints", ..] | ["admin", "clients", _, "invoices" | "billing"]) => {
+            private(admin_invoices::route(req, env).await)
+        }
         (Method::Get, ["password", "forgot"]) => private(account::page(&req, account::Form::Forgot)),
         (Method::Post, ["password", "forgot"]) => private(account::request_link(req, env, account::Form::Forgot).await),
         (Method::Get, ["password", "reset"]) => private(account::page(&req, account::Form::Reset)),
@@ -200,6 +211,11 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["api", "v1", "projects", id, "entries"]) => private(entries::api(&req, env, Some(id)).await),
         (Method::Get, ["api", "v1", "entries"]) => private(entries::api(&req, env, None).await),
         (Method::Get, ["api", "v1", "projects"]) => private(views::projects_api(&req, env).await),
+        (Method::Get, ["billing"]) => private(billing::billing_page(&req, env).await),
+        (Method::Get, ["api", "v1", "billing"]) => private(billing::billing_api(&req, env).await),
+        (Method::Get, ["billing", "invoices", n]) => private(billing::invoice_page(&req, env, n).await),
+        (Method::Get, ["billing", "invoices", n, "pdf"]) => private(billing::invoice_pdf(&req, env, n).await),
+        (Method::Get, ["api", "v1", "invoices", n]) => private(billing::invoice_api(&req, env, n).await),
         (Method::Get, ["api", "v1", "projects", id, "dashboard"]) => private(views::dashboard_api(&req, env, id).await),
         (_, ["login"] | ["logout"] | ["admin", "login"] | ["admin", "logout"]) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),

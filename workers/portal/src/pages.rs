@@ -4,6 +4,8 @@
 
 use crate::charts;
 use askama::Template;
+use chrono::NaiveDate;
+use clearhours_domain::client_view::invoices::ClientBillingSummary;
 use clearhours_domain::client_view::{ClientBudget, ClientChartPoint, ClientDashboard, ClientHours, ClientSeries, ClientWeek};
 use clearhours_domain::locale::Locale;
 use clearhours_domain::settings::ViewMode;
@@ -117,6 +119,11 @@ fn badge(label: Option<&'static str>) -> Badge {
         _ => "none",
     };
     Badge { class, text: label.unwrap_or("No budget") }
+}
+
+/// "Nov 16, 2024" (en-US; the invoice pages are not localised yet).
+pub(crate) fn long_date(d: NaiveDate) -> String {
+    d.format("%b %-d, %Y").to_string()
 }
 
 fn view_label(view: &str) -> &str {
@@ -283,13 +290,28 @@ pub struct Card<'a> {
 struct PortfolioPage<'a> {
     nav: &'a Nav,
     cards: Vec<Card<'a>>,
+    billing: Option<BillingLine<'a>>,
+}
+
+/// Unbilled amount and next invoice date, for billing contacts only.
+pub struct BillingLine<'a> {
+    pub s: &'a ClientBillingSummary,
+    pub next: String,
+}
+
+fn billing_line(s: Option<&ClientBillingSummary>) -> Option<BillingLine<'_>> {
+    s.map(|s| BillingLine { s, next: long_date(s.next_invoice_on) })
 }
 
 fn is_monthly(d: &ClientDashboard) -> bool {
     d.budget.as_ref().is_some_and(|b| b.period == "monthly")
 }
 
-pub fn render_portfolio(nav: &Nav, dashboards: &[ClientDashboard]) -> Result<String, askama::Error> {
+pub fn render_portfolio(
+    nav: &Nav,
+    dashboards: &[ClientDashboard],
+    billing: Option<&ClientBillingSummary>,
+) -> Result<String, askama::Error> {
     let cards = dashboards
         .iter()
         .map(|d| {
@@ -314,7 +336,7 @@ pub fn render_portfolio(nav: &Nav, dashboards: &[ClientDashboard]) -> Result<Str
             }
         })
         .collect();
-    PortfolioPage { nav, cards }.render()
+    PortfolioPage { nav, cards, billing: billing_line(billing) }.render()
 }
 
 /// One "what changed" table: weekly hours per task, phase or team member, shaded per row.
@@ -429,6 +451,7 @@ struct DashboardPage<'a> {
     changes: ChangesView<'a>,
     notes: Vec<(String, &'a str)>,
     method: Vec<String>,
+    billing: Option<BillingLine<'a>>,
 }
 
 /// One "where the time goes" table.
@@ -470,7 +493,7 @@ fn method_notes(d: &ClientDashboard) -> Vec<String> {
     m
 }
 
-pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama::Error> {
+pub fn render_dashboard(nav: &Nav, d: &ClientDashboard, billing: Option<&ClientBillingSummary>) -> Result<String, askama::Error> {
     let loc = d.locale;
     let badge = badge(d.status_label);
     let p = &d.projection;
@@ -587,6 +610,7 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard) -> Result<String, askama
         changes: changes_view(d, loc),
         notes: d.notes.iter().map(|n| (loc.date_range(n.week_start, n.week_end, true), n.body.as_str())).collect(),
         method: method_notes(d),
+        billing: billing_line(billing),
     }
     .render()
 }

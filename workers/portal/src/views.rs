@@ -92,8 +92,9 @@ pub(crate) fn nav(ctx: &ContactCtx) -> Nav {
 pub async fn portfolio_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
     let dashboards = dashboards(&ctx, None).await?;
+    let billing = crate::billing::summary_for(&ctx).await?;
     ctx.log("view_projects", "", "success").await?;
-    let body = pages::render_portfolio(&nav(&ctx), &dashboards).map_err(ApiError::internal)?;
+    let body = pages::render_portfolio(&nav(&ctx), &dashboards, billing.as_ref()).map_err(ApiError::internal)?;
     html(200, body)
 }
 
@@ -101,7 +102,8 @@ pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Res
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
     let d = one_dashboard(&ctx, id).await?;
     ctx.log("view_project", d.project_id.as_str(), "success").await?;
-    let body = pages::render_dashboard(&nav(&ctx), &d).map_err(ApiError::internal)?;
+    let billing = crate::billing::summary_for(&ctx).await?;
+    let body = pages::render_dashboard(&nav(&ctx), &d, billing.as_ref()).map_err(ApiError::internal)?;
     html(200, body)
 }
 

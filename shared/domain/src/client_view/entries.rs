@@ -176,6 +176,8 @@ pub struct Selection {
     /// Summarised with rates shown: groups split by rate.
     pub rates_split: bool,
     pub sort: Sort,
+    /// Only the entries of this invoice (`invoice=<number>`, resolved by the portal).
+    pub invoice: Option<InvoiceId>,
     pub member_ranks: BTreeMap<String, i64>,
     /// Key `""` is "No task".
     pub task_ranks: BTreeMap<String, i64>,
@@ -217,6 +219,7 @@ impl Selection {
             && in_list(&phases, e.phase_id.as_ref().map(PhaseId::as_str), self.no_phase)
             && self.billable.is_none_or(|b| b == e.billable)
             && self.text.as_ref().is_none_or(|t| ascii_contains(&e.description, t))
+            && self.invoice.as_ref().is_none_or(|i| e.invoice_id.as_ref() == Some(i))
     }
 
     /// Number of parts in this selection's order key.
@@ -286,7 +289,8 @@ impl Selection {
     /// row count of summarised groups needs the entries), and at least one whole bucket inside
     /// the range. Weeks are the client's calendar's, as the rollups' are.
     pub fn rollup_split(&self, calendar: &ClientCalendar) -> Option<RollupSplit> {
-        if self.nothing || self.text.is_some() || self.grouped {
+        // Rollups know nothing of invoices: the invoice filter always reads entries.
+        if self.nothing || self.text.is_some() || self.grouped || self.invoice.is_some() {
             return None;
         }
         let strs = |v: &Vec<String>, none: bool| v.iter().cloned().chain(none.then(String::new)).collect::<Vec<_>>();
@@ -470,6 +474,8 @@ pub fn plan(
         grouped,
         rates_split: grouped && v.rates == RatesVisibility::Shown,
         sort: query.sort,
+        // Set by the portal once it has resolved `query.invoice` for a billing contact.
+        invoice: None,
         member_ranks,
         task_ranks,
         phase_ranks,

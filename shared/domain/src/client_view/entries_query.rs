@@ -124,6 +124,9 @@ pub struct TimesheetQuery {
     pub sort: Sort,
     pub group: GroupBy,
     pub after: Option<Cursor>,
+    /// `invoice=<number>`: only the entries on that invoice (billing contacts; the portal
+    /// resolves the number and sets [`super::Selection::invoice`]).
+    pub invoice: Option<String>,
 }
 
 fn date(field: &'static str, v: &str) -> Result<NaiveDate, QueryError> {
@@ -217,6 +220,9 @@ pub fn parse_query(
         sort,
         group,
         after: get("after").map(Cursor::decode).transpose()?,
+        invoice: get("invoice")
+            .map(|v| crate::invoice::check_number(v).map(|()| v.to_string()).map_err(|message| QueryError { field: "invoice", message }))
+            .transpose()?,
     })
 }
 
@@ -260,6 +266,9 @@ impl TimesheetQuery {
         }
         if let Some(q) = &self.q {
             p.push(("q", q.clone()));
+        }
+        if let Some(n) = &self.invoice {
+            p.push(("invoice", n.clone()));
         }
         if self.group != GroupBy::None {
             p.push(("group", self.group.as_str().to_string()));

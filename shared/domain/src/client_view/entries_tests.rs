@@ -1,5 +1,6 @@
 //! Tests of the timesheet projection (`client_view::entries`): the rules one by one, and a
 //! property test of filter combinations against a recomputation written independently here.
+#![allow(clippy::type_complexity)]
 use super::*;
 use crate::client_view::MemberRecord;
 use crate::settings::{NonBillable, TeamDisplay, Visibility};

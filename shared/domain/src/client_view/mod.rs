@@ -34,6 +34,7 @@ use std::collections::BTreeMap;
 
 pub mod activity;
 pub mod entries;
+pub mod invoices;
 mod labels;
 pub mod money;
 mod notes;
