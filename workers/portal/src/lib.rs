@@ -9,7 +9,8 @@
 //! - `/api/v1/projects`, `/api/v1/projects/{id}/dashboard` (same figures and privacy as pages)
 //! - `/admin` (staff overview), `/admin/clients/{id}` (visibility, portal accounts; POSTs under
 //!   it), `/admin/contacts/{id}/{invite|revoke|disable|enable}` (POST),
-//!   `/admin/preview/{contact}/projects[/{id}]` ("view as client")
+//!   `/admin/preview/{contact}/projects[/{id}]` ("view as client"), `/admin/alerts` (+POST
+//!   `settings`, `{id}/retry`)
 //! - `/invite` (+POST): an invited contact sets a password
 //! - `/password/forgot`, `/password/reset`, `/login/link`, `/login/link/confirm` (+POST each):
 //!   e-mailed single-use links; `/mfa`, `/mfa/setup` (+POST): two-step verification
@@ -17,6 +18,7 @@
 
 mod account;
 mod admin;
+mod admin_alerts;
 mod admin_catalog;
 mod admin_import;
 mod admin_pages;
@@ -86,6 +88,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["admin", "preview", contact, "projects"]) => private(admin::preview(&req, env, contact, None).await),
         (Method::Get, ["admin", "preview", contact, "projects", id]) => private(admin::preview(&req, env, contact, Some(id)).await),
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
+        (_, ["admin", "alerts", ..]) => private(admin_alerts::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
         (Method::Get, ["password", "forgot"]) => private(account::page(&req, account::Form::Forgot)),
         (Method::Post, ["password", "forgot"]) => private(account::request_link(req, env, account::Form::Forgot).await),
