@@ -49,7 +49,7 @@ before(async () => {
   stack = await startStack({ bindings: { ALERTS_SEND_TIMEOUT_MS: '500' } });
   const fx = smallFixture(stack.capture.url);
   fx.provider.alert_email = 'ops@agency.test';
-  fx.clients[0].projects.push(budgeted('prj_steps'), budgeted('prj_burst'), budgeted('prj_retry'), budgeted('prj_perm'), budgeted('prj_ret', 'monthly'));
+  fx.clients[0].projects.push(budgeted('prj_steps'), budgeted('prj_burst'), budgeted('prj_burst2'), budgeted('prj_retry'), budgeted('prj_perm'), budgeted('prj_ret', 'monthly'));
   await stack.loadFixture(fx, NOW);
   // prj_a (in the fixture) is at 70 %: nothing to send yet.
   await run();
@@ -88,14 +88,21 @@ test('the webhook URL is sealed at rest and the outbox refers to the provider, n
   assert.equal(await count("SELECT COUNT(*) AS n FROM alert_outbox WHERE payload LIKE '%127.0.0.1%' OR recipient LIKE '%127.0.0.1%'"), 0);
 });
 
-test('three crossings at once reach one webhook at most once a second', async () => {
+test('crossings at once reach one webhook at most once a second, three per run; the rest go on the next run', async () => {
   const got = since();
   await work('prj_burst', 600);
+  await work('prj_burst2', 480);
   const r = await run();
-  assert.equal(r.sent, 6, JSON.stringify(r));
+  assert.deepEqual([r.sent, r.deferred], [7, 1], JSON.stringify(r)); // 3 Slack + 4 e-mails; the 4th Slack message waits
   const times = got.slack().map((s) => s.at);
   assert.equal(times.length, 3);
   for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 950, `gap ${times[i] - times[i - 1]} ms`);
+  const deferred = await stack.db.prepare("SELECT status, attempts FROM alert_outbox WHERE channel = 'slack' AND status <> 'sent'").first();
+  assert.deepEqual({ ...deferred }, { status: 'pending', attempts: 0 });
+  const r2 = await run();
+  assert.deepEqual([r2.sent, r2.deferred], [1, 0]);
+  assert.equal(got.slack().length, 4);
+  assert.equal(new Set(got.slack().map((s) => JSON.parse(s.body).text)).size, 4);
 });
 
 test('500, 429 + Retry-After and a timeout are retried with backoff; exactly one delivery succeeds', async () => {

@@ -94,7 +94,7 @@ const ROUTES = [
   ['GET', '/projects'], ['GET', '/projects/prj_a'], ['GET', '/projects/prj_a/entries'], ['GET', '/activity'], ['GET', '/invite'],
   ['GET', '/api/v1/projects'], ['GET', '/api/v1/projects/prj_a/dashboard'], ['GET', '/api/v1/projects/prj_a/entries'], ['GET', '/api/v1/activity'],
   ['GET', '/admin'], ['GET', '/admin/clients/cli_a'], ['GET', '/admin/audit'], ['GET', '/admin/audit/verify'], ['GET', '/admin/preview/con_ada/projects'],
-  ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'],
+  ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'], ['GET', '/admin/alerts'],
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
@@ -106,7 +106,7 @@ const POSTS = [
   '/admin/projects', '/admin/projects/prj_a', '/admin/projects/prj_a/archive', '/admin/projects/prj_a/unarchive', '/admin/projects/prj_a/phases',
   '/admin/projects/prj_a/phases/x', '/admin/tasks', '/admin/tasks/tsk_dev', '/admin/team', '/admin/team/mem_ada',
   '/admin/integrations', '/admin/integrations/x/secrets', '/admin/integrations/x/mappings', '/admin/integrations/x/mappings/delete',
-  '/admin/integrations/x/flags/x/resolve', '/admin/import',
+  '/admin/integrations/x/flags/x/resolve', '/admin/import', '/admin/alerts/settings', '/admin/alerts/1/retry',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
 ];

@@ -160,7 +160,12 @@ pub const MAX_ATTEMPTS: i64 = 10;
 /// exponential backoff from one minute, doubling, capped at six hours, with a jitter of
 /// −25 %…+25 % derived from the row id (so rows that failed together spread out), and never
 /// sooner than the endpoint's `Retry-After`.
-pub fn retry_at(now: chrono::DateTime<chrono::Utc>, row_id: i64, attempts: i64, retry_after_secs: Option<i64>) -> chrono::DateTime<chrono::Utc> {
+pub fn retry_at(
+    now: chrono::DateTime<chrono::Utc>,
+    row_id: i64,
+    attempts: i64,
+    retry_after_secs: Option<i64>,
+) -> chrono::DateTime<chrono::Utc> {
     use sha2::Digest;
     let exp = u32::try_from((attempts - 1).clamp(0, 20)).unwrap_or(0);
     let base_ms: i64 = 60_000i64.saturating_mul(1i64 << exp).min(6 * 3_600_000);
@@ -247,12 +252,24 @@ mod delivery_tests {
     #[test]
     fn classifies_answers() {
         assert_eq!(classify("slack", 200, "ok", None, now()), Outcome::Sent);
-        assert_eq!(classify("slack", 404, "channel_not_found", None, now()), Outcome::Permanent { error: "Slack webhook answered 404: channel_not_found".into() });
+        assert_eq!(
+            classify("slack", 404, "channel_not_found", None, now()),
+            Outcome::Permanent { error: "Slack webhook answered 404: channel_not_found".into() }
+        );
         assert!(matches!(classify("slack", 410, "channel_is_archived", None, now()), Outcome::Permanent { .. }));
         assert!(matches!(classify("email", 422, "invalid address", None, now()), Outcome::Permanent { .. }));
-        assert_eq!(classify("slack", 500, "", None, now()), Outcome::Retry { error: "Slack webhook answered 500".into(), retry_after_secs: None });
-        assert_eq!(classify("slack", 429, "rate_limited", Some("30"), now()), Outcome::Retry { error: "Slack webhook answered 429: rate_limited".into(), retry_after_secs: Some(30) });
-        assert!(matches!(classify("email", 503, "", Some("Fri, 20 Nov 2026 12:02:00 GMT"), now()), Outcome::Retry { retry_after_secs: Some(120), .. }));
+        assert_eq!(
+            classify("slack", 500, "", None, now()),
+            Outcome::Retry { error: "Slack webhook answered 500".into(), retry_after_secs: None }
+        );
+        assert_eq!(
+            classify("slack", 429, "rate_limited", Some("30"), now()),
+            Outcome::Retry { error: "Slack webhook answered 429: rate_limited".into(), retry_after_secs: Some(30) }
+        );
+        assert!(matches!(
+            classify("email", 503, "", Some("Fri, 20 Nov 2026 12:02:00 GMT"), now()),
+            Outcome::Retry { retry_after_secs: Some(120), .. }
+        ));
     }
 
     #[test]

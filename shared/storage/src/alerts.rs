@@ -139,10 +139,15 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
             let p = by_id.get(c.provider_id.as_str());
             let target = match c.channel.as_str() {
                 "slack" => match p.and_then(|p| p.slack_webhook_url.as_deref()).filter(|u| !u.is_empty()) {
-                    Some(sealed) => db.open(&slack_context(&c.provider_id), sealed).map_err(|e| format!("the Slack webhook cannot be read: {e}")),
+                    Some(sealed) => {
+                        db.open(&slack_context(&c.provider_id), sealed).map_err(|e| format!("the Slack webhook cannot be read: {e}"))
+                    }
                     None => Err("no Slack webhook is configured".to_string()),
                 },
-                _ => p.and_then(|p| p.alert_email.clone()).filter(|a| !a.is_empty()).ok_or_else(|| "no alert e-mail address is configured".to_string()),
+                _ => p
+                    .and_then(|p| p.alert_email.clone())
+                    .filter(|a| !a.is_empty())
+                    .ok_or_else(|| "no alert e-mail address is configured".to_string()),
             };
             OutboxRow { id: c.id, provider_id: c.provider_id, channel: c.channel, payload: c.payload, attempts: c.attempts, target }
         })
@@ -153,9 +158,14 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
 pub enum Delivery {
     Sent,
     /// Temporary: try again after backoff (or the endpoint's `Retry-After`).
-    Retry { error: String, retry_after_secs: Option<i64> },
+    Retry {
+        error: String,
+        retry_after_secs: Option<i64>,
+    },
     /// Permanent: stop and show it to staff.
     Failed(String),
+    /// Not attempted in this run (the webhook's rate): due again at once, the attempt not counted.
+    Deferred,
 }
 
 /// Records outcomes in one statement: `sent`; back to `pending` until its next attempt (or
@@ -179,11 +189,13 @@ pub async fn mark(db: &Db, outcomes: &[(&OutboxRow, Delivery)], now: DateTime<Ut
                 "error": clip(&format!("gave up after {} attempts: {error}", row.attempts)),
             }),
             Delivery::Failed(e) => serde_json::json!({"id": row.id, "status": "failed", "sent_at": null, "next": "", "error": clip(e)}),
+            Delivery::Deferred => serde_json::json!({"id": row.id, "status": "pending", "sent_at": null, "next": "", "deferred": 1}),
         })
         .collect();
     db.run(
         "UPDATE alert_outbox SET status = j.value ->> 'status', sent_at = j.value ->> 'sent_at', next_attempt_at = j.value ->> 'next',
-                last_error = j.value ->> 'error'
+                last_error = CASE WHEN j.value ->> 'deferred' = 1 THEN alert_outbox.last_error ELSE j.value ->> 'error' END,
+                attempts = alert_outbox.attempts - COALESCE(j.value ->> 'deferred', 0)
            FROM json_each(?1) j WHERE alert_outbox.id = j.value ->> 'id' AND alert_outbox.status <> 'sent'",
         &[Arg::json(&rows)?],
     )
@@ -279,4 +291,3 @@ pub async fn save_settings(db: &Db, scope: &ProviderScope, slack: Option<&str>, 
     }
     Ok(())
 }
-

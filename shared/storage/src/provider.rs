@@ -226,7 +226,10 @@ pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc
         now,
     )
     .await?;
-    Ok(rows.into_iter().map(|(provider_id, project_id, channels, project)| AlertProject { provider_id, project_id, channels, project }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(provider_id, project_id, channels, project)| AlertProject { provider_id, project_id, channels, project })
+        .collect())
 }
 
 /// The provider's display name.

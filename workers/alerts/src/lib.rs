@@ -9,7 +9,8 @@
 //!    unique key drops repeats). Retainers are also checked against the month just ended during
 //!    the first week of a month, so a crossing that missed runs would have seen is not lost.
 //! 2. [`deliver`] *claims* due outbox rows and sends them: Slack Block Kit (with a plain-text
-//!    fallback) or a multipart e-mail; at most one message per second per Slack webhook; a
+//!    fallback) or a multipart e-mail; at most one message per second per Slack webhook (three
+//!    per run, the rest wait for the next run); a
 //!    timeout, 5xx or 429 waits with exponential backoff and jitter (or the `Retry-After`); a
 //!    permanent refusal stops and shows on the admin alerts page; a sent row is final.
 //!
@@ -48,6 +49,9 @@ const SEND_STATEMENTS: usize = 2 + SENDS_PER_RUN as usize;
 const SEND_TIMEOUT_MS: u64 = 10_000;
 /// Slack allows about one message per second per incoming webhook.
 const SLACK_SPACING_MS: u64 = 1_000;
+/// Slack messages per webhook per run (paced a second apart); more wait for the next run, so a
+/// burst for one provider neither stalls the run nor floods the channel.
+const SLACK_PER_WEBHOOK_PER_RUN: usize = 3;
 /// Retainers are also checked against the month just ended during its first days.
 const CATCH_UP_DAYS: u32 = 7;
 
@@ -63,8 +67,13 @@ pub struct Report {
     pub retrying: usize,
     /// Permanent failures (or given up): shown on the admin alerts page until retried.
     pub failed: usize,
+    /// Left for the next run (the webhook's per-run share was used).
+    pub deferred: usize,
     /// Where the next run starts ("" = the beginning).
     pub cursor: String,
+    /// Wall time of each step (ms): checking projects, delivering.
+    pub check_ms: u64,
+    pub deliver_ms: u64,
 }
 
 #[event(scheduled)]
@@ -111,15 +120,26 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
         .unwrap_or(PROJECTS_PER_RUN);
     let mut report = Report::default();
     // Each step on its own: one that fails is logged, and what comes after still runs.
+    let t = wall_ms();
     if let Err(e) = check_projects(&db, &base, per_run, now, &mut report).await {
         worker::console_error!("alerts: checking projects stopped: {}", e.detail);
     }
-    deliver(env, &db, now, &mut report).await?;
+    let t2 = wall_ms();
+    report.check_ms = t2.saturating_sub(t);
+    let delivered = deliver(env, &db, now, &mut report).await;
+    report.deliver_ms = wall_ms().saturating_sub(t2);
+    delivered?;
     Ok(report)
 }
 
 /// Step 1: the next pages of projects after the cursor → alerts enqueued, cursor moved.
-pub async fn check_projects(db: &clearhours_storage::Db, base: &str, per_run: usize, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
+pub async fn check_projects(
+    db: &clearhours_storage::Db,
+    base: &str,
+    per_run: usize,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> ApiResult<()> {
     let mut cursor = alerts::cursor(db).await?;
     let mut restarted = false;
     while report.projects_checked + report.projects_failed < per_run
@@ -225,11 +245,19 @@ pub async fn deliver(env: &Env, db: &clearhours_storage::Db, now: DateTime<Utc>,
         .unwrap_or(SEND_TIMEOUT_MS);
     let claimed = alerts::claim(db, now, SENDS_PER_RUN).await?;
     let mut last_post: HashMap<String, u64> = HashMap::new();
+    let mut per_webhook: HashMap<String, usize> = HashMap::new();
     for row in &claimed {
         let outcome = match &row.target {
             Err(e) => Outcome::Permanent { error: e.clone() },
             Ok(target) => {
                 if row.channel == "slack" {
+                    let n = per_webhook.entry(target.clone()).or_insert(0);
+                    *n += 1;
+                    if *n > SLACK_PER_WEBHOOK_PER_RUN {
+                        report.deferred += 1;
+                        alerts::mark(db, &[(row, Delivery::Deferred)], now).await?;
+                        continue;
+                    }
                     pace(&mut last_post, target).await;
                 }
                 send(env, row, target, timeout_ms, now).await

@@ -40,7 +40,8 @@ async fn render(ctx: &crate::auth::StaffCtx, notice: Option<&str>, error: Option
     let settings = alerts::settings(&ctx.db, &ctx.scope).await?;
     let rows = alerts::recent(&ctx.db, &ctx.scope).await?;
     let nav = nav(ctx).await?;
-    let body = AlertsPage { nav: &nav, csrf: &ctx.csrf, settings: &settings, rows: &rows, notice, error }.render().map_err(ApiError::internal)?;
+    let body =
+        AlertsPage { nav: &nav, csrf: &ctx.csrf, settings: &settings, rows: &rows, notice, error }.render().map_err(ApiError::internal)?;
     html(status, body)
 }
 
@@ -90,10 +91,24 @@ async fn save_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
     if !email.is_empty() && !valid_email(&email) {
         return render(&ctx, None, Some("Not saved: the alert e-mail is not an e-mail address."), 400).await;
     }
-    let slack = if remove { Some("") } else if url.is_empty() { None } else { Some(url.as_str()) };
+    let slack = if remove {
+        Some("")
+    } else if url.is_empty() {
+        None
+    } else {
+        Some(url.as_str())
+    };
     alerts::save_settings(&ctx.db, &ctx.scope, slack, &email).await?;
     // The log names what changed, never the webhook itself (it is a secret).
-    let what = format!("slack={} email={}", match slack { Some("") => "removed", Some(_) => "replaced", None => "kept" }, if email.is_empty() { "none" } else { "set" });
+    let what = format!(
+        "slack={} email={}",
+        match slack {
+            Some("") => "removed",
+            Some(_) => "replaced",
+            None => "kept",
+        },
+        if email.is_empty() { "none" } else { "set" }
+    );
     log(&ctx, &req, None, "admin_alert_settings", &what).await?;
     redirect("/admin/alerts?done=saved")
 }
