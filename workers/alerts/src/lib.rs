@@ -243,7 +243,7 @@ pub async fn deliver(env: &Env, db: &clearhours_storage::Db, now: DateTime<Utc>,
         .and_then(|v| v.to_string().parse::<u64>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(SEND_TIMEOUT_MS);
-    let claimed = alerts::claim(db, now, SENDS_PER_RUN).await?;
+    let claimed = round_robin(alerts::claim(db, now, SENDS_PER_RUN).await?);
     let mut last_post: HashMap<String, u64> = HashMap::new();
     let mut per_webhook: HashMap<String, usize> = HashMap::new();
     for row in &claimed {
@@ -286,6 +286,32 @@ pub async fn deliver(env: &Env, db: &clearhours_storage::Db, now: DateTime<Utc>,
         alerts::mark(db, &[(row, delivery)], now).await?;
     }
     Ok(())
+}
+
+/// The claimed rows ordered so consecutive Slack messages go to different webhooks where they
+/// can (each webhook's rows keep their order): the one-second spacing of one webhook then
+/// overlaps with posts to the others instead of adding up.
+fn round_robin(rows: Vec<OutboxRow>) -> Vec<OutboxRow> {
+    let mut queues: Vec<(String, std::collections::VecDeque<OutboxRow>)> = Vec::new();
+    for row in rows {
+        let key = match (&row.target, row.channel.as_str()) {
+            (Ok(t), "slack") => t.clone(),
+            _ => format!("#{}", row.id), // e-mails and unresolved rows are not paced
+        };
+        match queues.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, q)) => q.push_back(row),
+            None => queues.push((key, std::collections::VecDeque::from([row]))),
+        }
+    }
+    let mut out = Vec::new();
+    while queues.iter().any(|(_, q)| !q.is_empty()) {
+        for (_, q) in &mut queues {
+            if let Some(r) = q.pop_front() {
+                out.push(r);
+            }
+        }
+    }
+    out
 }
 
 fn wall_ms() -> u64 {
