@@ -88,7 +88,8 @@ test('client A (detailed, rates hidden, names, real time) sees descriptions, not
   assert.equal(old.week_start, '2026-11-02');
   assert.equal(old.next_week, '2026-11-09');
   assert.deepEqual(old.rows.map((r) => [r.date, r.member, r.task, r.phase, r.description, r.hours]), [['2026-11-02', 'Lena Lead', 'Development', 'Build', 'Checkout flow', '3.00']]);
-  assert.deepEqual(old.totals, { minutes: 180, hours: '3.00', billable_minutes: 180, billable_hours: '3.00', amount: 'USD 300.00', entries: 1, rows: 1 });
+  // Rates hidden: no money at all on the timesheet (USD 300.00 for 3.00 h would give the rate).
+  assert.deepEqual(old.totals, { minutes: 180, hours: '3.00', billable_minutes: 180, billable_hours: '3.00', entries: 1, rows: 1 });
   assert.ok(old.rows.every((r) => !('rate' in r) && !('amount' in r)), 'no rate or per-row amount when rates are hidden');
   assert.equal((await api(a, '/api/v1/projects/prj_a/entries?week=2026-11-08')).week_start, '2026-11-02', 'Sunday snaps back to Monday');
   const json = JSON.stringify([now, old]);
@@ -96,8 +97,8 @@ test('client A (detailed, rates hidden, names, real time) sees descriptions, not
   // The page shows the same rows and totals, and nothing private.
   const html = await page(a, '/projects/prj_a/entries?week=2026-11-04');
   const t = text(html);
-  for (const s of ['Time entries', 'Website', 'Lena Lead', 'Development', 'Build', 'Checkout flow', '3.00', 'USD 300.00', 'Nov 2', 'Nov 8']) assert.ok(t.includes(s), `page lacks ${s}`);
-  assertNone(html, ['INTERNAL-NOTE-A', 'Rate per hour', '100.00', ...PRIVATE], 'page');
+  for (const s of ['Time entries', 'Website', 'Lena Lead', 'Development', 'Build', 'Checkout flow', '3.00', 'Nov 2', 'Nov 8']) assert.ok(t.includes(s), `page lacks ${s}`);
+  assertNone(html, ['INTERNAL-NOTE-A', 'Rate per hour', '100.00', 'USD', ...PRIVATE], 'page');
   assert.ok(html.includes('href="/projects/prj_a/entries?week=2026-10-26"'), 'previous week link');
   assert.ok(html.includes('href="/projects/prj_a/entries?week=2026-11-09"'), 'next week link');
   assert.ok(html.includes('href="/projects/prj_a"'), 'link back to the dashboard');
@@ -121,7 +122,7 @@ test('client B (summarised, anonymous, weekly summary) sees summaries, and nothi
   const week = await api(b, '/api/v1/projects/prj_b/entries?week=2026-11-07');
   assert.equal(week.week_start, '2026-11-01');
   assert.deepEqual(week.rows, [{ date: '2026-11-03', member: 'Team member A', task: 'Development', phase: 'No phase', description: '1 entry · Building and changing features', entries: 1, billable: true, hours: '2.00', minutes: 120 }]);
-  assert.equal(week.totals.amount, 'EUR 180.00');
+  assert.equal(week.totals.amount, undefined, 'no week amount when rates are hidden');
   const html = await page(b, '/projects/prj_b/entries?week=2026-11-03');
   assert.ok(text(html).includes('1 entry · Building and changing features'));
   assert.ok(text(html).includes('Team member A'));

@@ -140,8 +140,8 @@ fn render(nav: &Nav, l: &Loaded) -> Result<String, askama::Error> {
             description: if r.description.trim().is_empty() { "—".to_string() } else { r.description.clone() },
             non_billable: !r.billable,
             hours: r.hours.to_string(),
-            rate: r.rate.clone().unwrap_or_else(|| "—".to_string()),
-            amount: r.amount.clone().unwrap_or_default(),
+            rate: r.rate.as_ref().map_or_else(|| "—".to_string(), ToString::to_string),
+            amount: r.amount.as_ref().map(ToString::to_string).unwrap_or_default(),
         })
         .collect();
     EntriesPage {

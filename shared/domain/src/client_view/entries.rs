@@ -4,7 +4,9 @@
 //! it destructures `EntryRecord` field by field, without `..`. These rules are the contract (the
 //! tests below check each of them):
 //!
-//! 1. **One week.** Only entries whose local date lies in `week` count. With no week asked for,
+//! 1. **One week, up to today.** Only entries whose local date lies in `week` and is not after
+//!    `today` count: an entry dated after the client's today (planned time) appears nowhere until
+//!    its day comes, as in every figure (`figures`' contract). With no week asked for,
 //!    [`default_week`] is the current week in real time and the last complete week in weekly
 //!    summary. A week is *complete* when its last date is before today.
 //! 2. **Weekly summary withholds the incomplete week.** Under `ViewMode::WeeklySummary`, a week
@@ -23,8 +25,10 @@
 //!    every row has a single rate.)
 //! 6. **Rates.** `Shown`: each row has `amount` (the sum of its entries' amounts, each rounded
 //!    when it was stored) and, when billable and priced, the hourly `rate`; non-billable rows have
-//!    no rate. `Hidden`: rows have neither rate nor amount (an amount divided by the hours would
-//!    reveal the rate); only the week's total amount is given.
+//!    no rate; the totals have the week's `amount`. `Hidden`: no money at all — no rate, no row
+//!    amount and no week total (any amount divided by its hours would reveal the rate; money is
+//!    shown only against the budget, see `client_view`'s module docs). The money fields are
+//!    [`RowMoney`], which only a [`MoneyPolicy`] with rates shown makes.
 //! 7. **Never shown:** internal notes, entry ids, external ids, sources, invoice ids, and
 //!    members' personal fields. No client type has a field for them.
 //! 8. **Order:** rows by date, then member label, then task label (then phase label, billable
@@ -32,11 +36,11 @@
 //! 9. **Totals:** minutes and hours (two places), billable minutes and hours, the amount
 //!    formatted with [`Money`], the number of entries and of rows.
 
-use super::{member_labels, ClientContext, PhaseRecord, TaskRecord};
+use super::{member_labels, ClientContext, MoneyPolicy, PhaseRecord, RowMoney, TaskRecord};
 use crate::calendar::{ClientCalendar, Week};
 use crate::ids::{EntryId, ExternalId, InvoiceId, MemberId, PhaseId, TaskId};
-use crate::money::{hours, Currency, HourlyRate, Money};
-use crate::settings::{DescriptionMode, RatesVisibility, ViewMode};
+use crate::money::{hours, HourlyRate};
+use crate::settings::{DescriptionMode, ViewMode};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -79,10 +83,10 @@ pub struct ClientEntryRow {
     pub minutes: i64,
     /// Per hour, `USD 150.00`; only when rates are shown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
+    pub rate: Option<RowMoney>,
     /// `USD 225.00`; only when rates are shown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
+    pub amount: Option<RowMoney>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -91,7 +95,9 @@ pub struct ClientEntryTotals {
     pub hours: Decimal,
     pub billable_minutes: i64,
     pub billable_hours: Decimal,
-    pub amount: String,
+    /// The week's amount; only when rates are shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<RowMoney>,
     pub entries: i64,
     pub rows: usize,
 }
@@ -135,15 +141,6 @@ fn viewable(view: ViewMode, week: Week, today: NaiveDate) -> bool {
     }
 }
 
-/// An hourly rate as money: `USD 150.00` (more decimals only when the rate has them).
-fn rate_text(rate: HourlyRate, currency: Currency) -> String {
-    let minor = rate.0 * Decimal::from(10i64.pow(currency.minor_digits()));
-    match i64::try_from(minor) {
-        Ok(m) if minor.fract().is_zero() => Money::new(m, currency).to_string(),
-        _ => format!("{currency} {}", rate.0.normalize()),
-    }
-}
-
 /// "3 entries · Building and changing features".
 fn summary(entries: i64, explanation: &str) -> String {
     let count = if entries == 1 { "1 entry".to_string() } else { format!("{entries} entries") };
@@ -175,7 +172,8 @@ pub fn project_entries(ctx: &ClientContext, week: Week, today: NaiveDate, entrie
     let v = ctx.visibility;
     let complete = week.end() < today;
     let withheld = v.view == ViewMode::WeeklySummary && !complete;
-    let rates_shown = v.rates == RatesVisibility::Shown;
+    let pay = MoneyPolicy::of(&v, ctx.currency);
+    let rates_shown = pay.rates_shown();
     let labels = member_labels(ctx.members, v.team);
     let tasks: HashMap<&TaskId, (&str, &str)> = ctx
         .tasks
@@ -212,7 +210,7 @@ pub fn project_entries(ctx: &ClientContext, week: Week, today: NaiveDate, entrie
             amount_minor,
             invoice_id: _,
         } = e;
-        if !week.contains(*local_date) || (!*billable && !v.shows_non_billable()) {
+        if !week.contains(*local_date) || *local_date > today || (!*billable && !v.shows_non_billable()) {
             continue;
         }
         let (task, explanation) = match task_id {
@@ -256,7 +254,6 @@ pub fn project_entries(ctx: &ClientContext, week: Week, today: NaiveDate, entrie
             b.tiebreak,
         ))
     });
-    let currency = ctx.currency;
     let row = |l: &Line, description: String, entries: i64, minutes: i64, amount_minor: i64| ClientEntryRow {
         date: l.date,
         member: l.member.clone(),
@@ -267,8 +264,8 @@ pub fn project_entries(ctx: &ClientContext, week: Week, today: NaiveDate, entrie
         billable: l.billable,
         hours: hours(minutes, 2),
         minutes,
-        rate: if rates_shown { l.rate.map(|r| rate_text(r, currency)) } else { None },
-        amount: rates_shown.then(|| Money::new(amount_minor, currency).to_string()),
+        rate: l.rate.and_then(|r| pay.rate(r)),
+        amount: pay.row(amount_minor),
     };
     let rows: Vec<ClientEntryRow> = match v.descriptions {
         DescriptionMode::Detailed => lines.iter().map(|l| row(l, l.description.to_string(), 1, l.minutes, l.amount_minor)).collect(),
@@ -293,7 +290,7 @@ pub fn project_entries(ctx: &ClientContext, week: Week, today: NaiveDate, entrie
         hours: hours(minutes, 2),
         billable_minutes,
         billable_hours: hours(billable_minutes, 2),
-        amount: Money::new(sum(|l| l.amount_minor), currency).to_string(),
+        amount: pay.row(sum(|l| l.amount_minor)),
         entries: i64::try_from(lines.len()).unwrap_or(i64::MAX),
         rows: rows.len(),
     };

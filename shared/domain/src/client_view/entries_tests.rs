@@ -1,7 +1,8 @@
 //! Tests of the timesheet projection (`client_view::entries`).
 use super::*;
 use crate::client_view::MemberRecord;
-use crate::settings::{NonBillable, TeamDisplay, Visibility};
+use crate::money::Currency;
+use crate::settings::{BudgetMoney, NonBillable, RatesVisibility, TeamDisplay, Visibility};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -79,7 +80,7 @@ fn all_visibilities() -> Vec<Visibility> {
             for &team in TeamDisplay::ALL {
                 for &view in ViewMode::ALL {
                     for &non_billable in NonBillable::ALL {
-                        out.push(Visibility { rates, descriptions, team, view, non_billable });
+                        out.push(Visibility { rates, descriptions, team, view, non_billable, budget_money: BudgetMoney::Amounts });
                     }
                 }
             }
@@ -100,7 +101,9 @@ fn internal_fields_never_appear_under_any_setting() {
                 assert!(TEXTS.iter().all(|t| !json.contains(t)), "summarised shows an entry's text: {json}");
             }
             if v.rates == RatesVisibility::Hidden {
-                assert!(!json.contains("\"rate\"") && e.rows.iter().all(|r| r.amount.is_none()), "{json}");
+                // No money at all: no rate, no row amount, no week total (amount ÷ hours = rate).
+                assert!(!json.contains("\"rate\"") && !json.contains("\"amount\"") && !json.contains("USD"), "{json}");
+                assert!(e.rows.iter().all(|r| r.amount.is_none()) && e.totals.amount.is_none(), "{json}");
             }
         }
     }
@@ -112,6 +115,7 @@ fn each_setting_changes_exactly_what_it_should() {
     let strip_rates = |mut e: ClientEntries| {
         e.rates_shown = false;
         e.rows.iter_mut().for_each(|r| (r.rate, r.amount) = (None, None));
+        e.totals.amount = None;
         e
     };
     for v in all_visibilities() {
@@ -127,9 +131,10 @@ fn each_setting_changes_exactly_what_it_should() {
                 assert_eq!(a.totals, b.totals);
             }
         }
-        // Rates: only per-row rate and amount (and the flag); the total amount stays.
+        // Rates: only per-row rate and amount, the week's amount (and the flag).
         let flipped = complete_week(Visibility { rates: RatesVisibility::ALL.iter().copied().find(|r| *r != v.rates).unwrap(), ..v });
-        assert_eq!(flipped.totals.amount, "USD 315.00");
+        let total = flipped.totals.amount.as_ref().map(RowMoney::as_str);
+        assert_eq!(total, (flipped.rates_shown).then_some("USD 315.00"));
         if v.descriptions == DescriptionMode::Detailed {
             assert_eq!(strip_rates(flipped), strip_rates(base.clone()), "{v:?}");
         }
@@ -206,7 +211,7 @@ fn summarised_rows_sum_their_entries() {
         ]
     );
     assert_eq!((e.totals.minutes, e.totals.hours.to_string(), e.totals.entries, e.totals.rows), (270, "4.50".into(), 6, 4));
-    assert_eq!(e.totals.amount, "USD 315.00");
+    assert_eq!(e.totals.amount, None);
     assert!(e.rows.iter().all(|r| r.rate.is_none() && r.amount.is_none()));
     // Rates shown: one row per rate, each with its amount.
     let e = complete_week(Visibility { rates: RatesVisibility::Shown, ..v });
@@ -214,9 +219,10 @@ fn summarised_rows_sum_their_entries() {
         .rows
         .iter()
         .filter(|r| r.member == "Al Alpha" && r.billable)
-        .map(|r| (r.entries, r.minutes, r.rate.as_deref(), r.amount.as_deref()))
+        .map(|r| (r.entries, r.minutes, r.rate.as_ref().map(RowMoney::as_str), r.amount.as_ref().map(RowMoney::as_str)))
         .collect();
     assert_eq!(al, [(2, 90, Some("USD 100.00"), Some("USD 150.00")), (1, 30, Some("USD 150.00"), Some("USD 75.00"))]);
+    assert_eq!(e.totals.amount.as_ref().map(RowMoney::as_str), Some("USD 315.00"));
     // Anonymous: letters by first work for the client.
     let e = complete_week(Visibility { team: TeamDisplay::Anonymous, ..v });
     assert_eq!(
@@ -235,7 +241,13 @@ fn detailed_rows_are_entries_in_order_with_rates_when_shown() {
         ..Visibility::default()
     };
     let e = complete_week(v);
-    let rows: Vec<_> = e.rows.iter().map(|r| (r.member.as_str(), r.description.as_str(), r.rate.as_deref(), r.amount.as_deref())).collect();
+    let rows: Vec<_> = e
+        .rows
+        .iter()
+        .map(|r| {
+            (r.member.as_str(), r.description.as_str(), r.rate.as_ref().map(RowMoney::as_str), r.amount.as_ref().map(RowMoney::as_str))
+        })
+        .collect();
     assert_eq!(
         rows,
         [
@@ -255,7 +267,7 @@ fn weekly_summary_withholds_the_incomplete_week() {
     let v = Visibility { view: ViewMode::WeeklySummary, descriptions: DescriptionMode::Detailed, ..Visibility::default() };
     let e = view(v, "2026-11-16", "2026-11-19");
     assert!(e.withheld && !e.complete && e.rows.is_empty());
-    assert_eq!((e.totals.minutes, e.totals.entries, e.totals.amount.as_str(), e.next_week), (0, 0, "USD 0.00", None));
+    assert_eq!((e.totals.minutes, e.totals.entries, e.totals.amount.as_ref(), e.next_week), (0, 0, None, None));
     assert_eq!(e.previous_week, d("2026-11-09"));
     // The last day of the week is not enough: the week completes the day after.
     assert!(view(v, "2026-11-16", "2026-11-22").withheld);
@@ -275,8 +287,36 @@ fn default_week_and_rate_text() {
     assert_eq!(default_week(ViewMode::RealTime, &mon, today).start, d("2026-11-23"));
     assert_eq!(default_week(ViewMode::WeeklySummary, &mon, today).start, d("2026-11-16"));
     assert_eq!(default_week(ViewMode::WeeklySummary, &sun, today).start, d("2026-11-15"));
-    let usd = Currency::parse("USD").unwrap();
-    assert_eq!(rate_text(HourlyRate::parse("1500").unwrap(), usd), "USD 1,500.00");
-    assert_eq!(rate_text(HourlyRate::parse("12.3456").unwrap(), usd), "USD 12.3456");
-    assert_eq!(rate_text(HourlyRate::parse("9000").unwrap(), Currency::parse("JPY").unwrap()), "JPY 9,000");
+    let shown = Visibility { rates: RatesVisibility::Shown, ..Visibility::default() };
+    let rate_text =
+        |r: &str, c: &str| MoneyPolicy::of(&shown, Currency::parse(c).unwrap()).rate(HourlyRate::parse(r).unwrap()).unwrap().to_string();
+    assert_eq!(rate_text("1500", "USD"), "USD 1,500.00");
+    assert_eq!(rate_text("12.3456", "USD"), "USD 12.3456");
+    assert_eq!(rate_text("9000", "JPY"), "JPY 9,000");
+    assert_eq!(MoneyPolicy::of(&Visibility::default(), Currency::parse("USD").unwrap()).rate(HourlyRate::parse("1").unwrap()), None);
+}
+
+/// Entries dated after today (planned time) appear in no row and no total until their day;
+/// then they do, with no other change.
+#[test]
+fn entries_dated_after_today_appear_when_their_day_comes() {
+    let v = Visibility {
+        descriptions: DescriptionMode::Detailed,
+        rates: RatesVisibility::Shown,
+        non_billable: NonBillable::Shown,
+        view: ViewMode::RealTime,
+        team: TeamDisplay::Names,
+        ..Visibility::default()
+    };
+    // The records are dated 11-16 (15 min), 11-17 (3 entries, 120 min + a non-billable one)
+    // and 11-18: on the 17th, the 18th's entry is planned time.
+    let on_17 = view(v, "2026-11-16", "2026-11-17");
+    let on_18 = view(v, "2026-11-16", "2026-11-18");
+    assert!(on_17.rows.iter().all(|r| r.date <= d("2026-11-17")), "{:?}", on_17.rows);
+    assert!(on_18.rows.iter().any(|r| r.date == d("2026-11-18")));
+    let on_18_dates: Vec<_> = on_18.rows.iter().filter(|r| r.date == d("2026-11-18")).map(|r| r.minutes).collect();
+    assert_eq!(on_17.totals.minutes + on_18_dates.iter().sum::<i64>(), on_18.totals.minutes);
+    assert_eq!(on_17.rows.len() + on_18_dates.len(), on_18.rows.len());
+    // Before the week starts (real time lets no one open it, but the projection holds anyway).
+    assert_eq!(view(v, "2026-11-16", "2026-11-15").totals.entries, 0);
 }
