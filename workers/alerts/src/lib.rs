@@ -243,6 +243,11 @@ pub async fn deliver(env: &Env, db: &clearhours_storage::Db, now: DateTime<Utc>,
         .and_then(|v| v.to_string().parse::<u64>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(SEND_TIMEOUT_MS);
+    // Pacing overrides, for tests that send many messages to one stand-in webhook.
+    let var = |name: &str| env.var(name).ok().and_then(|v| v.to_string().parse::<u64>().ok());
+    let spacing_ms = var("ALERTS_SLACK_SPACING_MS").unwrap_or(SLACK_SPACING_MS);
+    let per_webhook_limit =
+        var("ALERTS_SLACK_PER_RUN").and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(SLACK_PER_WEBHOOK_PER_RUN);
     let claimed = round_robin(alerts::claim(db, now, SENDS_PER_RUN).await?);
     let mut last_post: HashMap<String, u64> = HashMap::new();
     let mut per_webhook: HashMap<String, usize> = HashMap::new();
@@ -253,12 +258,12 @@ pub async fn deliver(env: &Env, db: &clearhours_storage::Db, now: DateTime<Utc>,
                 if row.channel == "slack" {
                     let n = per_webhook.entry(target.clone()).or_insert(0);
                     *n += 1;
-                    if *n > SLACK_PER_WEBHOOK_PER_RUN {
+                    if *n > per_webhook_limit {
                         report.deferred += 1;
                         alerts::mark(db, &[(row, Delivery::Deferred)], now).await?;
                         continue;
                     }
-                    pace(&mut last_post, target).await;
+                    pace(&mut last_post, target, spacing_ms).await;
                 }
                 send(env, row, target, timeout_ms, now).await
             }
@@ -319,11 +324,11 @@ fn wall_ms() -> u64 {
 }
 
 /// Waits until a second has passed since the last message to this webhook in this run.
-async fn pace(last_post: &mut HashMap<String, u64>, target: &str) {
+async fn pace(last_post: &mut HashMap<String, u64>, target: &str, spacing_ms: u64) {
     if let Some(at) = last_post.get(target) {
         let elapsed = wall_ms().saturating_sub(*at);
-        if elapsed < SLACK_SPACING_MS {
-            worker::Delay::from(std::time::Duration::from_millis(SLACK_SPACING_MS - elapsed)).await;
+        if elapsed < spacing_ms {
+            worker::Delay::from(std::time::Duration::from_millis(spacing_ms - elapsed)).await;
         }
     }
     last_post.insert(target.to_string(), wall_ms());
