@@ -87,8 +87,10 @@ start ingest workers/ingest/wrangler.toml workers/ingest/build/index.js "$INGEST
 start alerts workers/alerts/wrangler.toml workers/alerts/build/index.js "$ALERTS_PORT" 9232 --test-scheduled
 
 echo "dev: loading $FIXTURE"
+# The demo's Slack webhook points at the capture server on 8799: follow CAPTURE_PORT.
+sed "s#http://127.0.0.1:8799/#http://127.0.0.1:$CAPTURE_PORT/#g" "$FIXTURE" >"$STATE/fixture-in.json"
 curl -fsS -X POST "http://127.0.0.1:$INGEST_PORT/__dev/fixtures" \
-  -H "authorization: Bearer $token" -H 'content-type: application/json' --data-binary "@$FIXTURE" >"$STATE/fixture.json" \
+  -H "authorization: Bearer $token" -H 'content-type: application/json' --data-binary "@$STATE/fixture-in.json" >"$STATE/fixture.json" \
   || { echo "dev: fixture load failed"; cat "$STATE/fixture.json" 2>/dev/null; exit 1; }
 curl -fsS -X POST "http://127.0.0.1:$ALERTS_PORT/__dev/run" >"$STATE/alerts-run.json" || true
 

@@ -182,6 +182,11 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
   for (const p of ['/admin', '/admin/projects', '/admin/tasks', '/admin/team', '/admin/security', '/admin/import', '/admin/integrations', '/admin/unmapped', '/admin/audit', '/admin/audit/verify', '/admin/audit/verify?full=1', '/admin/audit/checkpoint', '/admin/audit/key', '/admin/clients/cli_a', '/admin/projects/prj_a', '/admin/integrations/int_toggl', '/admin/preview/con_ada/projects', '/admin/preview/con_ada/projects/prj_a']) {
     await getAs(staff, p, false);
   }
+  // The alerts page (issue 14): settings and the retry button.
+  await getAs(staff, '/admin/alerts', false);
+  await fuzzForm(staff, '/admin/alerts/settings', { slack_webhook_url: 'https://hooks.example/x', alert_email: 'ops@agency.test', remove_slack: '' }, '/admin/alerts');
+  const alertsCsrf = await staff.csrf('/admin/alerts');
+  for (const id of ['1', '-1', '0', HUGE, '9223372036854775808', 'x', '😀']) await postAs(staff, `/admin/alerts/${enc(id)}/retry`, { csrf: alertsCsrf });
   const c = await staff.csrf('/admin/clients/cli_a');
   for (const v of BOUNDARY) {
     const e = enc(v);

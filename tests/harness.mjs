@@ -135,21 +135,32 @@ export async function migrate(db) {
   }
 }
 
-/** A server on 127.0.0.1 that records every request (Slack/e-mail stand-in). */
+/** A server on 127.0.0.1 that records every request (Slack/e-mail stand-in). It answers 200
+ * `ok` unless a test queues answers: `capture.answers.push({ status, headers, body, delayMs })`
+ * (taken in order, one per request; `delayMs` holds the answer back, to look like a timeout). */
 export async function startCapture() {
   const received = [];
+  const answers = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body });
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
+      received.push({ method: req.method, url: req.url, headers: req.headers, body, at: Date.now() });
+      const a = answers.shift() ?? {};
+      const reply = () => {
+        if (res.destroyed) return;
+        res.writeHead(a.status ?? 200, { 'content-type': 'text/plain', ...(a.headers ?? {}) });
+        res.end(a.body ?? 'ok');
+      };
+      if (a.delayMs) setTimeout(reply, a.delayMs); else reply();
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${port}`, received, answers,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
 }
 
 /** A fresh stack: Miniflare with the three workers, migrated, plus a capture server. `build`

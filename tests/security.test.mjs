@@ -96,7 +96,7 @@ const ROUTES = [
   ['GET', '/projects'], ['GET', '/projects/prj_a'], ['GET', '/projects/prj_a/entries'], ['GET', '/activity'], ['GET', '/invite'], ['GET', '/account'],
   ['GET', '/api/v1/projects'], ['GET', '/api/v1/projects/prj_a/dashboard'], ['GET', '/api/v1/projects/prj_a/entries'], ['GET', '/api/v1/activity'],
   ['GET', '/admin'], ['GET', '/admin/clients/cli_a'], ['GET', '/admin/audit'], ['GET', '/admin/audit/verify'], ['GET', '/admin/audit/checkpoint'], ['GET', '/admin/audit/key'], ['GET', '/admin/preview/con_ada/projects'],
-  ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'],
+  ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'], ['GET', '/admin/alerts'],
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
@@ -108,7 +108,7 @@ const POSTS = [
   '/admin/projects', '/admin/projects/prj_a', '/admin/projects/prj_a/archive', '/admin/projects/prj_a/unarchive', '/admin/projects/prj_a/phases',
   '/admin/projects/prj_a/phases/x', '/admin/tasks', '/admin/tasks/tsk_dev', '/admin/team', '/admin/team/mem_ada',
   '/admin/integrations', '/admin/integrations/x/secrets', '/admin/integrations/x/mappings', '/admin/integrations/x/mappings/delete',
-  '/admin/integrations/x/flags/x/resolve', '/admin/import', '/admin/audit/verify',
+  '/admin/integrations/x/flags/x/resolve', '/admin/import', '/admin/audit/verify', '/admin/alerts/settings', '/admin/alerts/1/retry',
   '/admin/clients/cli_a/invoices', '/admin/clients/cli_a/billing', '/admin/invoices/x/issue', '/admin/invoices/x/payments',
   '/admin/invoices/x/void', '/admin/invoices/x/payment-url', '/admin/payment-endpoints',
   // Sign-in and account forms (double-submit cookie), and the client session.

@@ -45,9 +45,12 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
     let now_s = ts(now);
     let p = &fx.provider;
     let staff_ips = check(&mut errors, "provider.staff_ip_allowlist".into(), IpAllowlist::parse(&p.staff_ip_allowlist)).unwrap_or_default();
+    // The webhook URL is a secret: sealed at rest, like the integration secrets.
+    let slack =
+        p.slack_webhook_url.as_deref().filter(|u| !u.is_empty()).map(|u| db.seal(&crate::alerts::slack_context(&p.id), u)).transpose()?;
     let mut meta: Vec<D1PreparedStatement> = vec![db.stmt(
         "INSERT INTO providers (id, name, slack_webhook_url, alert_email, staff_ip_allowlist, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        &args![&p.id, &p.name, p.slack_webhook_url.clone(), p.alert_email.clone(), staff_ips.to_stored(), now_s.as_str()],
+        &args![&p.id, &p.name, slack, p.alert_email.clone(), staff_ips.to_stored(), now_s.as_str()],
     )?];
     for (i, s) in fx.staff.iter().enumerate() {
         let hash = check(&mut errors, format!("staff[{i}].password"), password::hash(&s.password, &random_salt()?));

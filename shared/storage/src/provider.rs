@@ -31,10 +31,16 @@ impl ProviderProject {
     /// cover [`WINDOW_DAYS`] (enough for `figures::budget_window_start`), not the dashboard's
     /// 12-week window, so `changes` is incomplete: never show it.
     pub fn figures(&self, now: chrono::DateTime<chrono::Utc>) -> clearhours_domain::figures::ProjectFigures {
+        self.figures_on(self.calendar.today(now))
+    }
+
+    /// The same figures as they stood on the client's local date `today` (the alert job looks
+    /// back at the month just ended, so a crossing a missed run would have seen is not lost).
+    pub fn figures_on(&self, today: chrono::NaiveDate) -> clearhours_domain::figures::ProjectFigures {
         clearhours_domain::figures::compute(&clearhours_domain::figures::FigureInputs {
             project: &self.project,
             calendar: &self.calendar,
-            today: self.calendar.today(now),
+            today,
             view: ViewMode::RealTime,
             show_non_billable: true,
             all_weeks: &self.rollups.all_weeks,
@@ -62,7 +68,7 @@ async fn load_projects(
     args: Vec<Arg>,
     order: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, String, Option<String>, Result<ProviderProject>)>> {
+) -> Result<Vec<(String, String, Channels, Result<ProviderProject>)>> {
     let window = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS)).to_string();
     // The earliest "today" on Earth is the UTC date's day before (offsets reach −12 h).
     let earliest_today = (now.date_naive() - chrono::Duration::days(1)).to_string();
@@ -77,7 +83,9 @@ async fn load_projects(
             db.stmt(
                 &format!(
                     "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start, c.view_mode,
-                            p.provider_id, pr.slack_webhook_url
+                            p.provider_id,
+                            (pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '') AS has_slack,
+                            (pr.alert_email IS NOT NULL AND pr.alert_email <> '') AS has_email
                        FROM projects p JOIN clients c ON c.id = p.client_id JOIN providers pr ON pr.id = p.provider_id
                       WHERE p.id IN ({selection}) ORDER BY {order}"
                 ),
@@ -158,13 +166,14 @@ async fn load_projects(
         let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
         let provider_id = text("provider_id").unwrap_or_default();
         let project_id = text("id").unwrap_or_default();
-        let slack = text("slack_webhook_url").filter(|s| !s.is_empty());
+        let flag = |k: &str| v.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0) != 0;
+        let channels = Channels { slack: flag("has_slack"), email: flag("has_email") };
         let rollups = by_project.remove(&project_id).unwrap_or_else(empty_rollups);
         let project = match broken.remove(&project_id) {
             Some(e) => Err(StorageError::Corrupt(e)),
             None => decode_project(v, rollups),
         };
-        out.push((provider_id, project_id, slack, project));
+        out.push((provider_id, project_id, channels, project));
     }
     Ok(out)
 }
@@ -211,23 +220,31 @@ impl Cursor {
     }
 }
 
-/// A budgeted project checked by the alert job, with its provider's Slack webhook; `project`
+/// Where a provider's alerts can go (the addresses themselves stay in D1, sealed, until a
+/// message is sent: the outbox refers to the provider, never copies them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Channels {
+    pub slack: bool,
+    pub email: bool,
+}
+
+/// A budgeted project checked by the alert job, with the provider's alert channels; `project`
 /// is an error when its stored data does not decode (the job logs it and goes on).
 pub struct AlertProject {
     pub provider_id: String,
     pub project_id: String,
-    pub slack_url: String,
+    pub channels: Channels,
     pub project: Result<ProviderProject>,
 }
 
 /// The next `limit` active budgeted projects after `after`, in (provider, project) order, of
-/// providers with a Slack webhook: one round trip of four statements.
+/// providers with a Slack webhook or an alert e-mail: one round trip of four statements.
 pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc>) -> Result<Vec<AlertProject>> {
     let rows = load_projects(
         db,
         "SELECT p.id FROM projects p JOIN providers pr ON pr.id = p.provider_id
-          WHERE pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '' AND p.status = 'active'
-            AND p.budget_period IS NOT NULL AND (p.provider_id, p.id) > (?1, ?2)
+          WHERE ((pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '') OR (pr.alert_email IS NOT NULL AND pr.alert_email <> ''))
+            AND p.status = 'active' AND p.budget_period IS NOT NULL AND (p.provider_id, p.id) > (?1, ?2)
           ORDER BY p.provider_id, p.id LIMIT ?3",
         args![after.provider_id.as_str(), after.project_id.as_str(), i64::try_from(limit).unwrap_or(100)],
         "p.provider_id, p.id",
@@ -236,30 +253,8 @@ pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(provider_id, project_id, slack, project)| AlertProject {
-            provider_id,
-            project_id,
-            slack_url: slack.unwrap_or_default(),
-            project,
-        })
+        .map(|(provider_id, project_id, channels, project)| AlertProject { provider_id, project_id, channels, project })
         .collect())
-}
-
-/// Providers with a Slack webhook configured (for the alert job).
-pub async fn providers_with_alerts(db: &Db) -> Result<Vec<(ProviderScope, String)>> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-        slack_webhook_url: String,
-    }
-    let rows: Vec<Row> =
-        db.all("SELECT id, slack_webhook_url FROM providers WHERE slack_webhook_url IS NOT NULL AND slack_webhook_url <> ''", &[]).await?;
-    rows.into_iter()
-        .map(|r| {
-            let id = clearhours_domain::ids::ProviderId::parse(&r.id).map_err(|e| corrupt("provider id", e))?;
-            Ok((crate::auth::system_scope(id), r.slack_webhook_url))
-        })
-        .collect()
 }
 
 /// The provider's display name.

@@ -1,25 +1,37 @@
 //! The alerts worker: a cron job that finds projects over a budget threshold and tells the
-//! provider on Slack, exactly once per (project, threshold, budget period).
+//! provider on Slack and by e-mail, exactly once per (project, threshold, budget period,
+//! channel, recipient).
 //!
-//! The job is [`run`]: phase 1 reads pages of budgeted projects after a cursor stored in D1,
-//! computes figures from rollups and *enqueues* alerts (the outbox's unique key drops repeats);
-//! phase 2 *claims* due outbox rows and sends them. Every step is a fixed number of statements
-//! (a page of 100 projects is one round trip), and a run stops within [`STATEMENT_BUDGET`], so
-//! any number of projects is covered across runs within D1's per-invocation limit. A project with
-//! broken data is logged and skipped; it never stops the other projects or providers. The
-//! scheduled handler is a shell around it; in dev builds `POST /__dev/run` runs it too.
+//! The job is [`run`], a sequence of independent steps (a failing step is logged and the next
+//! one still runs; a new step — e.g. sealing the access log — is one more line there):
+//! 1. [`check_projects`] reads pages of budgeted projects after a cursor stored in D1, computes
+//!    figures from rollups and *enqueues* alerts in the batch that moves the cursor (the outbox's
+//!    unique key drops repeats). Retainers are also checked against the month just ended during
+//!    the first week of a month, so a crossing that missed runs would have seen is not lost.
+//! 2. [`deliver`] *claims* due outbox rows and sends them: Slack Block Kit (with a plain-text
+//!    fallback) or a multipart e-mail; at most one message per second per Slack webhook (three
+//!    per run, the rest wait for the next run); a
+//!    timeout, 5xx or 429 waits with exponential backoff and jitter (or the `Retry-After`); a
+//!    permanent refusal stops and shows on the admin alerts page; a sent row is final.
+//!
+//! Every step is a fixed number of statements (a page of 100 projects is one round trip), and
+//! a run stops within [`STATEMENT_BUDGET`], so any number of projects is covered across runs
+//! within D1's per-invocation limit. A project with broken data is logged and skipped; it never
+//! stops the other projects or providers. The scheduled handler is a shell around it; in dev
+//! builds `POST /__dev/run` runs it too.
 //!
 //! A second cron (each minute) seals the access log ([`seal`]); in dev builds `POST /__dev/seal`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
-use chrono::{DateTime, Utc};
-use clearhours_domain::alert::{crossed_budget, ThresholdAlert};
+use chrono::{DateTime, Datelike, Utc};
+use clearhours_domain::alert::{classify, crossed_budget, period_key, EmailBody, Outcome, ThresholdAlert};
 use clearhours_domain::money::Money;
 use clearhours_http::{json, real_now, secure, segments, ApiError, ApiResult, Kind};
 use clearhours_storage::access_log;
-use clearhours_storage::alerts::{self, Delivery, NewAlert};
+use clearhours_storage::alerts::{self, Delivery, NewAlert, OutboxRow};
 use clearhours_storage::provider::{alert_page, AlertProject, Cursor, ProviderProject};
 use serde::Serialize;
+use std::collections::HashMap;
 use worker::{event, Context, Env, Fetch, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent};
 
 /// Projects read per round trip.
@@ -28,15 +40,23 @@ const PAGE: usize = 100;
 const PROJECTS_PER_RUN: usize = 400;
 /// Outbox rows sent per run (each is an outgoing request).
 const SENDS_PER_RUN: i64 = 15;
-/// Sent rows recorded per statement: each right after its POST, so a run that dies can repeat
-/// at most the one message in flight (as before).
-const MARK_EVERY: usize = 1;
 /// D1 statements one run may use: under the free plan's 50 per invocation.
 const STATEMENT_BUDGET: usize = 45;
 /// Statements a page costs: four reads, then the enqueue and the cursor.
 const PAGE_STATEMENTS: usize = 6;
-/// Statements kept for sending: the claim and the marks.
-const SEND_STATEMENTS: usize = 1 + (SENDS_PER_RUN as usize).div_ceil(MARK_EVERY);
+/// Statements kept for sending: the claim (lease + destinations) and one mark per row, each
+/// right after its POST, so a run that dies can repeat at most the one message in flight.
+const SEND_STATEMENTS: usize = 2 + SENDS_PER_RUN as usize;
+/// A request that has not answered after this long counts as a temporary failure
+/// (`ALERTS_SEND_TIMEOUT_MS` overrides it).
+const SEND_TIMEOUT_MS: u64 = 10_000;
+/// Slack allows about one message per second per incoming webhook.
+const SLACK_SPACING_MS: u64 = 1_000;
+/// Slack messages per webhook per run (paced a second apart); more wait for the next run, so a
+/// burst for one provider neither stalls the run nor floods the channel.
+const SLACK_PER_WEBHOOK_PER_RUN: usize = 3;
+/// Retainers are also checked against the month just ended during its first days.
+const CATCH_UP_DAYS: u32 = 7;
 
 /// What one run did.
 #[derive(Debug, Default, Serialize)]
@@ -46,9 +66,17 @@ pub struct Report {
     pub projects_failed: usize,
     pub alerts_enqueued: usize,
     pub sent: usize,
+    /// Temporary failures, to be tried again later.
+    pub retrying: usize,
+    /// Permanent failures (or given up): shown on the admin alerts page until retried.
     pub failed: usize,
+    /// Left for the next run (the webhook's per-run share was used).
+    pub deferred: usize,
     /// Where the next run starts ("" = the beginning).
     pub cursor: String,
+    /// Wall time of each step (ms): checking projects, delivering.
+    pub check_ms: u64,
+    pub deliver_ms: u64,
 }
 
 #[event(scheduled)]
@@ -125,15 +153,27 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
         .filter(|n| *n > 0)
         .unwrap_or(PROJECTS_PER_RUN);
     let mut report = Report::default();
-    if let Err(e) = enqueue_due(&db, &base, per_run, now, &mut report).await {
-        // Sending what is already due goes on.
+    // Each step on its own: one that fails is logged, and what comes after still runs.
+    let t = wall_ms();
+    if let Err(e) = check_projects(&db, &base, per_run, now, &mut report).await {
         worker::console_error!("alerts: checking projects stopped: {}", e.detail);
     }
-    send_due(&db, now, &mut report).await?;
+    let t2 = wall_ms();
+    report.check_ms = t2.saturating_sub(t);
+    let delivered = deliver(env, &db, now, &mut report).await;
+    report.deliver_ms = wall_ms().saturating_sub(t2);
+    delivered?;
     Ok(report)
 }
 
-async fn enqueue_due(db: &clearhours_storage::Db, base: &str, per_run: usize, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
+/// Step 1: the next pages of projects after the cursor → alerts enqueued, cursor moved.
+pub async fn check_projects(
+    db: &clearhours_storage::Db,
+    base: &str,
+    per_run: usize,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> ApiResult<()> {
     let mut cursor = alerts::cursor(db).await?;
     let mut restarted = false;
     while report.projects_checked + report.projects_failed < per_run
@@ -175,14 +215,22 @@ async fn enqueue_due(db: &clearhours_storage::Db, base: &str, per_run: usize, no
     Ok(())
 }
 
-/// The threshold alerts a project's figures cross now.
+/// The threshold alerts a project's figures cross now, on each of the provider's channels; for
+/// a retainer in the first days of a month, also those of the month just ended.
 fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTime<Utc>) -> Vec<NewAlert> {
-    let f = pp.figures(now);
-    let Some(b) = f.budget.as_ref() else { return Vec::new() };
-    let period_key = if pp.project.is_monthly() { f.period.start.format("%Y-%m").to_string() } else { "all".to_string() };
-    crossed_budget(b, pp.project.thresholds.values())
-        .into_iter()
-        .map(|threshold| {
+    let today = pp.calendar.today(now);
+    let mut days = vec![today];
+    if pp.project.is_monthly() && today.day() <= CATCH_UP_DAYS {
+        if let Some(last_month) = today.with_day(1).and_then(|d| d.pred_opt()) {
+            days.push(last_month);
+        }
+    }
+    let mut out = Vec::new();
+    for day in days {
+        let f = pp.figures_on(day);
+        let Some(b) = f.budget.as_ref() else { continue };
+        let period_key = period_key(pp.project.is_monthly(), f.period.start);
+        for threshold in crossed_budget(b, pp.project.thresholds.values()) {
             let alert = ThresholdAlert {
                 client_name: pp.client_name.clone(),
                 project_name: pp.project.name.clone(),
@@ -193,55 +241,217 @@ fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTi
                 used_amount: b.allocated_amount_minor.map(|_| Money::new(b.used_amount_minor, pp.project.currency)),
                 allocated_amount: b.allocated_amount_minor.map(|a| Money::new(a, pp.project.currency)),
                 period_key: period_key.clone(),
-                portal_url: format!("{base}/admin"),
+                portal_url: format!("{base}/admin/projects/{}", pp.project.id),
             };
-            NewAlert {
+            let new = |channel: &'static str, payload: String| NewAlert {
                 provider_id: item.provider_id.clone(),
                 client_id: pp.project.client_id.to_string(),
                 project_id: pp.project.id.to_string(),
                 kind: "budget_threshold",
                 threshold,
                 period_key: period_key.clone(),
-                channel: "slack",
-                target: item.slack_url.clone(),
-                payload: alert.slack_message().to_string(),
+                channel,
+                recipient: "provider".to_string(),
+                payload,
+            };
+            if item.channels.slack {
+                out.push(new("slack", alert.slack_message().to_string()));
             }
-        })
-        .collect()
-}
-
-/// Claims due rows (one statement), posts them, and records each outcome right after its POST.
-async fn send_due(db: &clearhours_storage::Db, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
-    let claimed = alerts::claim(db, now, SENDS_PER_RUN).await?;
-    for chunk in claimed.chunks(MARK_EVERY) {
-        let mut outcomes = Vec::with_capacity(chunk.len());
-        for row in chunk {
-            match post_json(&row.target, &row.payload).await {
-                Ok(()) => {
-                    report.sent += 1;
-                    outcomes.push((row, Delivery::Sent));
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    outcomes.push((row, Delivery::Failed(e)));
+            if item.channels.email {
+                match alert.email().map_err(|e| e.to_string()).and_then(|m| serde_json::to_string(&m).map_err(|e| e.to_string())) {
+                    Ok(payload) => out.push(new("email", payload)),
+                    Err(e) => worker::console_error!("alerts: project {} e-mail not rendered: {e}", pp.project.id),
                 }
             }
         }
-        alerts::mark(db, &outcomes, now).await?;
+    }
+    out
+}
+
+/// Step 2: claims due rows (one round trip), sends each, and records each outcome right after
+/// its request. Slack webhooks get at most one message per second.
+pub async fn deliver(env: &Env, db: &clearhours_storage::Db, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
+    let timeout_ms = env
+        .var("ALERTS_SEND_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.to_string().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(SEND_TIMEOUT_MS);
+    // Pacing overrides, for tests that send many messages to one stand-in webhook.
+    let var = |name: &str| env.var(name).ok().and_then(|v| v.to_string().parse::<u64>().ok());
+    let spacing_ms = var("ALERTS_SLACK_SPACING_MS").unwrap_or(SLACK_SPACING_MS);
+    let per_webhook_limit =
+        var("ALERTS_SLACK_PER_RUN").and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(SLACK_PER_WEBHOOK_PER_RUN);
+    let claimed = round_robin(alerts::claim(db, now, SENDS_PER_RUN).await?);
+    let mut last_post: HashMap<String, u64> = HashMap::new();
+    let mut per_webhook: HashMap<String, usize> = HashMap::new();
+    for row in &claimed {
+        let outcome = match &row.target {
+            Err(e) => Outcome::Permanent { error: e.clone() },
+            Ok(target) => {
+                if row.channel == "slack" {
+                    let n = per_webhook.entry(target.clone()).or_insert(0);
+                    *n += 1;
+                    if *n > per_webhook_limit {
+                        report.deferred += 1;
+                        alerts::mark(db, &[(row, Delivery::Deferred)], now).await?;
+                        continue;
+                    }
+                    pace(&mut last_post, target, spacing_ms).await;
+                }
+                send(env, row, target, timeout_ms, now).await
+            }
+        };
+        let delivery = match outcome {
+            Outcome::Sent => {
+                report.sent += 1;
+                Delivery::Sent
+            }
+            Outcome::Retry { error, retry_after_secs } => {
+                worker::console_warn!("alerts: row {} ({}) will be retried: {error}", row.id, row.channel);
+                if row.attempts >= clearhours_domain::alert::MAX_ATTEMPTS {
+                    report.failed += 1;
+                } else {
+                    report.retrying += 1;
+                }
+                Delivery::Retry { error, retry_after_secs }
+            }
+            Outcome::Permanent { error } => {
+                worker::console_error!("alerts: row {} ({}) of provider {} failed: {error}", row.id, row.channel, row.provider_id);
+                report.failed += 1;
+                Delivery::Failed(error)
+            }
+        };
+        alerts::mark(db, &[(row, delivery)], now).await?;
     }
     Ok(())
 }
 
-async fn post_json(url: &str, body: &str) -> Result<(), String> {
+/// The claimed rows ordered so consecutive Slack messages go to different webhooks where they
+/// can (each webhook's rows keep their order): the one-second spacing of one webhook then
+/// overlaps with posts to the others instead of adding up.
+fn round_robin(rows: Vec<OutboxRow>) -> Vec<OutboxRow> {
+    let mut queues: Vec<(String, std::collections::VecDeque<OutboxRow>)> = Vec::new();
+    for row in rows {
+        let key = match (&row.target, row.channel.as_str()) {
+            (Ok(t), "slack") => t.clone(),
+            _ => format!("#{}", row.id), // e-mails and unresolved rows are not paced
+        };
+        match queues.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, q)) => q.push_back(row),
+            None => queues.push((key, std::collections::VecDeque::from([row]))),
+        }
+    }
+    let mut out = Vec::new();
+    while queues.iter().any(|(_, q)| !q.is_empty()) {
+        for (_, q) in &mut queues {
+            if let Some(r) = q.pop_front() {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn wall_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+/// Waits until a second has passed since the last message to this webhook in this run.
+async fn pace(last_post: &mut HashMap<String, u64>, target: &str, spacing_ms: u64) {
+    if let Some(at) = last_post.get(target) {
+        let elapsed = wall_ms().saturating_sub(*at);
+        if elapsed < spacing_ms {
+            worker::Delay::from(std::time::Duration::from_millis(spacing_ms - elapsed)).await;
+        }
+    }
+    last_post.insert(target.to_string(), wall_ms());
+}
+
+/// One attempt: the Slack webhook gets the stored Block Kit message; an e-mail goes through the
+/// configured transport (`EMAIL_TRANSPORT=binding`: Cloudflare's `send_email` binding
+/// `SEND_EMAIL`; otherwise the HTTP e-mail API at `EMAIL_API_URL`, with `EMAIL_API_KEY` as a
+/// bearer token when set).
+async fn send(env: &Env, row: &OutboxRow, target: &str, timeout_ms: u64, now: DateTime<Utc>) -> Outcome {
+    if row.channel == "slack" {
+        return post(target, &row.payload, None, timeout_ms, "slack", now).await;
+    }
+    let body: EmailBody = match serde_json::from_str(&row.payload) {
+        Ok(b) => b,
+        Err(e) => return Outcome::Permanent { error: format!("the stored message does not decode: {e}") },
+    };
+    if env.var("EMAIL_TRANSPORT").map(|v| v.to_string()).unwrap_or_default() == "binding" {
+        return send_binding(env, target, &body).await;
+    }
+    let Ok(url) = env.var("EMAIL_API_URL").map(|v| v.to_string()) else {
+        return Outcome::Retry { error: "EMAIL_API_URL is not configured".into(), retry_after_secs: None };
+    };
+    let key = env.secret("EMAIL_API_KEY").ok().map(|k| k.to_string());
+    let from = env.var("EMAIL_FROM").map(|v| v.to_string()).unwrap_or_else(|_| "alerts@clearhours.invalid".into());
+    let msg = serde_json::json!({ "from": from, "to": target, "subject": body.subject, "text": body.text, "html": body.html });
+    post(&url, &msg.to_string(), key.as_deref(), timeout_ms, "email", now).await
+}
+
+async fn send_binding(env: &Env, to: &str, body: &EmailBody) -> Outcome {
+    let from = env.var("EMAIL_FROM").map(|v| v.to_string()).unwrap_or_default();
+    let binding = match env.send_email("SEND_EMAIL") {
+        Ok(b) => b,
+        Err(e) => return Outcome::Retry { error: format!("the SEND_EMAIL binding is missing: {e}"), retry_after_secs: None },
+    };
+    let builder = worker::SendEmailBuilder::new(&from, to, &body.subject);
+    builder.set_text(&body.text);
+    builder.set_html(&body.html);
+    match binding.send_with_builder(&builder).await {
+        Ok(_) => Outcome::Sent,
+        Err(e) => {
+            let error = format!("send_email refused the message: {e:?}");
+            if error.to_ascii_lowercase().contains("invalid") {
+                Outcome::Permanent { error }
+            } else {
+                Outcome::Retry { error, retry_after_secs: None }
+            }
+        }
+    }
+}
+
+/// POSTs JSON with a timeout; the answer is classified by the domain.
+async fn post(url: &str, body: &str, bearer: Option<&str>, timeout_ms: u64, channel: &str, now: DateTime<Utc>) -> Outcome {
+    let retry = |error: String| Outcome::Retry { error, retry_after_secs: None };
     let headers = worker::Headers::new();
-    headers.set("content-type", "application/json").map_err(|e| e.to_string())?;
+    if let Err(e) = headers.set("content-type", "application/json") {
+        return retry(e.to_string());
+    }
+    if let Some(k) = bearer {
+        if let Err(e) = headers.set("authorization", &format!("Bearer {k}")) {
+            return retry(e.to_string());
+        }
+    }
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
-    let req = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
-    let resp = Fetch::Request(req).send().await.map_err(|e| e.to_string())?;
-    if (200..300).contains(&resp.status_code()) {
-        Ok(())
-    } else {
-        Err(format!("webhook answered {}", resp.status_code()))
+    let req = match Request::new_with_init(url, &init) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Permanent { error: format!("not a valid URL: {e}") },
+    };
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(req);
+    let sending = Box::pin(async {
+        let mut resp = fetch.send_with_signal(&signal).await?;
+        let retry_after = resp.headers().get("retry-after").ok().flatten();
+        let text: String = resp.text().await.unwrap_or_default().chars().take(200).collect();
+        Ok::<_, worker::Error>((resp.status_code(), text, retry_after))
+    });
+    let timer = Box::pin(worker::Delay::from(std::time::Duration::from_millis(timeout_ms)));
+    let raced = match futures_util::future::select(sending, timer).await {
+        futures_util::future::Either::Left((answer, _)) => Some(answer),
+        futures_util::future::Either::Right(_) => None,
+    };
+    match raced {
+        Some(Ok((status, text, retry_after))) => classify(channel, status, &text, retry_after.as_deref(), now),
+        Some(Err(e)) => retry(format!("request failed: {e}")),
+        None => {
+            controller.abort();
+            retry(format!("no answer within {timeout_ms} ms"))
+        }
     }
 }

@@ -11,7 +11,8 @@
 //! - `/api/v1/projects`, `/api/v1/projects/{id}/dashboard` (same figures and privacy as pages)
 //! - `/admin` (staff overview), `/admin/clients/{id}` (visibility, portal accounts; POSTs under
 //!   it), `/admin/contacts/{id}/{invite|revoke|disable|enable}` (POST),
-//!   `/admin/preview/{contact}/projects[/{id}]` ("view as client")
+//!   `/admin/preview/{contact}/projects[/{id}]` ("view as client"), `/admin/alerts` (+POST
+//!   `settings`, `{id}/retry`)
 //! - `/admin/audit` (the provider's access log), `/admin/audit/verify` (JSON; POST checks a
 //!   held checkpoint), `/admin/audit/checkpoint` (signed checkpoint), `/admin/audit/key`;
 //!   `/activity`, `/api/v1/activity` (a contact's view of portal activity)
@@ -31,6 +32,7 @@
 mod account;
 mod account_page;
 mod admin;
+mod admin_alerts;
 mod admin_catalog;
 mod admin_import;
 mod admin_invoices;
@@ -173,6 +175,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
             None => Err(ApiError::not_found()),
         },
         (_, ["admin", "projects" | "team" | "tasks", ..]) => private(admin_catalog::route(req, env).await),
+        (_, ["admin", "alerts", ..]) => private(admin_alerts::route(req, env).await),
         (_, ["admin", "integrations" | "import" | "unmapped", ..]) => private(admin_import::route(req, env).await),
         (_, ["admin", "invoices" | "payment-endpoints", ..] | ["admin", "clients", _, "invoices" | "billing"]) => {
             private(admin_invoices::route(req, env).await)
