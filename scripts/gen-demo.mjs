@@ -185,7 +185,7 @@ const w = (...segs) => (k) => {
 const clients = [
   {
     id: 'cli_acme', name: 'Acme Outdoor Co.', time_zone: 'America/New_York', currency: 'USD', week_start: 'sunday',
-    visibility: { rates: 'shown', descriptions: 'detailed', team: 'names', view: 'real_time', non_billable: 'shown' },
+    visibility: { rates: 'shown', descriptions: 'detailed', team: 'names', view: 'real_time', non_billable: 'shown', budget_money: 'amounts' },
     contacts: [
       { id: 'con_acme_dana', email: 'dana.reyes@acme-outdoor.example', name: 'Dana Reyes', role: 'billing', password: 'acme-demo-portal-2026', projects: 'all' },
       { id: 'con_acme_lee', email: 'lee.park@acme-outdoor.example', name: 'Lee Park', role: 'viewer', password: 'acme-viewer-lantern-2026', projects: ['prj_acme_shop'] },

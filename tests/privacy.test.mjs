@@ -30,7 +30,11 @@ function fixture() {
   const a = fx.clients[0];
   const web = a.projects[0];
   web.rate = CANARY.hiddenRate;
+  // A money budget too, so budget-level amounts exist to be shown (or not).
+  web.budget = { period: 'fixed', hours: 10, amount: '5000.00', includes_non_billable: false };
   web.entries.push(
+    // Alone in its week: any week-level amount would read "USD 142.42 for 1.00 h".
+    { member: 'mem_lead', task: 'tsk_dev', phase: 'phs_build', day: '2026-10-20', minutes: 60, billable: true, description: 'Lone hour', internal_note: '' },
     { member: 'mem_lead', task: 'tsk_dev', phase: 'phs_build', day: '2026-11-24', minutes: 45, billable: true, description: 'Current week work', internal_note: CANARY.internal },
     { member: 'mem_dev', task: 'tsk_pm', phase: null, day: '2026-11-12', minutes: 30, billable: false, description: 'Unbilled courtesy call', internal_note: '' },
   );
@@ -55,8 +59,9 @@ before(async () => {
 after(async () => stack && (await stack.close()));
 
 const CLIENT_SURFACES = [
-  '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/activity',
-  '/api/v1/projects', '/api/v1/projects/prj_a/dashboard', '/api/v1/projects/prj_a/entries', '/api/v1/projects/prj_a/entries?week=2026-11-09', '/api/v1/activity',
+  '/projects', '/projects/prj_a', '/projects/prj_a/entries', '/projects/prj_a/entries?week=2026-11-09', '/projects/prj_a/entries?week=2026-10-20', '/activity',
+  '/api/v1/projects', '/api/v1/projects/prj_a/dashboard', '/api/v1/projects/prj_a/entries', '/api/v1/projects/prj_a/entries?week=2026-11-09',
+  '/api/v1/projects/prj_a/entries?week=2026-10-20', '/api/v1/activity',
   '/timesheet?range=to_date&group=person', '/glossary', '/api/v1/entries?range=to_date&group=task', '/projects/prj_a/entries.csv?range=to_date', '/timesheet.csv?range=to_date&bom=1',
   '/timesheet?invoice=INV-P1', '/api/v1/entries?invoice=INV-P1',
   // Billing (contact A is a billing contact).
@@ -73,11 +78,40 @@ function combos() {
     for (const descriptions of ['detailed', 'summarised'])
       for (const team of ['names', 'roles', 'anonymous'])
         for (const view of ['real_time', 'weekly_summary'])
-          for (const non_billable of ['shown', 'hidden']) out.push({ rates, descriptions, team, view, non_billable });
+          for (const non_billable of ['shown', 'hidden'])
+            for (const budget_money of ['amounts', 'percentages']) out.push({ rates, descriptions, team, view, non_billable, budget_money });
   return out;
 }
 
-test('no canary leaks, and each setting shows what it says, under all 48 combinations', async () => {
+// Money as the portal writes it for client A (USD).
+const MONEY = /USD -?\d[\d,]*\.\d{2}/g;
+const amountOf = (m) => Number(m.slice(4).replace(/,/g, ''));
+
+/**
+ * With rates hidden, no surface may let amount ÷ hours give a rate: money appears only at the
+ * budget level (allocated, used, remaining, over by — the dashboard API's budget fields), and
+ * with budget money as percentages not at all. Every money string on every surface is checked,
+ * and every (non-budget amount, hours) pair on one surface must not divide to the hidden rate.
+ */
+function assertNoRecoverableRate(bodies, v, label) {
+  const d = JSON.parse(bodies['/api/v1/projects/prj_a/dashboard']);
+  const budgetLevel = new Set([d.budget?.amount_allocated, d.budget?.amount_used, d.budget?.amount_remaining, d.projection?.over_by_amount].filter(Boolean));
+  if (v.budget_money === 'amounts') assert.ok(budgetLevel.size >= 3, `budget amounts shown under ${label}: ${JSON.stringify(d.budget)}`);
+  else assert.equal(budgetLevel.size, 0, `no budget amounts under ${label}: ${JSON.stringify(d.budget)}`);
+  for (const [path, body] of Object.entries(bodies)) {
+    const money = body.match(MONEY) ?? [];
+    for (const m of money) assert.ok(budgetLevel.has(m), `${path} shows ${m}, which is not budget-level money, under ${label}`);
+    const hours = [...body.matchAll(/"hours":"(\d+\.\d+)"|(\d+\.\d+) h\b/g)].map((x) => Number(x[1] ?? x[2])).filter((h) => h > 0);
+    for (const m of money.filter((m) => !budgetLevel.has(m)))
+      for (const h of hours) assert.ok(Math.abs(amountOf(m) / h - Number(CANARY.hiddenRate)) > 0.005, `${path}: ${m} for ${h} h gives the rate under ${label}`);
+  }
+  for (const path of CLIENT_SURFACES.filter((p) => p.startsWith('/api/v1/projects/prj_a/entries'))) {
+    const e = JSON.parse(bodies[path]);
+    assert.ok(!('amount' in e.totals) && e.rows.every((r) => !('amount' in r) && !('rate' in r)), `${path} has money under ${label}`);
+  }
+}
+
+test('no canary leaks, each setting shows what it says, and no rate is recoverable, under all 96 combinations', async () => {
   const a = new Browser(stack, 'portal', NOW);
   await a.login(LOGINS.a.email, LOGINS.a.password);
   for (const v of combos()) {
@@ -101,6 +135,7 @@ test('no canary leaks, and each setting shows what it says, under all 48 combina
         assert.ok(!bodies[p].includes('Rate per hour') && !bodies[p].includes('"rate"'), `a per-hour rate on ${p} under ${label}`);
       }
     }
+    if (v.rates === 'hidden') assertNoRecoverableRate(bodies, v, label);
     // What should be shown is shown.
     const entriesPast = bodies['/api/v1/projects/prj_a/entries?week=2026-11-09'];
     const pastRows = JSON.parse(entriesPast).rows;

@@ -70,8 +70,11 @@ pub fn month_end_of(date: NaiveDate) -> NaiveDate {
 
 /// `date + n` days, saturating at chrono's range ends.
 pub fn add_days(date: NaiveDate, n: i64) -> NaiveDate {
-    let r = if n >= 0 { date.checked_add_days(Days::new(n.unsigned_abs())) } else { date.checked_sub_days(Days::new(n.unsigned_abs())) };
-    r.unwrap_or(date)
+    if n >= 0 {
+        date.checked_add_days(Days::new(n.unsigned_abs())).unwrap_or(NaiveDate::MAX)
+    } else {
+        date.checked_sub_days(Days::new(n.unsigned_abs())).unwrap_or(NaiveDate::MIN)
+    }
 }
 
 /// A week of local dates, `start ..= start + 6`.
@@ -196,6 +199,16 @@ mod tests {
         assert_ne!(a.month, b.month);
         assert_eq!(month_end_of(d("2026-02-10")), d("2026-02-28"));
         assert_eq!(month_end_of(d("2028-02-10")), d("2028-02-29"));
+    }
+
+    #[test]
+    fn add_days_saturates_instead_of_wrapping_to_the_start() {
+        let today = d("2026-11-25");
+        assert_eq!(add_days(today, i64::MAX), NaiveDate::MAX);
+        assert_eq!(add_days(today, i64::MIN), NaiveDate::MIN);
+        assert_eq!(add_days(today, 3_000_000_000), NaiveDate::MAX);
+        assert_eq!(add_days(today, -1), d("2026-11-24"));
+        assert_eq!(Week { start: NaiveDate::MAX }.end(), NaiveDate::MAX);
     }
 
     #[test]

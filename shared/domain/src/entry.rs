@@ -62,6 +62,43 @@ pub struct ResolvedEntry {
     pub amount: Money,
 }
 
+/// Earliest year an entry may be dated in (every source; see [`check_date`]).
+pub const MIN_YEAR: i32 = 2000;
+/// Latest year an entry may be dated in.
+pub const MAX_YEAR: i32 = 2100;
+/// How far outside the project's life an entry may be dated, in days: trackers are often set
+/// up a little before a project formally starts and keep running a little after it ends, but
+/// not by more than a year.
+pub const PROJECT_MARGIN_DAYS: i64 = 366;
+
+/// Dates within reason, before anything is stored: years [`MIN_YEAR`]–[`MAX_YEAR`] (checked
+/// by every source before mapping, so such an entry is refused, not queued).
+pub fn check_year(date: NaiveDate) -> Result<(), String> {
+    use chrono::Datelike;
+    if (MIN_YEAR..=MAX_YEAR).contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(format!("{date} is outside the years {MIN_YEAR}–{MAX_YEAR}"))
+    }
+}
+
+/// Dates within reason for `project`: [`check_year`], and not more than
+/// [`PROJECT_MARGIN_DAYS`] before the project starts or after it ends (open-ended projects have
+/// no upper bound but the year). The message names the date and the bound.
+pub fn check_date(date: NaiveDate, project: &Project) -> Result<(), String> {
+    check_year(date)?;
+    let earliest = crate::calendar::add_days(project.starts_on, -PROJECT_MARGIN_DAYS);
+    if date < earliest {
+        return Err(format!("{date} is more than a year before the project starts ({})", project.starts_on));
+    }
+    if let Some(end) = project.ends_on {
+        if date > crate::calendar::add_days(end, PROJECT_MARGIN_DAYS) {
+            return Err(format!("{date} is more than a year after the project ends ({end})"));
+        }
+    }
+    Ok(())
+}
+
 /// Places a draft in the client's calendar and prices it with its own rate or the project's.
 pub fn resolve(draft: EntryDraft, project: &Project, calendar: &ClientCalendar) -> ResolvedEntry {
     let (local_date, started_at) = match draft.when {
@@ -383,6 +420,52 @@ mod tests {
         assert_eq!(r.local_date, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
         assert_eq!(r.bucket.week_start, NaiveDate::from_ymd_opt(2026, 11, 16).unwrap());
         assert_eq!(r.amount.minor, 9_000);
+    }
+
+    #[test]
+    fn dates_within_reason() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut p = project();
+        for bad in ["0001-01-01", "1900-01-01", "1999-12-31", "2101-01-01", "2200-06-01", "9999-12-31"] {
+            assert!(check_year(d(bad)).is_err(), "{bad}");
+            assert!(check_date(d(bad), &p).unwrap_err().contains(bad), "{bad}");
+        }
+        assert!(check_year(d("2000-01-01")).is_ok() && check_year(d("2100-12-31")).is_ok());
+        // Project 2026-01-01, open-ended: up to a year before; after, only the year bounds.
+        assert!(check_date(d("2025-01-01"), &p).is_ok());
+        assert!(check_date(d("2024-12-30"), &p).unwrap_err().contains("before the project starts (2026-01-01)"));
+        assert!(check_date(d("2100-12-31"), &p).is_ok());
+        p.ends_on = Some(d("2026-06-30"));
+        assert!(check_date(d("2027-07-01"), &p).is_ok());
+        assert!(check_date(d("2027-07-02"), &p).unwrap_err().contains("after the project ends (2026-06-30)"));
+        assert!(check_date(NaiveDate::MAX, &p).is_err() && check_date(NaiveDate::MIN, &p).is_err());
+    }
+
+    proptest::proptest! {
+        /// Any date and project life: an answer, never a panic; accepted dates obey the bounds.
+        #[test]
+        fn date_checks_never_panic(day in proptest::prelude::any::<i32>(), start in -1_000_000i32..1_000_000, len in proptest::option::of(0i64..100_000)) {
+            use chrono::Datelike;
+            let Some(date) = NaiveDate::from_num_days_from_ce_opt(day) else { return Ok(()) };
+            let starts_on = NaiveDate::from_num_days_from_ce_opt(start).unwrap_or(NaiveDate::MIN);
+            let p = Project { starts_on, ends_on: len.map(|n| crate::calendar::add_days(starts_on, n)), ..project() };
+            if check_date(date, &p).is_ok() {
+                proptest::prop_assert!((MIN_YEAR..=MAX_YEAR).contains(&date.year()));
+                proptest::prop_assert!(date >= crate::calendar::add_days(starts_on, -PROJECT_MARGIN_DAYS));
+            }
+        }
+
+        /// Staff-typed numbers: refused or parsed, never a panic (budgets, amounts, rates).
+        #[test]
+        fn staff_number_parsers_never_panic(s in "[-+]?[0-9]{0,40}(\\.[0-9]{0,40})?(e[0-9]{1,3})?|\\PC{0,40}") {
+            let usd = crate::money::Currency::parse("USD").unwrap();
+            let _ = crate::project::Budget::parse_hours(&s);
+            let _ = crate::project::Thresholds::parse(&s);
+            let _ = Money::parse_major(&s, usd);
+            if let Ok(r) = HourlyRate::parse(&s) {
+                let _ = r.amount_for(MAX_MINUTES, usd);
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,19 @@
 //! A *cut-off* applies to both. In real-time mode nothing is cut. In weekly-summary mode every
 //! figure ignores the current (incomplete) week, everywhere.
 //!
+//! **Entries dated after the client's today count nowhere** (trackers allow planned time): no
+//! figure, chart, budget, burn rate or projection includes them until their local date is today
+//! (in the client's time zone). They are stored, and the rollups include them; storage passes
+//! them in as [`FigureInputs::future`] and [`compute`] takes each one back out of the rows it
+//! belongs to before computing anything. *Why subtract at read time* rather than keep them out
+//! of the rollups: the rollups are kept by SQLite triggers inside the entry's write, and a
+//! future entry matures when the clock passes midnight — with no write at all. Subtracting the
+//! few future-dated entries (read through the index on `(project_id, local_date)`, so the read
+//! costs one row per planned entry) is correct at every instant, needs no job that "releases"
+//! entries at midnight, and leaves the triggers and `rollup::recompute` as they are. Storage may
+//! pass a superset (e.g. everything after the earliest "today" on Earth): entries dated today or
+//! earlier in `future` are ignored here.
+//!
 //! - **This week so far** (real time only): visible minutes in the client's current week, by
 //!   member; the total is the sum over members.
 //! - **Last week**: the same for the previous, complete week (shown in both modes).
@@ -36,14 +49,23 @@
 //! - **Burn-up**: cumulative budget minutes at the end of each week of the period, through the
 //!   newest visible week, against the allocated line; the projection continues from today to the
 //!   run-out date.
+//! - **Internal time in the budget**: the non-billable minutes among the budget's used minutes
+//!   (`BudgetFigures::non_billable_minutes`; 0 unless the budget includes non-billable time). A
+//!   client who cannot see non-billable time is told how much of it the budget counts.
+//! - **Covers until** (weekly summary only): the instant the last complete week ended (local
+//!   midnight at the start of the current week). The data's "as of" shown to a weekly-summary
+//!   client is this instant, so it does not move while the current week changes.
+//! - **Arithmetic never panics or wraps**: run-out days are computed in 128 bits and the date
+//!   saturates at the calendar's end (a far run-out is far, never "today").
 
 use crate::calendar::{add_days, week_start_of, ClientCalendar, Week};
 use crate::money::percent;
 use crate::project::{Period, Project};
-use crate::rollup::{Dim, Sums, TotalRow, WeekRow};
+use crate::rollup::{Dim, EntryFacts, Sums, TotalRow, WeekRow};
 use crate::settings::ViewMode;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Weeks averaged for the burn rate.
@@ -51,8 +73,17 @@ pub const BURN_WEEKS: i64 = 4;
 /// Weeks in the weekly-hours chart.
 pub const CHART_WEEKS: i64 = 12;
 
+/// A stored entry with its local date: what [`compute`] needs to take a future-dated entry back
+/// out of the rollups (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatedEntry {
+    pub local_date: NaiveDate,
+    pub facts: EntryFacts,
+}
+
 /// What the figures are computed from. `all_weeks` holds the project's `Dim::All` week rows;
-/// `recent` the other dimensions' week rows from [`window_start`] on; `totals` the total rows.
+/// `recent` the other dimensions' week rows from [`window_start`] on; `totals` the total rows;
+/// `future` the project's stored entries dated after `today` (a superset is fine).
 pub struct FigureInputs<'a> {
     pub project: &'a Project,
     pub calendar: &'a ClientCalendar,
@@ -62,6 +93,7 @@ pub struct FigureInputs<'a> {
     pub all_weeks: &'a [WeekRow],
     pub recent: &'a [WeekRow],
     pub totals: &'a [TotalRow],
+    pub future: &'a [DatedEntry],
 }
 
 /// The first week start whose per-dimension rows [`compute`] needs: the previous week's, or the
@@ -97,6 +129,8 @@ pub struct BudgetFigures {
     pub used_amount_minor: i64,
     pub remaining_amount_minor: Option<i64>,
     pub percent_amount: Option<rust_decimal::Decimal>,
+    /// Non-billable minutes among `used_minutes` (0 unless the budget includes them).
+    pub non_billable_minutes: i64,
 }
 
 impl BudgetFigures {
@@ -202,6 +236,8 @@ pub struct ProjectFigures {
     pub by_phase: Vec<Slice>,
     pub weekly: Vec<ChartPoint>,
     pub burn_up: BurnUp,
+    /// Weekly summary: the instant the last complete week ended; `None` in real time.
+    pub covers_until: Option<DateTime<Utc>>,
 }
 
 struct Filters {
@@ -223,11 +259,53 @@ impl Filters {
     }
 }
 
-fn ceil_div(a: i64, b: i64) -> i64 {
+/// ⌈a / b⌉ for b > 0, in 128 bits, saturated into i64 (0 when b ≤ 0).
+fn ceil_div(a: i128, b: i128) -> i64 {
     if b <= 0 {
         return 0;
     }
-    (a + b - 1).div_euclid(b)
+    let q = a.div_euclid(b) + i128::from(a.rem_euclid(b) != 0);
+    i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `all_weeks`, `recent` and `totals`, possibly with negative rows added.
+type Rows<'a> = (Cow<'a, [WeekRow]>, Cow<'a, [WeekRow]>, Cow<'a, [TotalRow]>);
+
+/// The rows with every entry dated after `today` taken back out (see the module docs): one
+/// negative row per rollup row the entry was added to. Borrowed unchanged when there is none.
+fn without_future<'a>(inputs: &FigureInputs<'a>) -> Rows<'a> {
+    let future: Vec<&EntryFacts> = inputs.future.iter().filter(|e| e.local_date > inputs.today).map(|e| &e.facts).collect();
+    if future.is_empty() {
+        return (Cow::Borrowed(inputs.all_weeks), Cow::Borrowed(inputs.recent), Cow::Borrowed(inputs.totals));
+    }
+    let (mut all_weeks, mut recent, mut totals) = (inputs.all_weeks.to_vec(), inputs.recent.to_vec(), inputs.totals.to_vec());
+    let from = window_start(inputs.calendar, inputs.today);
+    for e in future {
+        let minus = Sums { minutes: -e.minutes, amount_minor: -e.amount_minor, entries: -1 };
+        for (dim, id) in [
+            (Dim::All, String::new()),
+            (Dim::Member, e.member_id.clone()),
+            (Dim::Task, e.task_id.clone().unwrap_or_default()),
+            (Dim::Phase, e.phase_id.clone().unwrap_or_default()),
+        ] {
+            let week = WeekRow { bucket: e.bucket, dim, dim_id: id.clone(), billable: e.billable, sums: minus };
+            if dim == Dim::All {
+                all_weeks.push(week);
+            } else if e.bucket.week_start >= from {
+                recent.push(week);
+            }
+            totals.push(TotalRow { dim, dim_id: id, billable: e.billable, sums: minus });
+        }
+    }
+    (Cow::Owned(all_weeks), Cow::Owned(recent), Cow::Owned(totals))
+}
+
+/// The UTC instant of local midnight at the start of `date` (the first instant of the day when
+/// midnight falls in a DST gap).
+fn local_midnight(calendar: &ClientCalendar, date: NaiveDate) -> Option<DateTime<Utc>> {
+    (0..24)
+        .find_map(|h| date.and_hms_opt(h, 0, 0).and_then(|t| calendar.tz.from_local_datetime(&t).earliest()))
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn sorted_slices(map: BTreeMap<String, i64>) -> Vec<Slice> {
@@ -236,9 +314,9 @@ fn sorted_slices(map: BTreeMap<String, i64>) -> Vec<Slice> {
     v
 }
 
-fn week_hours(inputs: &FigureInputs, f: &Filters, week: Week) -> WeekHours {
+fn week_hours(recent: &[WeekRow], f: &Filters, week: Week) -> WeekHours {
     let mut by: BTreeMap<String, i64> = BTreeMap::new();
-    for r in inputs.recent.iter().filter(|r| r.dim == Dim::Member && r.bucket.week_start == week.start) {
+    for r in recent.iter().filter(|r| r.dim == Dim::Member && r.bucket.week_start == week.start) {
         if f.visible(r.bucket.week_start, r.billable) {
             *by.entry(r.dim_id.clone()).or_default() += r.sums.minutes;
         }
@@ -249,6 +327,8 @@ fn week_hours(inputs: &FigureInputs, f: &Filters, week: Week) -> WeekHours {
 
 /// Computes every figure (see the module docs for the definitions).
 pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
+    let (all_weeks, recent, totals) = without_future(inputs);
+    let (all_weeks, recent, totals) = (all_weeks.as_ref(), recent.as_ref(), totals.as_ref());
     let project = inputs.project;
     let today = inputs.today;
     let current = inputs.calendar.week_of(today);
@@ -263,13 +343,14 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
     let monthly = project.is_monthly();
     let in_period = |r: &WeekRow| !monthly || r.bucket.month == period.start;
 
-    let this_week = (!f.summary).then(|| week_hours(inputs, &f, current));
-    let last_week = week_hours(inputs, &f, current.previous());
+    let this_week = (!f.summary).then(|| week_hours(recent, &f, current));
+    let last_week = week_hours(recent, &f, current.previous());
 
     // Period sums from the all-dimension week rows.
     let mut to_date = 0i64;
     let mut used = Sums::default();
-    for r in inputs.all_weeks.iter().filter(|r| r.dim == Dim::All && in_period(r)) {
+    let mut used_non_billable = 0i64;
+    for r in all_weeks.iter().filter(|r| r.dim == Dim::All && in_period(r)) {
         if f.visible(r.bucket.week_start, r.billable) {
             to_date += r.sums.minutes;
         }
@@ -277,6 +358,8 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
             used.minutes += r.sums.minutes;
             if r.billable {
                 used.amount_minor += r.sums.amount_minor;
+            } else {
+                used_non_billable += r.sums.minutes;
             }
         }
     }
@@ -290,6 +373,7 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
         used_amount_minor: used.amount_minor,
         remaining_amount_minor: b.amount_minor.map(|a| a - used.amount_minor),
         percent_amount: b.amount_minor.and_then(|a| percent(used.amount_minor, a)),
+        non_billable_minutes: used_non_billable,
     });
 
     // Burn rate over the last complete weeks since the project's first week.
@@ -298,7 +382,7 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
     let n = complete_weeks.min(BURN_WEEKS);
     let burn_from = add_days(current.start, -7 * n);
     let mut burn = BurnRate { weeks: n, minutes: 0, amount_minor: 0 };
-    for r in inputs.all_weeks.iter().filter(|r| r.dim == Dim::All) {
+    for r in all_weeks.iter().filter(|r| r.dim == Dim::All) {
         let w = r.bucket.week_start;
         if w >= burn_from && w < current.start && (r.billable || f.budget_non_billable) {
             burn.minutes += r.sums.minutes;
@@ -329,19 +413,19 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
         Dim::All => None,
     };
     if monthly {
-        for r in inputs.recent.iter().filter(|r| in_period(r) && f.visible(r.bucket.week_start, r.billable)) {
+        for r in recent.iter().filter(|r| in_period(r) && f.visible(r.bucket.week_start, r.billable)) {
             if let Some(i) = slot(r.dim) {
                 *by[i].entry(r.dim_id.clone()).or_default() += r.sums.minutes;
             }
         }
     } else {
-        for r in inputs.totals.iter().filter(|r| r.billable || f.show_non_billable) {
+        for r in totals.iter().filter(|r| r.billable || f.show_non_billable) {
             if let Some(i) = slot(r.dim) {
                 *by[i].entry(r.dim_id.clone()).or_default() += r.sums.minutes;
             }
         }
         if f.summary {
-            for r in inputs.recent.iter().filter(|r| r.bucket.week_start >= current.start && (r.billable || f.show_non_billable)) {
+            for r in recent.iter().filter(|r| r.bucket.week_start >= current.start && (r.billable || f.show_non_billable)) {
                 if let Some(i) = slot(r.dim) {
                     *by[i].entry(r.dim_id.clone()).or_default() -= r.sums.minutes;
                 }
@@ -354,7 +438,7 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
     let newest = if f.summary { current.previous() } else { current };
     let mut weekly_map: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut budget_by_week: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-    for r in inputs.all_weeks.iter().filter(|r| r.dim == Dim::All && r.bucket.week_start <= newest.start) {
+    for r in all_weeks.iter().filter(|r| r.dim == Dim::All && r.bucket.week_start <= newest.start) {
         if f.visible(r.bucket.week_start, r.billable) {
             *weekly_map.entry(r.bucket.week_start).or_default() += r.sums.minutes;
         }
@@ -403,6 +487,7 @@ pub fn compute(inputs: &FigureInputs) -> ProjectFigures {
         by_phase,
         weekly,
         burn_up,
+        covers_until: if f.summary { local_midnight(inputs.calendar, current.start) } else { None },
     }
 }
 
@@ -413,9 +498,10 @@ fn project_run_out(b: Option<&BudgetFigures>, burn: &BurnRate, today: NaiveDate,
     if over_minutes.is_some() || over_amount.is_some() {
         return Projection::Exhausted { over_minutes, over_amount_minor: over_amount };
     }
+    let wide = i128::from;
     let days = match (b.remaining_minutes, b.remaining_amount_minor) {
-        (Some(rem), _) if burn.minutes > 0 => ceil_div(rem * 7 * burn.weeks, burn.minutes),
-        (None, Some(rem)) if burn.amount_minor > 0 => ceil_div(rem * 7 * burn.weeks, burn.amount_minor),
+        (Some(rem), _) if burn.minutes > 0 => ceil_div(wide(rem) * 7 * wide(burn.weeks), wide(burn.minutes)),
+        (None, Some(rem)) if burn.amount_minor > 0 => ceil_div(wide(rem) * 7 * wide(burn.weeks), wide(burn.amount_minor)),
         (None, None) => return Projection::NoBudget,
         _ => return Projection::NoBurn,
     };
@@ -424,7 +510,7 @@ fn project_run_out(b: Option<&BudgetFigures>, burn: &BurnRate, today: NaiveDate,
         if date >= end {
             EndCheck::Lasts { end }
         } else {
-            EndCheck::RunsOutEarly { end, days_early: (end - date).num_days() }
+            EndCheck::RunsOutEarly { end, days_early: end.signed_duration_since(date).num_days() }
         }
     });
     Projection::RunsOut { date, days_left: days, end }

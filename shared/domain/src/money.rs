@@ -77,8 +77,10 @@ impl Money {
         if d.scale() > currency.minor_digits() && d.normalize().scale() > currency.minor_digits() {
             return Err(format!("{} allows at most {} decimals", currency, currency.minor_digits()));
         }
-        let minor =
-            (d * Decimal::from(10i64.pow(currency.minor_digits()))).trunc().try_into().map_err(|_| "amount is too large".to_string())?;
+        // Checked: a 29-digit amount overflows the decimal when scaled to minor units.
+        let too_large = || "amount is too large".to_string();
+        let scaled = d.checked_mul(Decimal::from(10i64.pow(currency.minor_digits()))).ok_or_else(too_large)?;
+        let minor = scaled.trunc().try_into().map_err(|_| too_large())?;
         Ok(Self { minor, currency })
     }
 }
@@ -132,10 +134,15 @@ impl HourlyRate {
 
     /// What `minutes` at this rate bill, rounded half-to-even to the currency's minor unit.
     pub fn amount_for(&self, minutes: i64, currency: Currency) -> Money {
-        let exact = self.0 * Decimal::from(minutes) / Decimal::from(60);
-        let rounded = exact.round_dp_with_strategy(currency.minor_digits(), RoundingStrategy::MidpointNearestEven);
-        let minor = (rounded * Decimal::from(10i64.pow(currency.minor_digits()))).trunc();
-        Money { minor: i64::try_from(minor).unwrap_or(i64::MAX), currency }
+        // Checked throughout: a rate built without `parse` has no upper bound.
+        let minor = self
+            .0
+            .checked_mul(Decimal::from(minutes))
+            .map(|exact| exact / Decimal::from(60))
+            .map(|exact| exact.round_dp_with_strategy(currency.minor_digits(), RoundingStrategy::MidpointNearestEven))
+            .and_then(|rounded| rounded.checked_mul(Decimal::from(10i64.pow(currency.minor_digits()))))
+            .and_then(|m| i64::try_from(m.trunc()).ok());
+        Money { minor: minor.unwrap_or(if self.0.is_sign_negative() == (minutes < 0) { i64::MAX } else { i64::MIN }), currency }
     }
 }
 
@@ -192,6 +199,36 @@ mod tests {
         assert!(Money::parse_major("-1", usd()).is_err());
         assert_eq!(Money::new(-123456, usd()).to_string(), "USD -1,234.56");
         assert_eq!(Money::new(5, Currency::parse("JPY").unwrap()).to_string(), "JPY 5");
+    }
+
+    #[test]
+    fn huge_amounts_are_refused_not_a_panic() {
+        // 29 digits: parses as a decimal, overflows when scaled to cents (panicked before).
+        assert_eq!(Money::parse_major("12345678901234567890123456789", usd()), Err("amount is too large".into()));
+        assert!(Money::parse_major("99999999999999999999999999999", usd()).is_err());
+        assert_eq!(Money::parse_major("79228162514264337593543950335", usd()), Err("amount is too large".into()));
+        assert_eq!(Money::parse_major("92233720368547758.08", usd()), Err("amount is too large".into()));
+        assert_eq!(Money::parse_major("92233720368547758.07", usd()).map(|m| m.minor), Ok(i64::MAX));
+        assert!(Money::parse_major("1e30", usd()).is_err());
+        assert!(Money::parse_major("", usd()).is_err());
+        assert_eq!(HourlyRate(Decimal::MAX).amount_for(i64::MAX, usd()).minor, i64::MAX);
+    }
+
+    proptest::proptest! {
+        /// No string makes the money or rate parsers panic; what parses round-trips.
+        #[test]
+        fn money_parsers_never_panic(s in "\\PC{0,40}", digits in "[0-9]{0,40}(\\.[0-9]{0,30})?") {
+            for input in [s.as_str(), digits.as_str()] {
+                if let Ok(m) = Money::parse_major(input, usd()) {
+                    proptest::prop_assert!(m.minor >= 0);
+                    proptest::prop_assert_eq!(Money::parse_major(&m.to_decimal().to_string(), usd()), Ok(m));
+                }
+                if let Ok(r) = HourlyRate::parse(input) {
+                    let _ = r.amount_for(i64::MAX, usd());
+                    let _ = r.amount_for(i64::MIN, usd());
+                }
+            }
+        }
     }
 
     #[test]

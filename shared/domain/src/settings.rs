@@ -55,6 +55,15 @@ setting_enum!(/// Real time, or completed weeks only.
     ViewMode { RealTime = "real_time", WeeklySummary = "weekly_summary" } default WeeklySummary);
 setting_enum!(/// Whether non-billable time is shown to the client.
     NonBillable { Shown = "shown", Hidden = "hidden" } default Hidden);
+setting_enum!(/// How a budget's money is shown to the client. Budget-level money is the only money a
+    /// client with hidden rates sees, yet money used ÷ hours used is the blended rate; so the
+    /// provider chooses: amounts, or percentages of the budget only.
+    BudgetMoney {
+        /// Amount used, allocated and remaining for the period.
+        Amounts = "amounts",
+        /// Percentages of the budget only; no amount anywhere.
+        Percentages = "percentages",
+    } default Percentages);
 
 /// Everything a provider decides about what one client sees.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +79,8 @@ pub struct Visibility {
     pub view: ViewMode,
     #[serde(default)]
     pub non_billable: NonBillable,
+    #[serde(default)]
+    pub budget_money: BudgetMoney,
 }
 
 impl Visibility {
@@ -101,6 +112,7 @@ mod tests {
         assert_eq!(v.team, TeamDisplay::Anonymous);
         assert_eq!(v.view, ViewMode::WeeklySummary);
         assert_eq!(v.non_billable, NonBillable::Hidden);
+        assert_eq!(v.budget_money, BudgetMoney::Percentages);
     }
 
     #[test]

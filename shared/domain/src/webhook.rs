@@ -97,7 +97,8 @@ pub fn verify<'a>(headers: SignedHeaders<'a>, body: &[u8], secrets: &[WebhookSec
     let ts_raw = headers.timestamp.ok_or(SignatureError::MissingHeader("webhook-timestamp"))?;
     let sigs = headers.signature.ok_or(SignatureError::MissingHeader("webhook-signature"))?;
     let ts: i64 = ts_raw.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
-    if (now_unix - ts).abs() > TOLERANCE_SECS {
+    // Checked: `now - ts` overflows for timestamps near i64::MIN/MAX (and `abs` of MIN panics).
+    if now_unix.checked_sub(ts).is_none_or(|d| d.unsigned_abs() > TOLERANCE_SECS.unsigned_abs()) {
         return Err(SignatureError::StaleTimestamp);
     }
     let candidates: Vec<Vec<u8>> =
@@ -156,6 +157,35 @@ mod tests {
         assert_eq!(verify(headers("m", "soon", &sig), body, std::slice::from_ref(&s), 1000), Err(SignatureError::BadTimestamp));
         let none = SignedHeaders { id: None, timestamp: Some("1000"), signature: Some(&sig) };
         assert_eq!(verify(none, body, &[s], 1000), Err(SignatureError::MissingHeader("webhook-id")));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_refused_not_an_overflow() {
+        let body = b"{}";
+        let s = secret(1);
+        for (ts, now) in [(i64::MIN, 1_700_000_000), (i64::MAX, 1_700_000_000), (i64::MIN, i64::MAX), (i64::MAX, i64::MIN), (0, i64::MIN)] {
+            let sig = sign(&s, "m", ts, body);
+            let t = ts.to_string();
+            assert_eq!(
+                verify(headers("m", &t, &sig), body, std::slice::from_ref(&s), now),
+                Err(SignatureError::StaleTimestamp),
+                "{ts} at {now}"
+            );
+        }
+        let sig = sign(&s, "m", i64::MAX, body);
+        assert_eq!(verify(headers("m", &i64::MAX.to_string(), &sig), body, std::slice::from_ref(&s), i64::MAX), Ok("m"));
+        assert_eq!(verify(headers("m", "99999999999999999999", &sig), body, &[s], 0), Err(SignatureError::BadTimestamp));
+    }
+
+    proptest::proptest! {
+        /// Any header values and clock: an answer, never a panic.
+        #[test]
+        fn verify_never_panics(ts in proptest::prelude::any::<i64>(), now in proptest::prelude::any::<i64>(), raw in "\\PC{0,30}", sig in "\\PC{0,60}") {
+            let s = secret(3);
+            let t = ts.to_string();
+            let _ = verify(headers("m", &t, &sig), b"{}", std::slice::from_ref(&s), now);
+            let _ = verify(headers("m", &raw, &sig), b"{}", &[s], now);
+        }
     }
 
     #[test]

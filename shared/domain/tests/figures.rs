@@ -15,12 +15,12 @@
 use chrono::{NaiveDate, TimeZone, Utc, Weekday};
 use clearhours_domain::calendar::{add_days, month_start_of, ClientCalendar, Week};
 use clearhours_domain::client_view::{project_dashboard, ClientContext, MemberRecord, PhaseRecord, TaskRecord};
-use clearhours_domain::figures::{self, compute, EndCheck, FigureInputs, ProjectFigures, Projection, Slice, Status, WeekHours};
+use clearhours_domain::figures::{self, compute, DatedEntry, EndCheck, FigureInputs, ProjectFigures, Projection, Slice, Status, WeekHours};
 use clearhours_domain::ids::{ClientId, MemberId, PhaseId, ProjectId, TaskId};
 use clearhours_domain::money::{Currency, HourlyRate};
 use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
 use clearhours_domain::rollup::{recompute, Dim, EntryFacts, Sums, TotalRow, WeekRow};
-use clearhours_domain::settings::{DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use clearhours_domain::settings::{BudgetMoney, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -93,23 +93,27 @@ struct Rollups {
     all_weeks: Vec<WeekRow>,
     recent: Vec<WeekRow>,
     totals: Vec<TotalRow>,
+    future: Vec<DatedEntry>,
+}
+
+fn facts(r: &Raw, cal: &ClientCalendar) -> EntryFacts {
+    EntryFacts {
+        bucket: cal.bucket_of(r.date),
+        member_id: r.member.clone(),
+        task_id: r.task.clone(),
+        phase_id: r.phase.clone(),
+        billable: r.billable,
+        minutes: r.minutes,
+        amount_minor: r.amount,
+    }
 }
 
 /// Mirrors the database: week rows of `Dim::All` → `all_weeks`; week rows of the other
-/// dimensions from `figures::window_start` on → `recent`; total rows → `totals`.
+/// dimensions from `figures::window_start` on → `recent`; total rows → `totals` — of *every*
+/// stored entry, as the triggers keep them; and the entries dated after today → `future`.
 fn rollups(entries: &[Raw], cal: &ClientCalendar, today: NaiveDate) -> Rollups {
-    let facts: Vec<EntryFacts> = entries
-        .iter()
-        .map(|r| EntryFacts {
-            bucket: cal.bucket_of(r.date),
-            member_id: r.member.clone(),
-            task_id: r.task.clone(),
-            phase_id: r.phase.clone(),
-            billable: r.billable,
-            minutes: r.minutes,
-            amount_minor: r.amount,
-        })
-        .collect();
+    let future = entries.iter().filter(|r| r.date > today).map(|r| DatedEntry { local_date: r.date, facts: facts(r, cal) }).collect();
+    let facts: Vec<EntryFacts> = entries.iter().map(|r| facts(r, cal)).collect();
     let (weeks, totals) = recompute(&facts);
     let from = figures::window_start(cal, today);
     let row = |(bucket, dim, dim_id, billable): (_, Dim, String, bool), sums: Sums| WeekRow { bucket, dim, dim_id, billable, sums };
@@ -124,7 +128,7 @@ fn rollups(entries: &[Raw], cal: &ClientCalendar, today: NaiveDate) -> Rollups {
         }
     }
     let totals = totals.into_iter().map(|((dim, dim_id, billable), sums)| TotalRow { dim, dim_id, billable, sums }).collect();
-    Rollups { all_weeks, recent, totals }
+    Rollups { all_weeks, recent, totals, future }
 }
 
 /// Everything `compute` depends on, in raw form.
@@ -153,6 +157,7 @@ impl Scenario {
             all_weeks: &r.all_weeks,
             recent: &r.recent,
             totals: &r.totals,
+            future: &r.future,
         })
     }
     fn summary(mut self) -> Self {
@@ -385,13 +390,15 @@ fn reference_project_every_figure() {
 #[test]
 fn this_week_is_by_member_and_the_total_is_their_sum() {
     // Three members this week, one of them twice, one non-billable entry (hidden by default).
-    let s = web().keep(|r| r.date < d("2026-11-23")).with_entries(vec![
+    // Today is the week's last day (Sunday 11-29), so every entry of the week has happened.
+    let mut s = web().keep(|r| r.date < d("2026-11-23")).with_entries(vec![
         e("2026-11-23", "mem_a", 45),
         e("2026-11-25", "mem_a", 15),
         e("2026-11-24", "mem_b", 75),
         e("2026-11-29", "mem_c", 20),
         e("2026-11-26", "mem_d", 500).non_billable(),
     ]);
+    s.today = d("2026-11-29");
     // a 45 + 15 = 60, b 75, c 20 (Sunday 11-29 closes the week) → 155.
     check_week("hidden nb", s.figures().this_week.as_ref().unwrap(), "2026-11-23", &[("mem_a", 60), ("mem_b", 75), ("mem_c", 20)]);
     // Shown: d 500 joins → 655.
@@ -742,9 +749,12 @@ fn weekly_summary_ignores_the_current_week_everywhere() {
         assert_eq!(other, f, "{label}: everything");
     }
     // In real time the same additions do show (the check above is not vacuous):
-    // 1920 + 500 + 45 (the non-billable 30 stays hidden) = 2465.
+    // 1920 + 500 (the non-billable 30 stays hidden; Sunday 11-29's 45 is planned time, after
+    // today, and counts from that Sunday) = 2420.
     let mut rt = with_more;
     rt.view = ViewMode::RealTime;
+    assert_eq!(rt.figures().to_date_minutes, 2420);
+    rt.today = d("2026-11-29");
     assert_eq!(rt.figures().to_date_minutes, 2465);
 
     // Same with non-billable time shown and counted, and for a retainer.
@@ -831,6 +841,164 @@ fn money_only_budget_projects_with_amounts() {
     let f = s.clone().budget(budget(BudgetPeriod::Fixed, None, Some(300_000))).figures();
     assert_eq!(f.projection, Projection::Exhausted { over_minutes: None, over_amount_minor: Some(10_000) });
     assert_eq!(f.status, Some(Status::OverBudget));
+}
+
+/// Entries dated after the client's today count nowhere until their day (module docs of
+/// `figures`): the reference project with planned time added tomorrow, next week and next year
+/// has exactly the reference figures; the day after, tomorrow's entry counts everywhere.
+#[test]
+fn entries_dated_after_today_count_nowhere_until_their_day() {
+    let base = web().budget(including_non_billable(fixed(6000)));
+    let planned = vec![
+        e("2026-11-26", "mem_a", 60).task("tsk_dev").phase("phs_build").amount(14_242),
+        e("2026-11-26", "mem_b", 30).non_billable(),
+        e("2026-12-02", "mem_c", 45).task("tsk_review"),
+        e("2027-06-01", "mem_a", 480),
+    ];
+    let with = base.clone().with_entries(planned.clone());
+    for (label, s) in [("real time", (base.clone(), with.clone())), ("summary", (base.clone().summary(), with.clone().summary()))] {
+        assert_eq!(s.1.figures(), s.0.figures(), "{label}: planned entries changed a figure");
+    }
+    // Thursday 11-26 arrives: only the 26th's entries count (this week, to date, budget, charts).
+    let (mut before, mut after) = (base.clone(), with.clone());
+    before.today = d("2026-11-26");
+    after.today = d("2026-11-26");
+    let (b, a) = (before.figures(), after.figures());
+    assert_eq!(a.this_week.as_ref().unwrap().total_minutes, b.this_week.as_ref().unwrap().total_minutes + 60);
+    assert_eq!(a.to_date_minutes, b.to_date_minutes + 60);
+    assert_eq!(a.budget.as_ref().unwrap().used_minutes, b.budget.as_ref().unwrap().used_minutes + 90);
+    assert_eq!(a.budget.as_ref().unwrap().used_amount_minor, b.budget.as_ref().unwrap().used_amount_minor + 14_242);
+    assert_eq!(a.weekly.last().unwrap().minutes, b.weekly.last().unwrap().minutes + 60);
+    assert_eq!(sum(&a.by_task), sum(&b.by_task) + 60);
+}
+
+/// The same with a pinned clock crossing midnight in the client's time zone: New York's
+/// Wednesday 23:30 is Thursday 04:30 UTC; an entry dated Thursday counts from 00:00 New York
+/// time (05:00 UTC), not from UTC midnight.
+#[test]
+fn a_planned_entry_counts_from_local_midnight_with_no_write() {
+    let ny = cal("America/New_York", "monday");
+    let s = Scenario::new(
+        project("2026-10-05", None, fixed(6000)),
+        ny,
+        "2026-11-25",
+        vec![e("2026-11-24", "mem_a", 120), e("2026-11-26", "mem_a", 60)],
+    );
+    let at = |h: u32, m: u32| {
+        let mut s = s.clone();
+        s.today = ny.today(Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0).unwrap());
+        s.figures()
+    };
+    let (late_wednesday, early_thursday) = (at(4, 30), at(5, 30));
+    assert_eq!((late_wednesday.today, early_thursday.today), (d("2026-11-25"), d("2026-11-26")));
+    assert_eq!(late_wednesday.to_date_minutes, 120);
+    assert_eq!(late_wednesday.this_week.as_ref().unwrap().total_minutes, 120);
+    assert_eq!(late_wednesday.budget.as_ref().unwrap().percent_minutes.unwrap().to_string(), "2.0");
+    assert_eq!(early_thursday.to_date_minutes, 180);
+    assert_eq!(early_thursday.this_week.as_ref().unwrap().total_minutes, 180);
+    assert_eq!(early_thursday.budget.as_ref().unwrap().percent_minutes.unwrap().to_string(), "3.0");
+}
+
+/// A budget counting non-billable time says how much when the client cannot see that time.
+#[test]
+fn a_budget_with_hidden_internal_time_says_so() {
+    let s = web().budget(including_non_billable(fixed(6000)));
+    assert_eq!(s.figures().budget.unwrap().non_billable_minutes, 120);
+    assert_eq!(web().figures().budget.unwrap().non_billable_minutes, 0);
+    let members = canary_members();
+    let hidden: serde_json::Value =
+        serde_json::from_str(&dashboard_json(&s, Visibility { view: ViewMode::RealTime, ..Visibility::default() }, &members)).unwrap();
+    assert_eq!(hidden["budget"]["internal_hours"], "2.00");
+    assert_eq!(hidden["budget"]["internal_note"], "Includes 2 h of internal time.");
+    let shown = Visibility { view: ViewMode::RealTime, non_billable: NonBillable::Shown, ..Visibility::default() };
+    let shown: serde_json::Value = serde_json::from_str(&dashboard_json(&s, shown, &members)).unwrap();
+    assert!(shown["budget"]["internal_hours"].is_null() && shown["budget"]["internal_note"].is_null());
+}
+
+/// Weekly summary: `as_of` is the end of the last complete week (local midnight, in UTC),
+/// whatever the newest change; real time passes the newest change through.
+#[test]
+fn weekly_summary_as_of_is_the_end_of_the_last_complete_week() {
+    let members = canary_members();
+    let (tasks, phases) = catalogue();
+    let ny = web();
+    let mut s = ny.clone();
+    s.calendar = cal("America/New_York", "monday");
+    let summary = Visibility::default();
+    for newest in ["2026-11-25T12:00:00Z", "2026-11-25T12:00:01Z", "2026-11-18T08:00:00Z"] {
+        let ctx = ClientContext { visibility: summary, currency: usd(), members: &members, tasks: &tasks, phases: &phases };
+        let dash = project_dashboard(&ctx, &s.project, &s.clone().summary().figures(), Some(newest.into()));
+        // Monday 2026-11-23 00:00 in New York (EST, UTC−5).
+        assert_eq!(dash.as_of.as_deref(), Some("2026-11-23T05:00:00Z"), "{newest}");
+        let ctx = ClientContext {
+            visibility: Visibility { view: ViewMode::RealTime, ..summary },
+            currency: usd(),
+            members: &members,
+            tasks: &tasks,
+            phases: &phases,
+        };
+        let dash = project_dashboard(&ctx, &s.project, &s.figures(), Some(newest.into()));
+        assert_eq!(dash.as_of.as_deref(), Some(newest));
+    }
+    // No data yet still reads the same (None → Some would tell that the week changed).
+    let ctx = ClientContext { visibility: summary, currency: usd(), members: &members, tasks: &tasks, phases: &phases };
+    let dash = project_dashboard(&ctx, &s.project, &s.clone().summary().figures(), None);
+    assert_eq!(dash.as_of.as_deref(), Some("2026-11-23T05:00:00Z"));
+}
+
+/// With budget money as percentages, no amount reaches the client; as amounts, only the
+/// budget-level ones (allocated, used, remaining, over by).
+#[test]
+fn budget_money_as_amounts_or_percentages_only() {
+    let members = canary_members();
+    let s = Scenario::new(
+        project("2026-10-05", None, budget(BudgetPeriod::Fixed, Some(6000), Some(1_000_123))),
+        utc_monday(),
+        "2026-11-25",
+        vec![e("2026-10-06", "mem_a", 60).amount(14_242), e("2026-11-17", "mem_b", 60).amount(14_242)],
+    );
+    for rates in RatesVisibility::ALL {
+        let v = Visibility { rates: *rates, view: ViewMode::RealTime, budget_money: BudgetMoney::Percentages, ..Visibility::default() };
+        let json = dashboard_json(&s, v, &members);
+        assert!(!json.contains("USD") && !json.contains("142.42") && !json.contains("284.84"), "{json}");
+        let d: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!((d["budget"]["percent_amount"].as_str(), d["budget"]["money_shown_as"].as_str()), (Some("2.8"), Some("percentages")));
+        let v = Visibility { budget_money: BudgetMoney::Amounts, ..v };
+        let d: serde_json::Value = serde_json::from_str(&dashboard_json(&s, v, &members)).unwrap();
+        assert_eq!(d["budget"]["amount_used"], "USD 284.84");
+        assert_eq!(d["budget"]["amount_allocated"], "USD 10,001.23");
+        assert_eq!(d["budget"]["amount_remaining"], "USD 9,716.39");
+    }
+    // Over budget by money, percentages only: the sentence names no amount.
+    let over = s.clone().budget(budget(BudgetPeriod::Fixed, None, Some(20_000)));
+    let d: serde_json::Value =
+        serde_json::from_str(&dashboard_json(&over, Visibility { view: ViewMode::RealTime, ..Visibility::default() }, &members)).unwrap();
+    assert_eq!(d["projection"]["kind"], "over_budget");
+    assert!(d["projection"]["over_by_amount"].is_null());
+    assert_eq!(d["projection"]["summary"], "The budget is used up: 142.4% used.");
+}
+
+/// A run-out far in the future saturates at the calendar's end; it never wraps to today.
+#[test]
+fn a_far_run_out_date_saturates_instead_of_wrapping_to_today() {
+    let s = Scenario::new(
+        project("2026-10-05", None, budget(BudgetPeriod::Fixed, None, Some(i64::MAX))),
+        utc_monday(),
+        "2026-11-25",
+        vec![e("2026-11-17", "mem_a", 60).amount(1)],
+    );
+    match s.figures().projection {
+        Projection::RunsOut { date, days_left, end } => {
+            assert_eq!(date, NaiveDate::MAX);
+            assert!(days_left > 1_000_000_000, "{days_left}");
+            assert_eq!(end, None);
+        }
+        other => panic!("expected a run-out, got {other:?}"),
+    }
+    let ends = s.clone().ends(Some("2026-12-31")).figures();
+    assert!(matches!(ends.projection, Projection::RunsOut { end: Some(EndCheck::Lasts { .. }), .. }), "{:?}", ends.projection);
+    let members = canary_members();
+    let _ = dashboard_json(&s, Visibility::default(), &members);
 }
 
 fn canary_members() -> Vec<MemberRecord> {
@@ -1080,9 +1248,9 @@ fn counts_for_budget(s: &Scenario, r: &Raw) -> bool {
     r.billable || s.project.budget.is_some_and(|b| b.includes_non_billable)
 }
 
-/// Not cut off: real time, or dated before the current week.
+/// Not cut off: dated today or earlier, and real time or dated before the current week.
 fn in_view(s: &Scenario, r: &Raw) -> bool {
-    s.view == ViewMode::RealTime || r.date < s.current_week().start
+    r.date <= s.today && (s.view == ViewMode::RealTime || r.date < s.current_week().start)
 }
 
 fn in_period(s: &Scenario, r: &Raw) -> bool {
@@ -1107,7 +1275,8 @@ fn raw_burn(s: &Scenario) -> (i64, i64, i64) {
         w = w.next();
     }
     let last: Vec<NaiveDate> = weeks.iter().rev().take(4).copied().collect();
-    let burned = s.entries.iter().filter(|r| counts_for_budget(s, r) && last.contains(&s.calendar.week_of(r.date).start));
+    let burned =
+        s.entries.iter().filter(|r| counts_for_budget(s, r) && r.date <= s.today && last.contains(&s.calendar.week_of(r.date).start));
     let (minutes, amount) = burned.fold((0, 0), |(m, a), r| (m + r.minutes, a + if r.billable { r.amount } else { 0 }));
     (last.len() as i64, minutes, amount)
 }
@@ -1128,13 +1297,13 @@ proptest! {
         let current = s.current_week();
         prop_assert_eq!(f.last_week.total_minutes, sum(&f.last_week.by_member));
         prop_assert_eq!(f.last_week.week, current.previous());
-        let expected_last = raw_by_member(&s, |r| visible(&s, r) && current.previous().contains(r.date));
+        let expected_last = raw_by_member(&s, |r| visible(&s, r) && current.previous().contains(r.date) && r.date <= s.today);
         prop_assert_eq!(by_id(&f.last_week.by_member), expected_last);
         match (&f.this_week, s.view) {
             (Some(w), ViewMode::RealTime) => {
                 prop_assert_eq!(w.total_minutes, sum(&w.by_member));
                 prop_assert_eq!(w.week, current);
-                let expected = raw_by_member(&s, |r| visible(&s, r) && current.contains(r.date));
+                let expected = raw_by_member(&s, |r| visible(&s, r) && current.contains(r.date) && r.date <= s.today);
                 prop_assert_eq!(by_id(&w.by_member), expected);
             }
             (None, ViewMode::WeeklySummary) => {}
@@ -1250,6 +1419,30 @@ proptest! {
         }
     }
 
+    /// (f) Entries dated after today (planned time) change no figure at all, in either view.
+    #[test]
+    fn planned_entries_change_nothing(spec in arb_spec(), extra in prop::collection::vec(arb_entry(), 1..10)) {
+        let s = spec.scenario(Dates::ProjectToToday);
+        let more = s.clone().with_entries(extra.iter().map(|e| e.place(add_days(s.today, 1), add_days(s.today, 400))).collect());
+        prop_assert_eq!(s.figures(), more.figures());
+    }
+
+    /// (g) Weekly summary: as_of never depends on the newest change.
+    #[test]
+    fn weekly_summary_as_of_ignores_the_newest_change(spec in arb_spec(), secs in 0i64..2_000_000_000) {
+        let mut s = spec.scenario(Dates::Anywhere);
+        s.view = ViewMode::WeeklySummary;
+        let (tasks, phases) = catalogue();
+        let members = canary_members();
+        let ctx = ClientContext { visibility: Visibility::default(), currency: usd(), members: &members, tasks: &tasks, phases: &phases };
+        let f = s.figures();
+        let newest = Utc.timestamp_opt(secs, 0).unwrap().to_rfc3339();
+        let a = project_dashboard(&ctx, &s.project, &f, Some(newest)).as_of;
+        let b = project_dashboard(&ctx, &s.project, &f, None).as_of;
+        prop_assert!(a.is_some());
+        prop_assert_eq!(a, b);
+    }
+
     /// (e) The client projection never panics and never carries a member's private fields.
     #[test]
     fn client_dashboard_never_leaks_private_fields(
@@ -1267,6 +1460,7 @@ proptest! {
             team,
             view: s.view,
             non_billable: if s.show_non_billable { NonBillable::Shown } else { NonBillable::Hidden },
+            budget_money: if rates { BudgetMoney::Amounts } else { BudgetMoney::Percentages },
         };
         let members: Vec<MemberRecord> = (0..3).map(|i| member_record(MEMBER_IDS[i], i, titles[i], seqs[i])).collect();
         let json = dashboard_json(&s, visibility, &members);

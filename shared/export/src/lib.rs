@@ -17,6 +17,7 @@ pub mod xlsx;
 
 use chrono::NaiveDate;
 use clearhours_domain::client_view::entries::{ClientEntryRow, ClientTimesheet, Preset};
+use clearhours_domain::client_view::RowMoney;
 use clearhours_domain::settings::DescriptionMode;
 use rust_decimal::Decimal;
 
@@ -84,22 +85,7 @@ pub fn columns(ts: &ClientTimesheet) -> Vec<Column> {
 
 /// A row's value for a column.
 pub fn value(field: Field, r: &ClientEntryRow) -> Value {
-    let ClientEntryRow {
-        date,
-        project,
-        member,
-        task,
-        phase,
-        description,
-        entries,
-        billable,
-        hours,
-        minutes: _,
-        rate: _,
-        amount: _,
-        amount_value,
-        rate_value,
-    } = r;
+    let ClientEntryRow { date, project, member, task, phase, description, entries, billable, hours, minutes: _, rate, amount } = r;
     match field {
         Field::Date => Value::Date(*date),
         Field::Project => Value::Text(project.clone()),
@@ -110,9 +96,15 @@ pub fn value(field: Field, r: &ClientEntryRow) -> Value {
         Field::Entries => Value::Int(*entries),
         Field::Billable => Value::Text(if *billable { "yes" } else { "no" }.into()),
         Field::Hours => Value::Number(*hours),
-        Field::Rate => rate_value.map_or(Value::Empty, Value::Number),
-        Field::Amount => amount_value.map_or(Value::Empty, Value::Number),
+        Field::Rate => rate.as_ref().and_then(number).map_or(Value::Empty, Value::Number),
+        Field::Amount => amount.as_ref().and_then(number).map_or(Value::Empty, Value::Number),
     }
+}
+
+/// The number in a client money text (`EUR 1,234.50` → `1234.50`), for typed cells.
+pub fn number(m: &RowMoney) -> Option<Decimal> {
+    let (_, n) = m.as_str().split_once(' ')?;
+    n.replace(',', "").parse().ok()
 }
 
 /// A slug for file names: lower-case ASCII letters and digits, dashes between words.

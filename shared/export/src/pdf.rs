@@ -440,14 +440,14 @@ fn cell_text(v: Value) -> String {
 
 /// The row of sums under a group or the table: hours, entries and (rates shown) amount in
 /// their columns, `label` in the first.
-fn sums(cols: &[crate::Column], label: &str, t: &ClientEntryTotals, currency: &str) -> Vec<String> {
+fn sums(cols: &[crate::Column], label: &str, t: &ClientEntryTotals) -> Vec<String> {
     cols.iter()
         .enumerate()
         .map(|(i, c)| match c.field {
             _ if i == 0 => label.to_string(),
             Field::Hours => t.hours.to_string(),
             Field::Entries => t.entries.to_string(),
-            Field::Amount => t.amount_value.map(|a| format!("{currency} {a}")).unwrap_or_default(),
+            Field::Amount => t.amount.as_ref().map(ToString::to_string).unwrap_or_default(),
             _ => String::new(),
         })
         .collect()
@@ -490,7 +490,7 @@ pub fn timesheet(
             let g = group_of(group, r, subtotals);
             if g.map(|s| &s.label) != current.map(|s| &s.label) {
                 if let Some(prev) = current {
-                    out.push(ReportRow::Subtotal(sums(&cols, &format!("Subtotal {}", prev.label), &prev.totals, &currency)));
+                    out.push(ReportRow::Subtotal(sums(&cols, &format!("Subtotal {}", prev.label), &prev.totals)));
                 }
                 if let Some(s) = g {
                     let title = match (s.week_start, s.week_end, &s.explanation) {
@@ -521,9 +521,9 @@ pub fn timesheet(
         ));
     }
     if let Some(prev) = current {
-        out.push(ReportRow::Subtotal(sums(&cols, &format!("Subtotal {}", prev.label), &prev.totals, &currency)));
+        out.push(ReportRow::Subtotal(sums(&cols, &format!("Subtotal {}", prev.label), &prev.totals)));
     }
-    out.push(ReportRow::Total(sums(&cols, &format!("Total ({} entries)", totals.entries), totals, &currency)));
+    out.push(ReportRow::Total(sums(&cols, &format!("Total ({} entries)", totals.entries), totals)));
     if group != GroupBy::Week {
         for n in &ts.notes {
             out.push(ReportRow::Text(format!("Note for the week {} to {} ({}): {}", n.week_start, n.week_end, n.project, n.body)));

@@ -132,7 +132,7 @@ pub fn workbook(
         let col = u16::try_from(i).unwrap_or(0);
         let (result, fmt) = match c.field {
             Field::Hours => (Some(totals.hours), &hours),
-            Field::Amount => (totals.amount_value, &money),
+            Field::Amount => (totals.amount.as_ref().and_then(crate::number), &money),
             Field::Entries => (Some(Decimal::from(totals.entries)), &Format::new()),
             _ => (None, &Format::new()),
         };
@@ -169,7 +169,7 @@ pub fn workbook(
             summary.write_number_with_format(r, 1, number(s.totals.hours), &hours)?;
             summary.write_number_with_format(r, 2, number(s.totals.billable_hours), &hours)?;
             summary.write_number(r, 3, i32::try_from(s.totals.entries).map(f64::from).unwrap_or(0.0))?;
-            if let Some(a) = s.totals.amount_value {
+            if let Some(a) = s.totals.amount.as_ref().and_then(crate::number) {
                 summary.write_number_with_format(r, 4, number(a), &money)?;
             }
             r += 1;

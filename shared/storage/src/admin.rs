@@ -10,7 +10,9 @@ use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId};
 use clearhours_domain::money::Currency;
 use clearhours_domain::network::IpAllowlist;
-use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use clearhours_domain::settings::{
+    BudgetMoney, ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility,
+};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -29,6 +31,7 @@ pub struct ClientRow {
     pub team_display: String,
     pub view_mode: String,
     pub non_billable: String,
+    pub budget_money: String,
     pub data_version: i64,
     pub ip_allowlist: String,
     pub mfa_required: i64,
@@ -44,12 +47,13 @@ impl ClientRow {
             team: TeamDisplay::parse(&self.team_display).map_err(c)?,
             view: ViewMode::parse(&self.view_mode).map_err(c)?,
             non_billable: NonBillable::parse(&self.non_billable).map_err(c)?,
+            budget_money: BudgetMoney::parse(&self.budget_money).map_err(c)?,
         })
     }
 }
 
 const CLIENT_COLUMNS: &str =
-    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, data_version, ip_allowlist, mfa_required, idle_timeout_minutes";
+    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, data_version, ip_allowlist, mfa_required, idle_timeout_minutes";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
     db.all(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE provider_id = ? ORDER BY name"), &args![scope.provider_id.as_str()]).await
@@ -68,9 +72,19 @@ pub async fn client(db: &Db, scope: &ProviderScope, id: &ClientId) -> Result<Opt
 pub async fn set_visibility(db: &Db, scope: &ProviderScope, id: &ClientId, v: &Visibility) -> Result<bool> {
     let n = db
         .run(
-            "UPDATE clients SET show_rates = ?, descriptions = ?, team_display = ?, view_mode = ?, non_billable = ?, data_version = data_version + 1
+            "UPDATE clients SET show_rates = ?, descriptions = ?, team_display = ?, view_mode = ?, non_billable = ?, budget_money = ?,
+                    data_version = data_version + 1
               WHERE id = ? AND provider_id = ?",
-            &args![v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), id.as_str(), scope.provider_id.as_str()],
+            &args![
+                v.rates.as_str(),
+                v.descriptions.as_str(),
+                v.team.as_str(),
+                v.view.as_str(),
+                v.non_billable.as_str(),
+                v.budget_money.as_str(),
+                id.as_str(),
+                scope.provider_id.as_str()
+            ],
         )
         .await?;
     Ok(n == 1)

@@ -9,7 +9,9 @@ use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId, ProviderId, StaffId};
 use clearhours_domain::money::Currency;
 use clearhours_domain::network::IpAllowlist;
-use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use clearhours_domain::settings::{
+    BudgetMoney, ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility,
+};
 use serde::Deserialize;
 
 /// Absolute session lifetime.
@@ -200,6 +202,7 @@ struct ContactSessionRow {
     team_display: String,
     view_mode: String,
     non_billable: String,
+    budget_money: String,
     data_version: i64,
     ip_allowlist: String,
 }
@@ -211,8 +214,8 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
         .first(
             "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
                     s.idle_timeout_minutes, s.expires_at, s.mfa_state, c.role, c.all_projects, cl.name, cl.time_zone, cl.week_start,
-                    cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.data_version,
-                    cl.ip_allowlist
+                    cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.budget_money,
+                    cl.data_version, cl.ip_allowlist
                FROM sessions s
                JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
                JOIN clients cl ON cl.id = c.client_id
@@ -242,6 +245,7 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
                 team: TeamDisplay::parse(&r.team_display).map_err(corrupt)?,
                 view: ViewMode::parse(&r.view_mode).map_err(corrupt)?,
                 non_billable: NonBillable::parse(&r.non_billable).map_err(corrupt)?,
+                budget_money: BudgetMoney::parse(&r.budget_money).map_err(corrupt)?,
             },
             data_version: r.data_version,
             ip_allowlist: IpAllowlist::parse(&r.ip_allowlist).map_err(corrupt)?,

@@ -7,10 +7,11 @@ use crate::scope::ClientScope;
 use chrono::NaiveDate;
 use clearhours_domain::calendar::{Bucket, ClientCalendar};
 use clearhours_domain::client_view::{MemberRecord, NoteRecord, PhaseRecord, TaskRecord};
+use clearhours_domain::figures::DatedEntry;
 use clearhours_domain::ids::{ClientId, MemberId, PhaseId, ProjectId, TaskId};
 use clearhours_domain::money::{Currency, HourlyRate};
 use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
-use clearhours_domain::rollup::{Dim, Sums, TotalRow, WeekRow};
+use clearhours_domain::rollup::{Dim, EntryFacts, Sums, TotalRow, WeekRow};
 use serde::Deserialize;
 
 pub(crate) const PROJECT_COLUMNS: &str = "p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
@@ -88,11 +89,47 @@ impl ProjectRow {
 }
 
 /// Rollups of one project: `Dim::All` week rows for its whole life, other dimensions' week rows
-/// from `window_start` on, and the totals.
+/// from `window_start` on, and the totals; plus the entries dated after "today", which the
+/// rollups include and `figures::compute` takes back out (see `figures`' module docs).
 pub struct Rollups {
     pub all_weeks: Vec<WeekRow>,
     pub recent: Vec<WeekRow>,
     pub totals: Vec<TotalRow>,
+    pub future: Vec<DatedEntry>,
+}
+
+/// The columns of a future-dated entry (prefix `project_id, ` when keyed).
+pub(crate) const FUTURE_COLUMNS: &str = "local_date, week_start, month, member_id, task_id, phase_id, billable, minutes, amount_minor";
+
+#[derive(Deserialize)]
+pub(crate) struct FutureDb {
+    pub(crate) project_id: String,
+    local_date: String,
+    week_start: String,
+    month: String,
+    member_id: String,
+    task_id: Option<String>,
+    phase_id: Option<String>,
+    billable: i64,
+    minutes: i64,
+    amount_minor: i64,
+}
+
+impl FutureDb {
+    pub(crate) fn into_dated(self) -> Result<DatedEntry> {
+        Ok(DatedEntry {
+            local_date: date(&self.local_date)?,
+            facts: EntryFacts {
+                bucket: Bucket { week_start: date(&self.week_start)?, month: date(&self.month)? },
+                member_id: self.member_id,
+                task_id: self.task_id,
+                phase_id: self.phase_id,
+                billable: self.billable != 0,
+                minutes: self.minutes,
+                amount_minor: self.amount_minor,
+            },
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -254,19 +291,24 @@ pub(crate) const VISIBLE_PROJECTS: &str = "SELECT p.id FROM projects p WHERE p.c
      AND (?4 IS NULL OR p.id = ?4)";
 
 /// The projects a contact may see — all of them, or only `only` — with their rollups (dimension
-/// rows from `window_start` on) and the catalogue to name members, tasks and phases: one D1
-/// round trip. A project outside the scope is simply absent (callers answer 404).
+/// rows from `window_start` on), their entries dated after `today` (through the index on
+/// `(client_id, local_date)`: one row read per planned entry) and the catalogue to name members,
+/// tasks and phases: one D1 round trip. A project outside the scope is simply absent (callers
+/// answer 404).
 pub async fn load_visible(
     db: &Db,
     scope: &ClientScope,
     only: Option<&ProjectId>,
     window_start: NaiveDate,
+    today: NaiveDate,
 ) -> Result<(Vec<ProjectData>, Catalogue)> {
     let visible = VISIBLE_PROJECTS;
     let a = args![scope.client_id.as_str(), i64::from(scope.all_projects), scope.contact_id.as_str(), only.map(|p| p.to_string())];
     let week_cols = "project_id, week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
     let mut with_window = a.clone();
     with_window.push(Arg::from(window_start.to_string()));
+    let mut with_today = a.clone();
+    with_today.push(Arg::from(today.to_string()));
     let results = db
         .batch(vec![
             db.stmt(&format!("SELECT {PROJECT_COLUMNS} FROM projects p JOIN clients c ON c.id = p.client_id WHERE p.id IN ({visible}) ORDER BY p.name"), &a)?,
@@ -293,9 +335,13 @@ pub async fn load_visible(
                 ),
                 &a,
             )?,
+            db.stmt(
+                &format!("SELECT project_id, {FUTURE_COLUMNS} FROM time_entries WHERE client_id = ?1 AND local_date > ?5 AND project_id IN ({visible})"),
+                &with_today,
+            )?,
         ])
         .await?;
-    let [projects, weeks, recent, totals, members, tasks, phases, notes] = results.as_slice() else {
+    let [projects, weeks, recent, totals, members, tasks, phases, notes, future] = results.as_slice() else {
         return Err(StorageError::D1("batch returned an unexpected number of results".into()));
     };
     let mut by_project: Vec<ProjectData> = Vec::new();
@@ -304,7 +350,7 @@ pub async fn load_visible(
         by_project.push(ProjectData {
             project,
             as_of,
-            rollups: Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() },
+            rollups: Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new(), future: Vec::new() },
             notes: Vec::new(),
         });
     }
@@ -328,6 +374,11 @@ pub async fn load_visible(
     for r in rows::<KeyedTotal>(totals)? {
         if let Some(i) = slot(&r.project_id, &mut by_project) {
             by_project[i].rollups.totals.push(total_row(r.row)?);
+        }
+    }
+    for r in rows::<FutureDb>(future)? {
+        if let Some(i) = slot(&r.project_id, &mut by_project) {
+            by_project[i].rollups.future.push(r.into_dated()?);
         }
     }
     for n in rows::<NoteDb>(notes)? {

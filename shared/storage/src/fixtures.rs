@@ -130,11 +130,11 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         let v = c.visibility;
         let client_ips = check(&mut errors, at("ip_allowlist"), IpAllowlist::parse(&c.ip_allowlist)).unwrap_or_default();
         meta.push(db.stmt(
-            "INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, ip_allowlist, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, ip_allowlist, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &args![
                 &c.id, &p.id, &c.name, &c.time_zone, currency.code(), weekday_name(calendar.first_day),
-                v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), client_ips.to_stored(), now_s.as_str()
+                v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), v.budget_money.as_str(), client_ips.to_stored(), now_s.as_str()
             ],
         )?);
         if let Some(b) = &c.billing {

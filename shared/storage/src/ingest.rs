@@ -12,7 +12,7 @@ use crate::db::{new_id, Arg, Db, Result, StorageError};
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
 use clearhours_domain::calendar::ClientCalendar;
-use clearhours_domain::entry::{resolve, EntryCommand, ResolvedEntry};
+use clearhours_domain::entry::{check_date, resolve, EntryCommand, ResolvedEntry};
 use clearhours_domain::ids::{IntegrationId, ProviderId};
 use clearhours_domain::project::Project;
 use clearhours_domain::webhook::WebhookSecret;
@@ -99,6 +99,10 @@ async fn existing_ids(db: &Db, sql: &str, provider: &str, ids: &HashSet<&str>) -
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// The last segment of the field path under which [`prepare_each`] refuses a date out of reason
+/// (`entries[3].date`): such an entry is refused by every source, never queued.
+pub const DATE_FIELD: &str = "date";
+
 /// A set of ids as one bound JSON array (sorted, so the statement is the same for the same set).
 fn id_list(ids: &HashSet<&str>) -> Result<Arg> {
     let mut v: Vec<&str> = ids.iter().copied().collect();
@@ -106,8 +110,8 @@ fn id_list(ids: &HashSet<&str>) -> Result<Arg> {
     Arg::json(&v)
 }
 
-/// Resolves commands against the provider's data. Unknown references are validation errors
-/// naming the entry (`entries[3].project_id`).
+/// Resolves commands against the provider's data. Unknown references and dates out of reason
+/// (`entry::check_date`) are validation errors naming the entry (`entries[3].project_id`).
 pub async fn prepare(
     db: &Db,
     scope: &ProviderScope,
@@ -220,7 +224,12 @@ pub async fn prepare_each(
                         errors.push(at("phase_id"), "no such phase in this project");
                     }
                 }
-                out.push(errors.into_result(Write::Upsert(resolve(d, project, calendar))));
+                let resolved = resolve(d, project, calendar);
+                // Dates within reason (entry::check_date): refused, never stored.
+                if let Err(m) = check_date(resolved.local_date, project) {
+                    errors.push(at(DATE_FIELD), format!("entry {}: {m}", resolved.draft.external_id));
+                }
+                out.push(errors.into_result(Write::Upsert(resolved)));
             }
         }
     }

@@ -498,11 +498,12 @@ struct ClientDb {
     team_display: String,
     view_mode: String,
     non_billable: String,
+    budget_money: String,
 }
 
 impl ClientDb {
     fn header(self) -> Result<ClientBillingHeader> {
-        use clearhours_domain::settings::{DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode};
+        use clearhours_domain::settings::{BudgetMoney, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode};
         let c = |e: String| StorageError::Corrupt(e);
         Ok(ClientBillingHeader {
             id: ClientId::parse(&self.id).map_err(|e| corrupt("client id", e))?,
@@ -515,6 +516,7 @@ impl ClientDb {
                 team: TeamDisplay::parse(&self.team_display).map_err(c)?,
                 view: ViewMode::parse(&self.view_mode).map_err(c)?,
                 non_billable: NonBillable::parse(&self.non_billable).map_err(c)?,
+                budget_money: BudgetMoney::parse(&self.budget_money).map_err(c)?,
             },
         })
     }
@@ -523,7 +525,7 @@ impl ClientDb {
 /// The client's name, calendar, currency and visibility, if it is the provider's.
 pub async fn billing_header(db: &Db, scope: &ProviderScope, client: &ClientId) -> Result<Option<ClientBillingHeader>> {
     db.first::<ClientDb>(
-        "SELECT id, name, time_zone, week_start, currency, show_rates, descriptions, team_display, view_mode, non_billable
+        "SELECT id, name, time_zone, week_start, currency, show_rates, descriptions, team_display, view_mode, non_billable, budget_money
            FROM clients WHERE id = ? AND provider_id = ?",
         &args![client.as_str(), scope.provider_id.as_str()],
     )
@@ -545,7 +547,7 @@ pub async fn provider_billing(
     let results = db
         .batch(vec![
             db.stmt(
-                "SELECT id, name, time_zone, week_start, currency, show_rates, descriptions, team_display, view_mode, non_billable
+                "SELECT id, name, time_zone, week_start, currency, show_rates, descriptions, team_display, view_mode, non_billable, budget_money
                    FROM clients WHERE id = ?1 AND provider_id = ?2 AND ?3 IS NOT NULL AND ?4 > 0",
                 &a,
             )?,
@@ -777,7 +779,7 @@ pub async fn admin_invoice(db: &Db, scope: &ProviderScope, id: &InvoiceId) -> Re
             )?,
             db.stmt(
                 "SELECT c.id, c.name, c.time_zone, c.week_start, c.currency, c.show_rates, c.descriptions, c.team_display, c.view_mode,
-                        c.non_billable, c.time_increment_minutes
+                        c.non_billable, c.budget_money, c.time_increment_minutes
                    FROM clients c JOIN invoices i ON i.client_id = c.id WHERE i.id = ?1 AND i.provider_id = ?2",
                 &a,
             )?,

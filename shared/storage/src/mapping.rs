@@ -10,12 +10,14 @@ use crate::auth::ts;
 use crate::db::{new_id, Db, Result, StorageError};
 use crate::delivery::{self, Batch, Delivered, Outcome, Queued, VersionedWrite};
 use crate::ingest;
+use crate::ingest::DATE_FIELD;
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
 use clearhours_domain::entry::EntryCommand;
 use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::sources::mapping::{normalise_key, MapKind, Mappings, MatchOn};
-use clearhours_domain::sources::{ExternalEntry, SourceCommand, SourceItem};
+use clearhours_domain::sources::{check_entry_year, ExternalEntry, SourceCommand, SourceItem};
+use clearhours_domain::ValidationError;
 use serde::Deserialize;
 
 /// Most queued entries re-resolved by one mapping save (oldest first).
@@ -195,54 +197,80 @@ pub async fn resolve_flag(db: &Db, scope: &ProviderScope, id: &IntegrationId, fl
         > 0)
 }
 
+/// What resolving source items gave: writes, entries that wait for a mapping, and entries
+/// refused because their dates are out of reason (`entry::check_date`), which every source
+/// answers with 422 before writing anything. `refused` paths are `entries[i].date`, `i` the
+/// item's index in the input.
+#[derive(Default)]
+pub struct Resolved {
+    pub writes: Vec<VersionedWrite>,
+    pub queued: Vec<Queued>,
+    pub refused: ValidationError,
+}
+
 /// Splits source items: deletes and mapped entries whose targets exist become writes; the rest
-/// are queued with the reasons.
-pub async fn resolve_items(
-    db: &Db,
-    scope: &ProviderScope,
-    id: &IntegrationId,
-    items: Vec<SourceItem>,
-) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
+/// are queued with the reasons; dates out of reason are refused.
+pub async fn resolve_items(db: &Db, scope: &ProviderScope, id: &IntegrationId, items: Vec<SourceItem>) -> Result<Resolved> {
     let m = mappings(db, id).await?;
     resolve_with(db, scope, &m, items).await
 }
 
 /// [`resolve_items`] with mappings already loaded (a CSV import resolves many batches).
-pub async fn resolve_with(
-    db: &Db,
-    scope: &ProviderScope,
-    m: &Mappings,
-    items: Vec<SourceItem>,
-) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
+pub async fn resolve_with(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<SourceItem>) -> Result<Resolved> {
+    resolve_inner(db, scope, m, items, true).await
+}
+
+/// With `refuse_dates` false (re-resolving the queue), an entry whose date is out of reason for
+/// the mapped project stays queued with the reason instead.
+async fn resolve_inner(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<SourceItem>, refuse_dates: bool) -> Result<Resolved> {
     let mut commands = Vec::with_capacity(items.len());
-    let mut meta: Vec<(i64, Option<ExternalEntry>)> = Vec::with_capacity(items.len());
+    let mut meta: Vec<(usize, i64, Option<ExternalEntry>)> = Vec::with_capacity(items.len());
     let mut queued = Vec::new();
-    for item in items {
+    let mut refused = ValidationError::default();
+    for (i, item) in items.into_iter().enumerate() {
+        if let SourceCommand::Upsert(e) = &item.command {
+            if let Err(msg) = check_entry_year(e) {
+                if refuse_dates {
+                    refused.push(format!("entries[{i}].{DATE_FIELD}"), format!("entry {}: {msg}", e.external_id));
+                    continue;
+                }
+            }
+        }
         match item.command {
             SourceCommand::Delete { external_id } => {
                 commands.push(EntryCommand::Delete { external_id });
-                meta.push((item.version, None));
+                meta.push((i, item.version, None));
             }
             SourceCommand::Upsert(e) => match m.resolve(&e) {
                 Ok(draft) => {
                     commands.push(EntryCommand::Upsert(draft));
-                    meta.push((item.version, Some(e)));
+                    meta.push((i, item.version, Some(e)));
                 }
                 Err(reasons) => queued.push(Queued { version: item.version, entry: e, reason: reasons.join("; ") }),
             },
         }
     }
     let mut writes = Vec::with_capacity(commands.len());
-    for (r, (version, entry)) in ingest::prepare_each(db, scope, commands).await?.into_iter().zip(meta) {
+    for (r, (i, version, entry)) in ingest::prepare_each(db, scope, commands).await?.into_iter().zip(meta) {
         match (r, entry) {
             (Ok(write), _) => writes.push(VersionedWrite { version, write }),
+            // A date out of reason for the mapped project: refused, not queued.
+            (Err(e), Some(_)) if refuse_dates && e.errors.iter().any(|f| f.field.ends_with(&format!(".{DATE_FIELD}"))) => {
+                for f in e.errors.into_iter().filter(|f| f.field.ends_with(&format!(".{DATE_FIELD}"))) {
+                    refused.push(format!("entries[{i}].{DATE_FIELD}"), f.message);
+                }
+            }
             (Err(e), Some(entry)) => {
                 let reason = e
                     .errors
                     .iter()
                     .map(|f| {
                         let what = f.field.rsplit('.').next().unwrap_or_default().trim_end_matches("_id");
-                        format!("the mapped {what} does not exist any more ({})", f.message)
+                        if what == DATE_FIELD {
+                            f.message.clone()
+                        } else {
+                            format!("the mapped {what} does not exist any more ({})", f.message)
+                        }
                     })
                     .collect::<Vec<_>>()
                     .join("; ");
@@ -251,7 +279,7 @@ pub async fn resolve_with(
             (Err(_), None) => {}
         }
     }
-    Ok((writes, queued))
+    Ok(Resolved { writes, queued, refused })
 }
 
 /// A mapping to save.
@@ -298,7 +326,7 @@ pub async fn save_mapping(
     )?;
     let mut m = mappings(db, id).await?;
     m.insert(new.kind, new.match_on, &key, new.target);
-    let (writes, queued) = requeue_plan(db, scope, id, &m).await?;
+    let Resolved { writes, queued, refused: _ } = requeue_plan(db, scope, id, &m).await?;
     let still_unmapped = queued.len();
     if writes.is_empty() {
         db.batch(vec![mapping_stmt]).await?;
@@ -314,7 +342,7 @@ pub async fn save_mapping(
 }
 
 /// The queue re-resolved with `m`: writes for what maps now, and what still does not.
-async fn requeue_plan(db: &Db, scope: &ProviderScope, id: &IntegrationId, m: &Mappings) -> Result<(Vec<VersionedWrite>, Vec<Queued>)> {
+async fn requeue_plan(db: &Db, scope: &ProviderScope, id: &IntegrationId, m: &Mappings) -> Result<Resolved> {
     #[derive(Deserialize)]
     struct Row {
         version: i64,
@@ -334,7 +362,7 @@ async fn requeue_plan(db: &Db, scope: &ProviderScope, id: &IntegrationId, m: &Ma
                 .map(|e| SourceItem { version: r.version, command: SourceCommand::Upsert(e) })
         })
         .collect();
-    resolve_with(db, scope, m, items).await
+    resolve_inner(db, scope, m, items, false).await
 }
 
 /// Removes a mapping (entries already stored stay as they are).

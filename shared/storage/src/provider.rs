@@ -4,7 +4,9 @@
 //! projects, so both stay within D1's per-invocation statement limit.
 
 use crate::args;
-use crate::dashboard::{corrupt, total_row, week_row, KeyedWeekRow, ProjectRow, Rollups, TotalRowDb, PROJECT_COLUMNS};
+use crate::dashboard::{
+    corrupt, total_row, week_row, FutureDb, KeyedWeekRow, ProjectRow, Rollups, TotalRowDb, FUTURE_COLUMNS, PROJECT_COLUMNS,
+};
 use crate::db::{rows, Arg, Db, Result, StorageError};
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
@@ -36,6 +38,7 @@ impl ProviderProject {
             all_weeks: &self.rollups.all_weeks,
             recent: &self.rollups.recent,
             totals: &self.rollups.totals,
+            future: &self.rollups.future,
         })
     }
 }
@@ -46,7 +49,9 @@ impl ProviderProject {
 const WINDOW_DAYS: i64 = 40;
 
 /// The projects chosen by `selection` (a subquery of project ids binding ?1..?n) with their
-/// clients' calendars and rollups: one batch of four statements, however many projects. Each
+/// clients' calendars and rollups, and their entries dated after yesterday (UTC) — a superset
+/// of what is planned time in any client's calendar, which `figures::compute` takes back out of
+/// the rollups: one batch of five statements, however many projects. Each
 /// project decodes on its own: a broken row costs that project, never the others.
 async fn load_projects(
     db: &Db,
@@ -56,7 +61,11 @@ async fn load_projects(
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, String, Option<String>, Result<ProviderProject>)>> {
     let window = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS)).to_string();
+    // The earliest "today" on Earth is the UTC date's day before (offsets reach −12 h).
+    let earliest_today = (now.date_naive() - chrono::Duration::days(1)).to_string();
     let w = args.len() + 1;
+    let mut with_today = args.clone();
+    with_today.push(Arg::from(earliest_today));
     let mut with_window = args.clone();
     with_window.push(Arg::from(window));
     let week_cols = "project_id, week_start, month, dim, dim_id, billable, minutes, amount_minor, entries";
@@ -84,9 +93,13 @@ async fn load_projects(
                 ),
                 &args,
             )?,
+            db.stmt(
+                &format!("SELECT project_id, {FUTURE_COLUMNS} FROM time_entries WHERE local_date > ?{w} AND project_id IN ({selection})"),
+                &with_today,
+            )?,
         ])
         .await?;
-    let [projects, weeks, recent, totals] = results.as_slice() else {
+    let [projects, weeks, recent, totals, future] = results.as_slice() else {
         return Err(StorageError::D1("batch returned an unexpected number of results".into()));
     };
     // Rollups by project; a row that does not decode marks its project as broken.
@@ -128,6 +141,15 @@ async fn load_projects(
             }
         }
     }
+    for v in rows::<serde_json::Value>(future)? {
+        let id = v.get("project_id").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        match serde_json::from_value::<FutureDb>(v).map_err(|e| corrupt("time_entries", e)).and_then(FutureDb::into_dated) {
+            Ok(e) => by_project.entry(id).or_insert_with(empty_rollups).future.push(e),
+            Err(e) => {
+                broken.entry(id).or_insert_with(|| e.to_string());
+            }
+        }
+    }
     let mut out = Vec::new();
     for v in rows::<serde_json::Value>(projects)? {
         let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
@@ -145,7 +167,7 @@ async fn load_projects(
 }
 
 fn empty_rollups() -> Rollups {
-    Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new() }
+    Rollups { all_weeks: Vec::new(), recent: Vec::new(), totals: Vec::new(), future: Vec::new() }
 }
 
 fn decode_project(v: serde_json::Value, rollups: Rollups) -> Result<ProviderProject> {

@@ -35,7 +35,11 @@ pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiRes
     if ingest::delivery_seen(&db, id, &event_id).await? {
         return Ok(common::duplicate("event_id", &event_id));
     }
-    let (writes, queued) = mapping::resolve_items(&db, &integration.scope, id, vec![item]).await?;
+    let mapping::Resolved { writes, queued, refused } = mapping::resolve_items(&db, &integration.scope, id, vec![item]).await?;
+    if !refused.is_empty() {
+        // A date out of reason (entry::check_date): refused, nothing written or queued.
+        return Err(ApiError::invalid(422, refused));
+    }
     let batch = Batch { delivery_id: &event_id, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
     match delivery::apply_versioned(&db, &integration.scope, id, batch, now).await? {
         Delivered::Stored(o) => Ok(common::outcome("event_id", &event_id, &o)),

@@ -13,7 +13,9 @@ use askama::Template;
 use clearhours_domain::email::{Email, Invitation};
 use clearhours_domain::ids::{ClientId, ContactId, ProjectId};
 use clearhours_domain::password;
-use clearhours_domain::settings::{ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use clearhours_domain::settings::{
+    BudgetMoney, ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility,
+};
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::admin::{self as store, NewContactError};
@@ -78,6 +80,11 @@ pub async fn save_visibility(mut req: Request, env: &Env, id: &str) -> ApiResult
             team: TeamDisplay::parse(&field(&form, "team"))?,
             view: ViewMode::parse(&field(&form, "view"))?,
             non_billable: NonBillable::parse(&field(&form, "non_billable"))?,
+            // Absent (a form from before the setting existed): the private choice.
+            budget_money: match field(&form, "budget_money").as_str() {
+                "" => BudgetMoney::default(),
+                s => BudgetMoney::parse(s)?,
+            },
         })
     })();
     let v = match parsed {
@@ -89,12 +96,13 @@ pub async fn save_visibility(mut req: Request, env: &Env, id: &str) -> ApiResult
         return Err(ApiError::not_found());
     }
     let detail = format!(
-        "rates={} descriptions={} team={} view={} non_billable={}",
+        "rates={} descriptions={} team={} view={} non_billable={} budget_money={}",
         v.rates.as_str(),
         v.descriptions.as_str(),
         v.team.as_str(),
         v.view.as_str(),
-        v.non_billable.as_str()
+        v.non_billable.as_str(),
+        v.budget_money.as_str()
     );
     log(&ctx, &req, Some(cid.as_str()), "admin_visibility", &detail).await?;
     redirect(&format!("/admin/clients/{cid}?done=visibility"))
@@ -314,6 +322,10 @@ pub async fn add_note(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
     let body = field(&form, "body").trim().to_string();
     if body.is_empty() || body.chars().count() > 2000 {
         return render_client(&ctx, id, None, Some("Write a note of at most 2,000 characters."), 400).await;
+    }
+    // Control characters (a NUL ends the text for SQLite's length check) are refused, not a 500.
+    if body.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return render_client(&ctx, id, None, Some("The note contains control characters; write plain text."), 400).await;
     }
     let Ok(date) = chrono::NaiveDate::parse_from_str(&field(&form, "week"), "%Y-%m-%d") else {
         return render_client(&ctx, id, None, Some("Pick a date in the week the note is about."), 400).await;

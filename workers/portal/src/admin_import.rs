@@ -682,12 +682,21 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     };
     let version = ctx.now.timestamp_millis();
     let mappings = store::mappings(&ctx.db, &iid).await?;
-    let problems: Vec<ProblemView> = parsed.problems.iter().map(ProblemView::of).collect();
+    let mut problems: Vec<ProblemView> = parsed.problems.iter().map(ProblemView::of).collect();
+    // Resolve every row (read-only) before anything is written: a date out of reason for its
+    // project refuses the whole file (422), naming the row.
+    let items: Vec<SourceItem> =
+        parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
+    let store::Resolved { writes, queued, refused } = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
+    for f in &refused.errors {
+        let i = f.field.strip_prefix("entries[").and_then(|s| s.split(']').next()).and_then(|s| s.parse::<usize>().ok());
+        let row = i.and_then(|i| parsed.rows.get(i)).map_or(0, |r| r.row);
+        problems.push(ProblemView { row, column: "Date".into(), message: f.message.clone() });
+    }
+    let dates_refused = !refused.is_empty();
+    problems.sort_by_key(|p| p.row);
     if action != "import" || !problems.is_empty() {
-        // Dry run: resolve every row against the mappings and the provider's data; write nothing.
-        let items: Vec<SourceItem> =
-            parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
-        let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
+        // Dry run: every row resolved against the mappings and the provider's data; nothing written.
         let waits: std::collections::HashMap<&str, &str> =
             queued.iter().map(|q| (q.entry.external_id.as_str(), q.reason.as_str())).collect();
         let listed = parsed
@@ -716,7 +725,8 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         let (status, error) = if problems.is_empty() {
             (200, None)
         } else if action == "import" {
-            (400, Some(format!("Nothing imported: {} problem(s) below. Fix the file and try again.", problems.len())))
+            let status = if dates_refused { 422 } else { 400 };
+            (status, Some(format!("Nothing imported: {} problem(s) below. Fix the file and try again.", problems.len())))
         } else {
             (200, Some(format!("{} problem(s) below must be fixed before importing.", problems.len())))
         };
@@ -728,9 +738,6 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     // statement limit; a failure leaves nothing half-imported.
     let mut result = ImportResult { batches: 0, stored: 0, queued: 0, unchanged: 0, flagged: 0, failed_batch: None };
     let run = clearhours_storage::db::random_token(6)?;
-    let items: Vec<SourceItem> =
-        parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
-    let (writes, queued) = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
     let delivery = format!("csv-{version}-{run}");
     let batch = Batch { delivery_id: &delivery, writes: &writes, queued: &queued, extra: Vec::new(), dequeue: true };
     match delivery::apply_versioned(&ctx.db, &ctx.scope, &iid, batch, ctx.now).await {

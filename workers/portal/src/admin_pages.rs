@@ -3,7 +3,7 @@
 use crate::pages::Nav;
 use askama::Template;
 use chrono::{DateTime, Utc};
-use clearhours_domain::settings::{DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
+use clearhours_domain::settings::{BudgetMoney, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility};
 use clearhours_storage::admin::{ClientRow, ContactRow};
 use clearhours_storage::notes::{NoteRow, ProjectOption};
 
@@ -98,6 +98,18 @@ fn settings(v: &Visibility) -> Vec<Setting> {
             options: vec![
                 choice(NonBillable::Hidden.as_str(), "Hidden", v.non_billable.as_str()),
                 choice(NonBillable::Shown.as_str(), "Shown", v.non_billable.as_str()),
+            ],
+        },
+        Setting {
+            name: "budget_money",
+            label: "Budget money",
+            options: vec![
+                choice(
+                    BudgetMoney::Percentages.as_str(),
+                    "Percentages only — no amounts (money used ÷ hours used would give the blended rate)",
+                    v.budget_money.as_str(),
+                ),
+                choice(BudgetMoney::Amounts.as_str(), "Amounts — used, allocated and remaining for the period", v.budget_money.as_str()),
             ],
         },
     ]

@@ -670,7 +670,7 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
                     label,
                     explanation: s.explanation.clone().unwrap_or_default(),
                     hours: s.totals.hours.to_string(),
-                    amount: s.totals.amount.clone().unwrap_or_default(),
+                    amount: s.totals.amount.as_ref().map(ToString::to_string).unwrap_or_default(),
                     entries: s.totals.entries,
                     notes,
                 })
@@ -687,8 +687,8 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
                 description: if row.description.trim().is_empty() { "—".to_string() } else { row.description.clone() },
                 non_billable: !row.billable,
                 hours: row.hours.to_string(),
-                rate: row.rate.clone().unwrap_or_else(|| "—".to_string()),
-                amount: row.amount.clone().unwrap_or_default(),
+                rate: row.rate.as_ref().map_or_else(|| "—".to_string(), ToString::to_string),
+                amount: row.amount.as_ref().map(ToString::to_string).unwrap_or_default(),
             }
         })
         .collect();

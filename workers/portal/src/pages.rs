@@ -7,6 +7,7 @@ use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 use clearhours_domain::client_view::invoices::ClientBillingSummary;
 use clearhours_domain::client_view::{ClientBudget, ClientChartPoint, ClientDashboard, ClientHours, ClientWeek};
+use clearhours_domain::settings::ViewMode;
 use rust_decimal::Decimal;
 
 /// The header's navigation, per who is signed in.
@@ -215,6 +216,9 @@ fn budget_view(b: &ClientBudget) -> BudgetView {
     if let Some(r) = &b.amount_remaining {
         detail.push(format!("{r} remaining"));
     }
+    if let Some(n) = &b.internal_note {
+        detail.push(n.clone());
+    }
     BudgetView { used, detail }
 }
 
@@ -379,7 +383,11 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard, billing: Option<&ClientB
         monthly: is_monthly(d),
         period: period_text(d.period_start, d.period_end),
         today: long_date(d.today),
-        as_of: d.as_of.as_deref().map(|s| (s, timestamp(s))),
+        // Weekly summary: the data cover complete weeks (as_of is the last one's end).
+        as_of: d.as_of.as_deref().map(|s| match d.view {
+            ViewMode::WeeklySummary => (s, format!("the end of {}", long_date(d.last_week.end))),
+            ViewMode::RealTime => (s, timestamp(s)),
+        }),
         this_week_dates: d.this_week.as_ref().map(|w| range(w.start, w.end)),
         last_week_dates: range(d.last_week.start, d.last_week.end),
         budget: d.budget.as_ref().map(budget_view),

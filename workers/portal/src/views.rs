@@ -41,7 +41,7 @@ pub(crate) async fn dashboards_for(
     let settings = scope.settings();
     let calendar = settings.calendar;
     let today = calendar.today(now);
-    let (projects, catalogue) = store::load_visible(db, scope, only, figures::window_start(&calendar, today)).await?;
+    let (projects, catalogue) = store::load_visible(db, scope, only, figures::window_start(&calendar, today), today).await?;
     let cx = ClientContext {
         visibility: settings.visibility,
         currency: settings.currency,
@@ -61,6 +61,7 @@ pub(crate) async fn dashboards_for(
                 all_weeks: &r.all_weeks,
                 recent: &r.recent,
                 totals: &r.totals,
+                future: &r.future,
             });
             let mut d = project_dashboard(&cx, &project, &f, as_of);
             d.notes = project_notes(&notes, &project.id, settings.visibility.view, calendar.week_of(today).start);

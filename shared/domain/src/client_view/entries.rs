@@ -17,6 +17,7 @@
 //!    dated in the current week or later is read or shown: the range is cut at the current
 //!    week's start (`withheld_from`), and a range that lies wholly inside is `withheld` (no rows,
 //!    zero totals). Staff week notes follow the same rule.
+//!    Entries dated after today (planned time) appear nowhere until their day (`figures`).
 //! 3. **Non-billable** entries count only when `visibility.non_billable == Shown`; otherwise
 //!    they are in no row, total or subtotal, and the `billable` filter cannot bring them back.
 //! 4. **Team members** are labelled by [`member_labels`], as on the dashboard; the `person`
@@ -44,10 +45,10 @@
 #[path = "entries_query.rs"]
 pub mod query;
 
-use super::{member_labels, ClientContext, NoteRecord, PhaseRecord, TaskRecord};
+use super::{member_labels, ClientContext, MoneyPolicy, NoteRecord, PhaseRecord, RowMoney, TaskRecord};
 use crate::calendar::{add_days, month_end_of, ClientCalendar};
 use crate::ids::{EntryId, ExternalId, InvoiceId, MemberId, PhaseId, ProjectId, TaskId};
-use crate::money::{hours, Currency, HourlyRate, Money};
+use crate::money::{hours, Currency, HourlyRate};
 use crate::settings::{DescriptionMode, RatesVisibility, ViewMode};
 use chrono::{Datelike, NaiveDate};
 pub use query::{parse_query, BillableFilter, Cursor, GroupBy, KeyPart, Preset, QueryError, Sort, TimesheetQuery};
@@ -388,11 +389,13 @@ pub fn plan(
     let to = query.to;
     let week_start_today = calendar.week_of(today).start;
     let mut nothing = shown.is_empty() || from > to;
-    let mut sel_to = to;
+    // Entries dated after today (planned time) appear nowhere until their day comes.
+    let mut sel_to = to.min(today);
+    nothing |= from > sel_to;
     let mut withheld_from = None;
     if v.view == ViewMode::WeeklySummary && to >= week_start_today {
         withheld_from = Some(week_start_today);
-        sel_to = add_days(week_start_today, -1);
+        sel_to = sel_to.min(add_days(week_start_today, -1));
         nothing |= from > sel_to;
     }
     let members = query.person.as_ref().map(|label| {
@@ -546,16 +549,10 @@ pub struct ClientEntryRow {
     pub minutes: i64,
     /// Per hour, `USD 150.00`; only when rates are shown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
+    pub rate: Option<RowMoney>,
     /// `USD 225.00`; only when rates are shown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// The amount as a number in the currency (`225.00`); only when rates are shown.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount_value: Option<Decimal>,
-    /// The rate as a number; only when rates are shown.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_value: Option<Decimal>,
+    pub amount: Option<RowMoney>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -566,9 +563,7 @@ pub struct ClientEntryTotals {
     pub billable_hours: Decimal,
     /// Only when rates are shown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount_value: Option<Decimal>,
+    pub amount: Option<RowMoney>,
     pub entries: i64,
     pub rows: i64,
 }
@@ -661,15 +656,6 @@ pub struct ClientTimesheet {
     pub phases: Vec<String>,
 }
 
-/// An hourly rate as money: `USD 150.00` (more decimals only when the rate has them).
-fn rate_text(rate: HourlyRate, currency: Currency) -> String {
-    let minor = rate.0 * Decimal::from(10i64.pow(currency.minor_digits()));
-    match i64::try_from(minor) {
-        Ok(m) if minor.fract().is_zero() => Money::new(m, currency).to_string(),
-        _ => format!("{currency} {}", rate.0.normalize()),
-    }
-}
-
 /// "3 entries".
 fn summary(entries: i64) -> String {
     if entries == 1 {
@@ -679,16 +665,14 @@ fn summary(entries: i64) -> String {
     }
 }
 
-fn totals_view(t: TotalsRecord, rates_shown: bool, currency: Currency) -> ClientEntryTotals {
+fn totals_view(t: TotalsRecord, pay: &MoneyPolicy) -> ClientEntryTotals {
     let TotalsRecord { entries, minutes, billable_minutes, amount_minor, rows } = t;
-    let money = Money::new(amount_minor, currency);
     ClientEntryTotals {
         minutes,
         hours: hours(minutes, 2),
         billable_minutes,
         billable_hours: hours(billable_minutes, 2),
-        amount: rates_shown.then(|| money.to_string()),
-        amount_value: rates_shown.then(|| money.to_decimal()),
+        amount: pay.row(amount_minor),
         entries,
         rows,
     }
@@ -699,9 +683,9 @@ fn totals_view(t: TotalsRecord, rates_shown: bool, currency: Currency) -> Client
 pub fn rows(ctx: &ClientContext, projects: &[ProjectRef], sel: &Selection, page: &Page) -> Vec<ClientEntryRow> {
     let n = names(ctx);
     let currency = ctx.currency;
-    let rates_shown = ctx.visibility.rates == RatesVisibility::Shown;
+    let pay = MoneyPolicy::of(&ctx.visibility, currency);
+    let rates_shown = pay.rates_shown();
     let project_name = |id: &ProjectId| projects.iter().find(|p| p.id == *id).map(|p| p.name.clone());
-    let money = |minor: i64| Money::new(minor, currency);
     match page {
         Page::Entries(entries) => entries
             .iter()
@@ -736,10 +720,8 @@ pub fn rows(ctx: &ClientContext, projects: &[ProjectRef], sel: &Selection, page:
                     billable: *billable,
                     hours: hours(*minutes, 2),
                     minutes: *minutes,
-                    rate: rate.map(|r| rate_text(r, currency)),
-                    amount: rates_shown.then(|| money(*amount_minor).to_string()),
-                    amount_value: rates_shown.then(|| money(*amount_minor).to_decimal()),
-                    rate_value: rate.map(|r| r.0),
+                    rate: rate.and_then(|r| pay.rate(r)),
+                    amount: pay.row(*amount_minor),
                 })
             })
             .collect(),
@@ -768,10 +750,8 @@ pub fn rows(ctx: &ClientContext, projects: &[ProjectRef], sel: &Selection, page:
                     billable: *billable,
                     hours: hours(*minutes, 2),
                     minutes: *minutes,
-                    rate: rate.map(|r| rate_text(r, currency)),
-                    amount: rates_shown.then(|| money(*amount_minor).to_string()),
-                    amount_value: rates_shown.then(|| money(*amount_minor).to_decimal()),
-                    rate_value: rate.map(|r| r.0),
+                    rate: rate.and_then(|r| pay.rate(r)),
+                    amount: pay.row(*amount_minor),
                 })
             })
             .collect(),
@@ -782,7 +762,6 @@ pub fn rows(ctx: &ClientContext, projects: &[ProjectRef], sel: &Selection, page:
 /// date).
 pub fn project_subtotals(ctx: &ClientContext, dim: SubtotalDim, records: &[SubtotalRecord]) -> Vec<ClientSubtotal> {
     let n = names(ctx);
-    let rates_shown = ctx.visibility.rates == RatesVisibility::Shown;
     /// (sort key, label) → (week, explanation, sums).
     type Merged = BTreeMap<(String, String), (Option<NaiveDate>, Option<String>, TotalsRecord)>;
     let mut merged: Merged = BTreeMap::new();
@@ -823,7 +802,7 @@ pub fn project_subtotals(ctx: &ClientContext, dim: SubtotalDim, records: &[Subto
             week_start: week,
             week_end: week.map(|w| add_days(w, 6)),
             explanation,
-            totals: totals_view(t, rates_shown, ctx.currency),
+            totals: totals_view(t, &MoneyPolicy::of(&ctx.visibility, ctx.currency)),
         })
         .collect()
 }
@@ -930,7 +909,7 @@ pub fn project_timesheet(ctx: &ClientContext, plan: &Plan, today: NaiveDate, loa
         query: q.to_query(true, None),
         rows,
         next_cursor,
-        totals: totals_view(totals, rates_shown, ctx.currency),
+        totals: totals_view(totals, &MoneyPolicy::of(&v, ctx.currency)),
         subtotals,
         notes: week_notes,
         people,

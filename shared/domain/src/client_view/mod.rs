@@ -4,10 +4,24 @@
 //! only from the `Client*` types in this module, and only [`project_dashboard`] and friends
 //! make them. Internal records are destructured field by field, **without `..`**: adding a field
 //! to an internal record is a compile error here until someone decides whether clients see it.
+//!
+//! **Money.** With rates hidden, money appears only at the budget level (allocated, used,
+//! remaining, over by — for the budget's period), never per row, week, member, task or phase,
+//! where amount ÷ hours gives a rate; and budget amounts appear only when the client's
+//! `budget_money` setting is `amounts` (else percentages only). The types enforce it: client
+//! money fields hold [`RowMoney`] or [`BudgetAmount`], which only [`MoneyPolicy`] makes (see
+//! [`money`]).
+//!
+//! **As of.** In weekly summary the data's "as of" is the end of the last complete week
+//! (`ProjectFigures::covers_until`), whatever changed since; in real time it is the newest
+//! entry change.
+//!
+//! **Internal time.** A budget that counts non-billable time the client cannot see says how
+//! much (`ClientBudget::internal_hours`, "Includes 16 h of internal time.").
 
 use crate::figures::{BudgetFigures, ChartPoint, EndCheck, ProjectFigures, Projection, Slice, Status, WeekHours};
 use crate::ids::{MemberId, PhaseId, ProjectId, TaskId};
-use crate::money::{hours, Currency, HourlyRate, Money};
+use crate::money::{hours, Currency, HourlyRate};
 use crate::project::{BudgetPeriod, Project};
 use crate::settings::{ViewMode, Visibility};
 use chrono::NaiveDate;
@@ -18,9 +32,11 @@ use std::collections::BTreeMap;
 pub mod entries;
 pub mod invoices;
 mod labels;
+pub mod money;
 mod notes;
 
 pub use labels::member_labels;
+pub use money::{BudgetAmount, MoneyPolicy, RowMoney};
 pub use notes::{project_notes, ClientNote, NoteRecord};
 
 /// A team member as the provider knows them. Personal fields never reach a client.
@@ -93,12 +109,19 @@ pub struct ClientBudget {
     pub hours_used: Decimal,
     pub hours_remaining: Option<Decimal>,
     pub percent_hours: Option<Decimal>,
-    /// Money totals (never rates), formatted `USD 1,234.50`.
-    pub amount_allocated: Option<String>,
-    pub amount_used: Option<String>,
-    pub amount_remaining: Option<String>,
+    /// Money totals for the period (never rates), formatted `USD 1,234.50`; only when the
+    /// client's budget money is shown as amounts.
+    pub amount_allocated: Option<BudgetAmount>,
+    pub amount_used: Option<BudgetAmount>,
+    pub amount_remaining: Option<BudgetAmount>,
     pub percent_amount: Option<Decimal>,
     pub percent: Option<Decimal>,
+    /// `amounts` or `percentages`: how this client sees the budget's money.
+    pub money_shown_as: &'static str,
+    /// Non-billable hours the budget counts that this client cannot see (else `None`).
+    pub internal_hours: Option<Decimal>,
+    /// "Includes 16 h of internal time." with `internal_hours`.
+    pub internal_note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -127,7 +150,7 @@ pub struct ClientProjection {
     pub lasts_until_end: Option<bool>,
     pub days_early: Option<i64>,
     pub over_by_hours: Option<Decimal>,
-    pub over_by_amount: Option<String>,
+    pub over_by_amount: Option<BudgetAmount>,
     /// One sentence for people.
     pub summary: String,
 }
@@ -139,6 +162,8 @@ pub struct ClientDashboard {
     pub project_name: String,
     pub view: ViewMode,
     pub today: NaiveDate,
+    /// Real time: the newest entry change (UTC, RFC 3339). Weekly summary: the end of the last
+    /// complete week (see the module docs).
     pub as_of: Option<String>,
     pub period_start: NaiveDate,
     pub period_end: Option<NaiveDate>,
@@ -166,15 +191,17 @@ fn h(minutes: i64) -> Decimal {
     hours(minutes, 2)
 }
 
-fn money(minor: i64, currency: Currency) -> String {
-    Money::new(minor, currency).to_string()
+/// Hours for sentences: `16`, `16.5`, `0.25`.
+fn hours_words(minutes: i64) -> String {
+    h(minutes).normalize().to_string()
 }
 
 fn point(p: &ChartPoint) -> ClientChartPoint {
     ClientChartPoint { week_start: p.week.start, week_end: p.week.end(), hours: h(p.minutes), minutes: p.minutes }
 }
 
-/// The projection for the dashboard. `as_of` is the newest data's timestamp (UTC, RFC 3339).
+/// The projection for the dashboard. `as_of` is the newest data's timestamp (UTC, RFC 3339);
+/// in weekly summary it is replaced by the end of the last complete week.
 pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &ProjectFigures, as_of: Option<String>) -> ClientDashboard {
     let labels = member_labels(ctx.members, ctx.visibility.team);
     let member_label =
@@ -225,8 +252,14 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         by_phase,
         weekly,
         burn_up,
+        covers_until,
     } = figures;
-    let currency = ctx.currency;
+    let pay = MoneyPolicy::of(&ctx.visibility, ctx.currency);
+    let as_of = match covers_until {
+        Some(t) => Some(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        None if *view == ViewMode::WeeklySummary => None,
+        None => as_of,
+    };
     let client_budget = budget.as_ref().map(|b| {
         let BudgetFigures {
             allocated_minutes,
@@ -237,8 +270,10 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
             used_amount_minor,
             remaining_amount_minor,
             percent_amount,
+            non_billable_minutes,
         } = b;
         let has_money = allocated_amount_minor.is_some();
+        let internal = (!ctx.visibility.shows_non_billable() && *non_billable_minutes > 0).then_some(*non_billable_minutes);
         ClientBudget {
             period: match project.budget.map(|b| b.period) {
                 Some(BudgetPeriod::Monthly) => "monthly",
@@ -248,11 +283,14 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
             hours_used: h(*used_minutes),
             hours_remaining: remaining_minutes.map(h),
             percent_hours: *percent_minutes,
-            amount_allocated: allocated_amount_minor.map(|m| money(m, currency)),
-            amount_used: has_money.then(|| money(*used_amount_minor, currency)),
-            amount_remaining: remaining_amount_minor.map(|m| money(m, currency)),
+            amount_allocated: allocated_amount_minor.and_then(|m| pay.budget(m)),
+            amount_used: if has_money { pay.budget(*used_amount_minor) } else { None },
+            amount_remaining: remaining_amount_minor.and_then(|m| pay.budget(m)),
             percent_amount: *percent_amount,
             percent: b.percent(),
+            money_shown_as: ctx.visibility.budget_money.as_str(),
+            internal_hours: internal.map(h),
+            internal_note: internal.map(|m| format!("Includes {} h of internal time.", hours_words(m))),
         }
     });
     let client_projection = match projection {
@@ -260,10 +298,12 @@ pub fn project_dashboard(ctx: &ClientContext, project: &Project, figures: &Proje
         Projection::NoBurn => ClientProjection::empty("no_burn", "No hours in the recent complete weeks, so there is no run-out date."),
         Projection::Exhausted { over_minutes, over_amount_minor } => {
             let over_h = over_minutes.map(h);
-            let over_a = over_amount_minor.map(|m| money(m, currency));
-            let summary = match (&over_h, &over_a) {
-                (Some(x), _) => format!("The budget is used up: over by {x} hours."),
-                (None, Some(a)) => format!("The budget is used up: over by {a}."),
+            let over_a = over_amount_minor.and_then(|m| pay.budget(m));
+            let percent = client_budget.as_ref().and_then(|b| b.percent);
+            let summary = match (&over_h, &over_a, percent) {
+                (Some(x), _, _) => format!("The budget is used up: over by {x} hours."),
+                (None, Some(a), _) => format!("The budget is used up: over by {a}."),
+                (None, None, Some(p)) => format!("The budget is used up: {p}% used."),
                 _ => "The budget is used up.".to_string(),
             };
             ClientProjection { over_by_hours: over_h, over_by_amount: over_a, ..ClientProjection::empty("over_budget", &summary) }

@@ -348,6 +348,8 @@ pub fn parse_export(text: &str) -> Result<ParsedCsv, CsvProblem> {
         let before = out.problems.len();
         let mut problem = |key: &str, msg: &str| out.problems.push(CsvProblem::new(row, &header_name(key), msg));
         let date = parse_date(get(date_col), day_first);
+        // Dates out of reason (years, the project's life) are refused when the rows are resolved
+        // (`entry::check_date`, 422 like every source), not here.
         if date.is_none() {
             problem(date_col, "must be a date like 2026-11-24 or 11/24/2026");
         }

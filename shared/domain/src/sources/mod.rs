@@ -155,6 +155,16 @@ pub fn minutes_from_seconds(secs: i64) -> i64 {
     (secs.saturating_add(30) / 60).max(1)
 }
 
+/// The year check of [`crate::entry::check_year`] on an outside entry's date (its local date,
+/// or the UTC date of its start before the client's calendar is known).
+pub fn check_entry_year(e: &ExternalEntry) -> Result<(), String> {
+    match (e.date, e.started_at) {
+        (Some(d), _) => crate::entry::check_year(d),
+        (None, Some(t)) => crate::entry::check_year(t.date_naive()),
+        (None, None) => Ok(()),
+    }
+}
+
 /// Checks minutes against the entry limit; the message names the limit.
 pub fn check_minutes(minutes: i64) -> Result<i64, String> {
     if minutes > MAX_MINUTES {
