@@ -183,11 +183,12 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
   const billing = { grouping: 'task', tax_rate: '19', payment_terms_days: '30', next_invoice_on: '', time_increment_minutes: '' };
   await fuzzForm(staff, '/admin/clients/cli_a/billing', billing, '/admin/clients/cli_a/invoices');
   await fuzzForm(staff, '/admin/clients/cli_a/billing', billing, '/admin/clients/cli_a/invoices', { values: ['task', '19', '30', '2026-12-01', '15'] });
-  const inv = { from: '', to: '2026-11-20', project: 'prj_a', number: '', tax_rate: '', terms: '', notes: '', payment_url: '' };
-  await fuzzForm(staff, '/admin/clients/cli_a/invoices', inv, '/admin/clients/cli_a/invoices');
   const ic = await staff.csrf('/admin/clients/cli_a/invoices');
   const made = await staff.post('/admin/clients/cli_a/invoices', { csrf: ic, to: '2026-11-25' });
-  const invId = made.headers.get('location')?.split('/').pop() ?? 'inv_none';
+  assert.equal(made.status, 303, 'an invoice to send boundary values to');
+  const invId = made.headers.get('location').split('/').pop();
+  const inv = { from: '', to: '2026-11-20', project: 'prj_a', number: '', tax_rate: '', terms: '', notes: '', payment_url: '' };
+  await fuzzForm(staff, '/admin/clients/cli_a/invoices', inv, '/admin/clients/cli_a/invoices');
   await fuzzForm(staff, `/admin/invoices/${invId}/payment-url`, { payment_url: 'https://pay.example/x' }, `/admin/invoices/${invId}`);
   await fuzzForm(staff, `/admin/invoices/${invId}/issue`, { issued_on: '2026-11-25', due_on: '2026-12-25' }, `/admin/invoices/${invId}`);
   await fuzzForm(staff, `/admin/invoices/${invId}/payments`, { amount: '1.00', paid_on: '2026-11-25', reference: 'r' }, `/admin/invoices/${invId}`);
@@ -240,11 +241,12 @@ test('ingest: boundary values in every field of every source, signed and unsigne
   for (const v of BOUNDARY.slice(0, 12)) await post(`/v1/integrations/${enc(v)}/entries`, body, {}, `api integration ${v}`);
   // Stripe-compatible payments: boundary signatures and bodies (signed and not).
   await stack.db.prepare("INSERT INTO payment_endpoints (id, provider_id, secret, created_at) VALUES ('pay_b', 'prv_t', 'whsec_boundary_payment_secret', ?)").bind(NOW).run();
+  let pn = 0;
   const stripe = (raw, t = now, secret = 'whsec_boundary_payment_secret') => `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${raw}`).digest('hex')}`;
   for (const v of values) {
     for (const f of ['id', 'type', 'amount_paid', 'currency', 'invoice_number']) {
       const object = { amount_paid: 100, currency: 'usd', metadata: { invoice_number: 'INV-0001' } };
-      const ev = { id: `evt_${n++}`, type: 'invoice.paid', data: { object } };
+      const ev = { id: `evt_${pn++}`, type: 'invoice.paid', data: { object } };
       if (f === 'id' || f === 'type') ev[f] = v;
       else if (f === 'invoice_number') object.metadata.invoice_number = v;
       else object[f] = v;
