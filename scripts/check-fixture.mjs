@@ -197,7 +197,8 @@ function check(d) {
     if (!isStr(c.currency) || !/^[A-Z]{3}$/.test(c.currency)) fail(`${cw}.currency`, `expected an ISO 4217 code, got ${JSON.stringify(c.currency)}`);
     oneOf(`${cw}.week_start`, c.week_start, ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']);
     const v = c.visibility;
-    if (shape(`${cw}.visibility`, v, ['rates', 'descriptions', 'team', 'view', 'non_billable'])) {
+    if (shape(`${cw}.visibility`, v, ['rates', 'descriptions', 'team', 'view', 'non_billable'], ['budget_money'])) {
+      if (v.budget_money !== undefined) oneOf(`${cw}.visibility.budget_money`, v.budget_money, ['amounts', 'percentages']);
       oneOf(`${cw}.visibility.rates`, v.rates, ['shown', 'hidden']);
       oneOf(`${cw}.visibility.descriptions`, v.descriptions, ['detailed', 'summarised']);
       oneOf(`${cw}.visibility.team`, v.team, ['names', 'roles', 'anonymous']);

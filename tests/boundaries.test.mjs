@@ -111,6 +111,7 @@ test('client pages and API: boundary ids, weeks and filters give 4xx, never 5xx'
       `/timesheet?range=${e}&person=${e}&after=${e}`, `/api/v1/entries?project=${e}&from=${e}&q=${e}&sort=${e}&group=${e}`, `/glossary?x=${e}`,
       `/api/v1/projects/prj_a/entries?from=${e}&to=${e}&task=${e}&phase=${e}&billable=${e}`, `/projects/prj_a/entries.csv?from=${e}&q=${e}`,
       `/projects/${e}/entries.xlsx`, `/timesheet.pdf?to=${e}&group=${e}`,
+      `/billing/invoices/${e}`, `/billing/invoices/${e}/pdf`, `/api/v1/invoices/${e}`, `/timesheet?invoice=${e}`, `/api/v1/entries?invoice=${e}`,
     ]) {
       await getAs(client, path);
     }
@@ -123,7 +124,7 @@ test('client pages and API: boundary ids, weeks and filters give 4xx, never 5xx'
   }
   // Every other page, as a client and anonymously.
   const anon = new Browser(stack, 'portal', NOW);
-  for (const p of ['/', '/projects', '/api/v1/projects', '/activity', '/api/v1/activity', '/account', '/healthz', '/favicon.ico', '/static/app.css', '/static/app.js']) await getAs(client, p);
+  for (const p of ['/', '/projects', '/api/v1/projects', '/activity', '/api/v1/activity', '/account', '/healthz', '/favicon.ico', '/static/app.css', '/static/app.js', '/billing', '/api/v1/billing']) await getAs(client, p);
   for (const p of ['/login', '/admin/login', '/invite', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/projects', '/admin', '/account']) await getAs(anon, p);
   // Public forms (no session needed). Sign-in is Argon2: a few values only.
   for (const [path, page, defaults, values] of [
@@ -179,6 +180,28 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
     const row = `${v},Acme,Web,W,Dev,n,${v},Yes,No,No,Grace,Hopper,E,Dev,Yes,${v},${v},1,1,USD,`;
     for (const action of ['preview', 'import']) await postAs(staff, '/admin/import', { csrf, integration: 'int_toggl', action, csv: csv.split('\n')[0] + '\n' + row });
   }
+  // Invoices: billing settings, creating one (then its actions), payment endpoints.
+  const billing = { grouping: 'task', tax_rate: '19', payment_terms_days: '30', next_invoice_on: '', time_increment_minutes: '' };
+  await fuzzForm(staff, '/admin/clients/cli_a/billing', billing, '/admin/clients/cli_a/invoices');
+  await fuzzForm(staff, '/admin/clients/cli_a/billing', billing, '/admin/clients/cli_a/invoices', { values: ['task', '19', '30', '2026-12-01', '15'] });
+  const ic = await staff.csrf('/admin/clients/cli_a/invoices');
+  const made = await staff.post('/admin/clients/cli_a/invoices', { csrf: ic, to: '2026-11-25' });
+  assert.equal(made.status, 303, 'an invoice to send boundary values to');
+  const invId = made.headers.get('location').split('/').pop();
+  const inv = { from: '', to: '2026-11-20', project: 'prj_a', number: '', tax_rate: '', terms: '', notes: '', payment_url: '' };
+  await fuzzForm(staff, '/admin/clients/cli_a/invoices', inv, '/admin/clients/cli_a/invoices');
+  await fuzzForm(staff, `/admin/invoices/${invId}/payment-url`, { payment_url: 'https://pay.example/x' }, `/admin/invoices/${invId}`);
+  await fuzzForm(staff, `/admin/invoices/${invId}/issue`, { issued_on: '2026-11-25', due_on: '2026-12-25' }, `/admin/invoices/${invId}`);
+  await fuzzForm(staff, `/admin/invoices/${invId}/payments`, { amount: '1.00', paid_on: '2026-11-25', reference: 'r' }, `/admin/invoices/${invId}`);
+  await fuzzForm(staff, `/admin/invoices/${invId}/void`, { x: '' }, `/admin/invoices/${invId}`, { values: ['', HUGE] });
+  await fuzzForm(staff, '/admin/payment-endpoints', { back: '/admin' }, '/admin/clients/cli_a/invoices', { values: ['', HUGE, '//evil.example', '😀'] });
+  await getAs(staff, `/admin/invoices/${invId}`, false);
+  await getAs(staff, '/admin/clients/cli_a/invoices', false);
+  for (const v of BOUNDARY) {
+    const e = enc(v);
+    await getAs(staff, `/admin/invoices/${e}`, false);
+    await getAs(staff, `/admin/clients/${e}/invoices`, false);
+  }
   for (const p of ['/admin', '/admin/projects', '/admin/tasks', '/admin/team', '/admin/security', '/admin/import', '/admin/integrations', '/admin/unmapped', '/admin/audit', '/admin/audit/verify', '/admin/audit/verify?full=1', '/admin/audit/checkpoint', '/admin/audit/key', '/admin/clients/cli_a', '/admin/projects/prj_a', '/admin/integrations/int_toggl', '/admin/preview/con_ada/projects', '/admin/preview/con_ada/projects/prj_a']) {
     await getAs(staff, p, false);
   }
@@ -222,6 +245,25 @@ test('ingest: boundary values in every field of every source, signed and unsigne
     await post('/v1/integrations/int_api/entries', body, h, `api timestamp ${ts}`);
   }
   for (const v of BOUNDARY.slice(0, 12)) await post(`/v1/integrations/${enc(v)}/entries`, body, {}, `api integration ${v}`);
+  // Stripe-compatible payments: boundary signatures and bodies (signed and not).
+  await stack.db.prepare("INSERT INTO payment_endpoints (id, provider_id, secret, created_at) VALUES ('pay_b', 'prv_t', 'whsec_boundary_payment_secret', ?)").bind(NOW).run();
+  let pn = 0;
+  const stripe = (raw, t = now, secret = 'whsec_boundary_payment_secret') => `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${raw}`).digest('hex')}`;
+  for (const v of values) {
+    for (const f of ['id', 'type', 'amount_paid', 'currency', 'invoice_number']) {
+      const object = { amount_paid: 100, currency: 'usd', metadata: { invoice_number: 'INV-0001' } };
+      const ev = { id: `evt_${pn++}`, type: 'invoice.paid', data: { object } };
+      if (f === 'id' || f === 'type') ev[f] = v;
+      else if (f === 'invoice_number') object.metadata.invoice_number = v;
+      else object[f] = v;
+      const raw = JSON.stringify(ev);
+      await post('/v1/payments/pay_b/stripe', raw, { 'stripe-signature': stripe(raw) }, `payment ${f}=${JSON.stringify(v).slice(0, 40)}`);
+    }
+  }
+  for (const sig of ['', 't=', 'v1=', `t=${HUGE},v1=00`, 't=-9223372036854775808,v1=zz', 'x'.repeat(20_000), ',,,', 't=1,v1=' + '0'.repeat(64)]) {
+    await post('/v1/payments/pay_b/stripe', body, { 'stripe-signature': sig }, `payment signature ${sig.slice(0, 40)}`);
+  }
+  for (const v of BOUNDARY.slice(0, 12)) await post(`/v1/payments/${enc(v)}/stripe`, body, {}, `payment endpoint ${v}`);
   // Toggl and Clockify, signed, with boundary values in the payload.
   const toggl = (payload) => ({ event_id: 1, created_at: '2026-11-25T14:00:00Z', metadata: { action: 'created', model: 'time_entry' }, payload, timestamp: '2026-11-25T14:00:00Z' });
   const tp = { id: 5, workspace_id: 1, project_id: 201998877, user_id: 9120344, billable: true, start: '2026-11-24T10:00:00Z', stop: '2026-11-24T11:00:00Z', duration: 3600, description: 'x', at: '2026-11-25T14:00:00Z' };

@@ -24,6 +24,9 @@ type HmacSha256 = Hmac<Sha256>;
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
 pub const TOLERANCE_SECS: i64 = 5 * 60;
 
+/// Largest amount accepted from a payment event, in minor units.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("missing header Stripe-Signature")]
@@ -154,8 +157,9 @@ pub fn parse(body: &[u8]) -> Result<Parsed, String> {
     if crate::invoice::check_number(number).is_err() {
         return Err("data.object.metadata.invoice_number is not an invoice number".into());
     }
-    if amount.is_some_and(|a| a <= 0) {
-        return Err("the amount must be positive".into());
+    // Positive, and far below 2^53 (amounts cross into JavaScript as doubles).
+    if amount.is_some_and(|a| a <= 0 || a > MAX_AMOUNT) {
+        return Err("the amount must be positive and below 10^15 minor units".into());
     }
     Ok(Parsed::Payment(PaymentEvent {
         event_id: e.id,
