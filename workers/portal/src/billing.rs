@@ -23,6 +23,7 @@ use clearhours_domain::client_view::invoices::{
 use clearhours_domain::client_view::ClientContext;
 use clearhours_domain::invoice::{check_number, default_period_end};
 use clearhours_domain::settings::ContactRole;
+use clearhours_domain::settings::RatesVisibility;
 use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::invoices as store;
 use worker::{Env, Request, Response};
@@ -82,7 +83,15 @@ pub(crate) async fn summary_for_scope(
     let today = settings.calendar.today(now);
     let through = default_period_end(settings.visibility.view, &settings.calendar, today);
     let t = store::client_billing_totals(db, scope, through).await?;
-    Ok(Some(billing_summary(settings.currency, t.unbilled_minutes, t.unbilled_amount_minor, &t.settings, &t.invoices, today)))
+    Ok(Some(billing_summary(
+        settings.currency,
+        settings.visibility.rates == RatesVisibility::Shown,
+        t.unbilled_minutes,
+        t.unbilled_amount_minor,
+        &t.settings,
+        &t.invoices,
+        today,
+    )))
 }
 
 pub async fn billing_page(req: &Request, env: &Env) -> ApiResult<Response> {

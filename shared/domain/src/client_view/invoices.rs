@@ -209,7 +209,9 @@ pub struct ClientBilling {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClientBillingSummary {
     pub unbilled_amount: String,
-    pub unbilled_hours: Decimal,
+    /// Only when the client sees rates: beside the unbilled amount, the hours would give the
+    /// (blended) rate on the dashboard and portfolio, where money is budget-level only.
+    pub unbilled_hours: Option<Decimal>,
     pub next_invoice_on: NaiveDate,
     pub open_balance: String,
     pub overdue: usize,
@@ -467,6 +469,7 @@ pub fn project_billing(
 /// total and the preview's subtotal (money rule 2).
 pub fn billing_summary(
     currency: Currency,
+    rates_shown: bool,
     unbilled_minutes: i64,
     unbilled_amount_minor: i64,
     settings: &BillingSettings,
@@ -477,7 +480,7 @@ pub fn billing_summary(
     let open: i64 = history.iter().map(|i| i.balance_minor).sum();
     ClientBillingSummary {
         unbilled_amount: money(unbilled_amount_minor, currency),
-        unbilled_hours: hours(unbilled_minutes, 2),
+        unbilled_hours: rates_shown.then(|| hours(unbilled_minutes, 2)),
         next_invoice_on: crate::invoice::next_invoice_date(settings.next_invoice_on, today),
         open_balance: money(open, currency),
         overdue: history.iter().filter(|i| i.status == InvoiceStatus::Overdue).count(),

@@ -183,12 +183,16 @@ fn drafts_are_never_shown_and_statuses_are_derived() {
     let invoices =
         [record(StoredStatus::Draft, 500, 0), InvoiceRecord { number: "INV-0002".into(), ..record(StoredStatus::Sent, 1000, 400) }];
     let usd = Currency::parse("USD").unwrap();
-    let s = billing_summary(usd, b.unbilled.minutes, b.unbilled.amount_minor, &settings(), &invoices, d("2026-11-25"));
+    let s = billing_summary(usd, true, b.unbilled.minutes, b.unbilled.amount_minor, &settings(), &invoices, d("2026-11-25"));
     assert_eq!(s.open_balance, "USD 6.00");
     assert_eq!(s.next_invoice_on, d("2026-12-01"));
-    assert_eq!((s.unbilled_amount.as_str(), s.unbilled_hours), (b.unbilled.amount.as_str(), b.unbilled.hours));
+    assert_eq!((s.unbilled_amount.as_str(), s.unbilled_hours), (b.unbilled.amount.as_str(), Some(b.unbilled.hours)));
+    assert_eq!(
+        billing_summary(usd, false, b.unbilled.minutes, b.unbilled.amount_minor, &settings(), &invoices, d("2026-11-25")).unbilled_hours,
+        None
+    );
     assert_eq!(s.overdue, 0);
-    let later = billing_summary(usd, 0, 0, &settings(), &invoices, d("2026-12-01"));
+    let later = billing_summary(usd, true, 0, 0, &settings(), &invoices, d("2026-12-01"));
     assert_eq!(later.overdue, 1);
 }
 
