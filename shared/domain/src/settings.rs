@@ -84,6 +84,27 @@ pub struct Visibility {
 }
 
 impl Visibility {
+    /// Decodes the stored text of each setting (the `clients` columns `show_rates`,
+    /// `descriptions`, `team_display`, `view_mode`, `non_billable`, `budget_money`, in that
+    /// order) — the one decoder every storage read uses; the error names the bad value.
+    pub fn from_stored(
+        rates: &str,
+        descriptions: &str,
+        team: &str,
+        view: &str,
+        non_billable: &str,
+        budget_money: &str,
+    ) -> Result<Self, String> {
+        Ok(Visibility {
+            rates: RatesVisibility::parse(rates)?,
+            descriptions: DescriptionMode::parse(descriptions)?,
+            team: TeamDisplay::parse(team)?,
+            view: ViewMode::parse(view)?,
+            non_billable: NonBillable::parse(non_billable)?,
+            budget_money: BudgetMoney::parse(budget_money)?,
+        })
+    }
+
     pub fn shows_non_billable(&self) -> bool {
         self.non_billable == NonBillable::Shown
     }

@@ -10,9 +10,7 @@ use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId};
 use clearhours_domain::money::Currency;
 use clearhours_domain::network::IpAllowlist;
-use clearhours_domain::settings::{
-    BudgetMoney, ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility,
-};
+use clearhours_domain::settings::{ContactRole, Visibility};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -47,15 +45,15 @@ impl ClientRow {
     }
 
     pub fn visibility(&self) -> Result<Visibility> {
-        let c = |e: String| StorageError::Corrupt(e);
-        Ok(Visibility {
-            rates: RatesVisibility::parse(&self.show_rates).map_err(c)?,
-            descriptions: DescriptionMode::parse(&self.descriptions).map_err(c)?,
-            team: TeamDisplay::parse(&self.team_display).map_err(c)?,
-            view: ViewMode::parse(&self.view_mode).map_err(c)?,
-            non_billable: NonBillable::parse(&self.non_billable).map_err(c)?,
-            budget_money: BudgetMoney::parse(&self.budget_money).map_err(c)?,
-        })
+        Visibility::from_stored(
+            &self.show_rates,
+            &self.descriptions,
+            &self.team_display,
+            &self.view_mode,
+            &self.non_billable,
+            &self.budget_money,
+        )
+        .map_err(StorageError::Corrupt)
     }
 }
 

@@ -9,9 +9,7 @@ use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId, ProviderId, StaffId};
 use clearhours_domain::money::Currency;
 use clearhours_domain::network::IpAllowlist;
-use clearhours_domain::settings::{
-    BudgetMoney, ContactRole, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode, Visibility,
-};
+use clearhours_domain::settings::{ContactRole, Visibility};
 use serde::Deserialize;
 
 /// Absolute session lifetime.
@@ -241,14 +239,15 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
             calendar: ClientCalendar::parse(&r.time_zone, &r.week_start).map_err(|e| corrupt(e.to_string()))?,
             currency: Currency::parse(&r.currency).map_err(|e| corrupt(e.to_string()))?,
             locale: clearhours_domain::locale::Locale::resolve(&r.locale, &r.time_zone),
-            visibility: Visibility {
-                rates: RatesVisibility::parse(&r.show_rates).map_err(corrupt)?,
-                descriptions: DescriptionMode::parse(&r.descriptions).map_err(corrupt)?,
-                team: TeamDisplay::parse(&r.team_display).map_err(corrupt)?,
-                view: ViewMode::parse(&r.view_mode).map_err(corrupt)?,
-                non_billable: NonBillable::parse(&r.non_billable).map_err(corrupt)?,
-                budget_money: BudgetMoney::parse(&r.budget_money).map_err(corrupt)?,
-            },
+            visibility: Visibility::from_stored(
+                &r.show_rates,
+                &r.descriptions,
+                &r.team_display,
+                &r.view_mode,
+                &r.non_billable,
+                &r.budget_money,
+            )
+            .map_err(corrupt)?,
             data_version: r.data_version,
             ip_allowlist: IpAllowlist::parse(&r.ip_allowlist).map_err(corrupt)?,
         },

@@ -505,7 +505,6 @@ struct ClientDb {
 
 impl ClientDb {
     fn header(self) -> Result<ClientBillingHeader> {
-        use clearhours_domain::settings::{BudgetMoney, DescriptionMode, NonBillable, RatesVisibility, TeamDisplay, ViewMode};
         let c = |e: String| StorageError::Corrupt(e);
         Ok(ClientBillingHeader {
             id: ClientId::parse(&self.id).map_err(|e| corrupt("client id", e))?,
@@ -513,14 +512,15 @@ impl ClientDb {
             calendar: ClientCalendar::parse(&self.time_zone, &self.week_start).map_err(|e| corrupt("calendar", e))?,
             currency: Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?,
             locale: clearhours_domain::locale::Locale::resolve(&self.locale, &self.time_zone),
-            visibility: Visibility {
-                rates: RatesVisibility::parse(&self.show_rates).map_err(c)?,
-                descriptions: DescriptionMode::parse(&self.descriptions).map_err(c)?,
-                team: TeamDisplay::parse(&self.team_display).map_err(c)?,
-                view: ViewMode::parse(&self.view_mode).map_err(c)?,
-                non_billable: NonBillable::parse(&self.non_billable).map_err(c)?,
-                budget_money: BudgetMoney::parse(&self.budget_money).map_err(c)?,
-            },
+            visibility: Visibility::from_stored(
+                &self.show_rates,
+                &self.descriptions,
+                &self.team_display,
+                &self.view_mode,
+                &self.non_billable,
+                &self.budget_money,
+            )
+            .map_err(c)?,
         })
     }
 }
