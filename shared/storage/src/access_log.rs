@@ -21,6 +21,7 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{rows, Db, Result, StorageError};
+use crate::stmt::{prepare_all, Stmt};
 use crate::scope::{ClientScope, ProviderScope};
 use chrono::{DateTime, Utc};
 use clearhours_domain::audit::checkpoint::{self, Checkpoint, NoteKeys};
@@ -80,8 +81,9 @@ const INSERT: &str =
     "INSERT INTO access_log (provider_id, pseq, at, client_id, actor_kind, actor_id, action, target, outcome, ip, user_agent)
      SELECT ?1, COALESCE(MAX(pseq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM access_log WHERE provider_id = ?1";
 
-fn insert_args(e: &OwnedEvent) -> Vec<crate::db::Arg> {
-    args![
+/// The append of one row as data: it takes the next position in the provider's chain.
+pub(crate) fn append_statement(e: &OwnedEvent) -> Stmt {
+    Stmt::new(INSERT, args![
         e.provider_id.as_str(),
         e.at.as_str(),
         e.client_id.as_deref(),
@@ -92,13 +94,14 @@ fn insert_args(e: &OwnedEvent) -> Vec<crate::db::Arg> {
         e.outcome.as_str(),
         e.ip.as_str(),
         e.user_agent.as_str()
-    ]
+    ])
 }
 
 /// Appends one row now (awaited: sign-ins, sign-outs, admin changes — whatever must be on record
 /// before the answer).
 pub async fn append(db: &Db, e: &AccessEvent<'_>) -> Result<()> {
-    db.run(INSERT, &insert_args(&OwnedEvent::from(e))).await?;
+    let s = append_statement(&OwnedEvent::from(e));
+    db.run(&s.sql, &s.args).await?;
     Ok(())
 }
 
@@ -109,8 +112,8 @@ pub const BATCH: usize = 40;
 /// most `BATCH` rows it is all or nothing, so a caller may retry it.
 pub async fn append_all(db: &Db, events: &[OwnedEvent]) -> Result<()> {
     for chunk in events.chunks(BATCH) {
-        let stmts = chunk.iter().map(|e| db.stmt(INSERT, &insert_args(e))).collect::<Result<Vec<_>>>()?;
-        db.batch(stmts).await?;
+        let stmts = chunk.iter().map(append_statement).collect::<Vec<_>>();
+        db.batch(prepare_all(db, &stmts)?).await?;
     }
     Ok(())
 }
@@ -137,13 +140,13 @@ pub fn take_deferred() -> Vec<OwnedEvent> {
 // Sealing
 
 #[derive(Deserialize)]
-struct HeadRow {
+pub(crate) struct HeadRow {
     pseq: i64,
     hash: String,
 }
 
 #[derive(Deserialize)]
-struct UnsealedRow {
+pub(crate) struct UnsealedRow {
     seq: i64,
     pseq: i64,
     at: String,
@@ -159,7 +162,11 @@ struct UnsealedRow {
 }
 
 impl UnsealedRow {
-    fn fields(&self) -> AuditFields<'_> {
+    pub(crate) fn unsealed(&self) -> Unsealed<'_> {
+        Unsealed { seq: self.seq, pseq: self.pseq, fields: self.fields() }
+    }
+
+    pub(crate) fn fields(&self) -> AuditFields<'_> {
         AuditFields {
             at: &self.at,
             provider_id: &self.provider_id,
@@ -192,62 +199,75 @@ pub struct SealReport {
     pub more: bool,
 }
 
+/// A sealing round's reads as data: the recorded head, the last sealed row, the next unsealed
+/// rows in position order.
+pub(crate) fn seal_reads(provider_id: &str) -> [Stmt; 3] {
+    [
+        Stmt::new("SELECT pseq, hash FROM access_log_heads WHERE provider_id = ?", args![provider_id]),
+        Stmt::new("SELECT pseq, hash FROM access_log WHERE provider_id = ? AND hash <> '' ORDER BY pseq DESC LIMIT 1", args![provider_id]),
+        Stmt::new(
+            format!("SELECT seq, pseq, {FIELD_COLUMNS} FROM access_log WHERE provider_id = ? AND hash = '' ORDER BY pseq LIMIT {SEAL_BATCH}"),
+            args![provider_id],
+        ),
+    ]
+}
+
+/// The head a sealer starts from (pure): the last sealed row, which must be the recorded head.
+pub(crate) fn seal_start(provider_id: &str, recorded: Option<HeadRow>, last_sealed: Option<HeadRow>) -> Result<Head> {
+    let head = Head { size: last_sealed.as_ref().map_or(0, |r| r.pseq), hash: last_sealed.map(|r| r.hash).unwrap_or_default() };
+    let recorded_head = recorded.map(|r| Head { size: r.pseq, hash: r.hash }).unwrap_or_default();
+    if recorded_head != head {
+        return Err(StorageError::Corrupt(format!(
+            "access log of {provider_id:?}: the recorded head ({}) is not the last sealed row ({}); verify the chain",
+            recorded_head.size, head.size
+        )));
+    }
+    Ok(head)
+}
+
+/// A sealing round's write as data: first the compare-and-set of the head (moves only from the
+/// head this sealer read; the number of rows it changed says whether it won), then the seals,
+/// written only if the head is now the one they lead to.
+pub(crate) fn seal_writes(provider_id: &str, kid: &str, head: &Head, new_head: &Head, seals: &[audit::Seal], at: &str) -> [Stmt; 2] {
+    let json =
+        serde_json::Value::Array(seals.iter().map(|s| serde_json::json!({ "s": s.seq, "p": s.prev_hash, "h": s.hash })).collect()).to_string();
+    [
+        Stmt::new(
+            "INSERT INTO access_log_heads (provider_id, pseq, hash, sealed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (provider_id) DO UPDATE SET pseq = excluded.pseq, hash = excluded.hash, sealed_at = excluded.sealed_at
+              WHERE access_log_heads.pseq = ?5 AND access_log_heads.hash = ?6",
+            args![provider_id, new_head.size, new_head.hash.as_str(), at, head.size, head.hash.as_str()],
+        ),
+        Stmt::new(
+            "UPDATE access_log SET kid = ?2, prev_hash = json_extract(j.value, '$.p'), hash = json_extract(j.value, '$.h')
+               FROM json_each(?1) AS j
+              WHERE access_log.seq = json_extract(j.value, '$.s') AND access_log.hash = ''
+                AND EXISTS (SELECT 1 FROM access_log_heads h WHERE h.provider_id = ?3 AND h.pseq = ?4 AND h.hash = ?5)",
+            args![json, kid, provider_id, new_head.size, new_head.hash.as_str()],
+        ),
+    ]
+}
+
 /// Seals the provider's unsealed rows in position order, at most `max_rounds` writes of
 /// [`SEAL_BATCH`] rows (each round: one read batch of 3 statements, one write batch of 2).
 pub async fn seal(db: &Db, keys: &Keyring, provider_id: &str, now: DateTime<Utc>, max_rounds: usize) -> Result<SealReport> {
     let mut report = SealReport::default();
     for _ in 0..max_rounds.max(1) {
-        let reads = db
-            .batch(vec![
-                db.stmt("SELECT pseq, hash FROM access_log_heads WHERE provider_id = ?", &args![provider_id])?,
-                db.stmt("SELECT pseq, hash FROM access_log WHERE provider_id = ? AND hash <> '' ORDER BY pseq DESC LIMIT 1", &args![provider_id])?,
-                db.stmt(
-                    &format!("SELECT seq, pseq, {FIELD_COLUMNS} FROM access_log WHERE provider_id = ? AND hash = '' ORDER BY pseq LIMIT {SEAL_BATCH}"),
-                    &args![provider_id],
-                )?,
-            ])
-            .await?;
+        let reads = db.batch(prepare_all(db, &seal_reads(provider_id))?).await?;
         let recorded = reads.first().map(rows::<HeadRow>).transpose()?.and_then(|r| r.into_iter().next());
         let last_sealed = reads.get(1).map(rows::<HeadRow>).transpose()?.and_then(|r| r.into_iter().next());
         let pending: Vec<UnsealedRow> = reads.get(2).map(rows).transpose()?.unwrap_or_default();
-        let head = Head { size: last_sealed.as_ref().map_or(0, |r| r.pseq), hash: last_sealed.map(|r| r.hash).unwrap_or_default() };
-        let recorded_head = recorded.map(|r| Head { size: r.pseq, hash: r.hash }).unwrap_or_default();
-        if recorded_head != head {
-            return Err(StorageError::Corrupt(format!(
-                "access log of {provider_id:?}: the recorded head ({}) is not the last sealed row ({}); verify the chain",
-                recorded_head.size, head.size
-            )));
-        }
+        let head = seal_start(provider_id, recorded, last_sealed)?;
         report.head = head.clone();
         if pending.is_empty() {
             report.more = false;
             return Ok(report);
         }
         let full = pending.len() == SEAL_BATCH;
-        let (seals, new_head) = audit::seal(keys, &head, pending.iter().map(|r| Unsealed { seq: r.seq, pseq: r.pseq, fields: r.fields() }))
+        let (seals, new_head) = audit::seal(keys, &head, pending.iter().map(UnsealedRow::unsealed))
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        let json =
-            serde_json::Value::Array(seals.iter().map(|s| serde_json::json!({ "s": s.seq, "p": s.prev_hash, "h": s.hash })).collect())
-                .to_string();
-        let at = ts(now);
-        let results = db
-            .batch(vec![
-                // Compare-and-set of the head: moves only from the head this sealer read.
-                db.stmt(
-                    "INSERT INTO access_log_heads (provider_id, pseq, hash, sealed_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (provider_id) DO UPDATE SET pseq = excluded.pseq, hash = excluded.hash, sealed_at = excluded.sealed_at
-                      WHERE access_log_heads.pseq = ?5 AND access_log_heads.hash = ?6",
-                    &args![provider_id, new_head.size, new_head.hash.as_str(), at.as_str(), head.size, head.hash.as_str()],
-                )?,
-                db.stmt(
-                    "UPDATE access_log SET kid = ?2, prev_hash = json_extract(j.value, '$.p'), hash = json_extract(j.value, '$.h')
-                       FROM json_each(?1) AS j
-                      WHERE access_log.seq = json_extract(j.value, '$.s') AND access_log.hash = ''
-                        AND EXISTS (SELECT 1 FROM access_log_heads h WHERE h.provider_id = ?3 AND h.pseq = ?4 AND h.hash = ?5)",
-                    &args![json, keys.current_kid(), provider_id, new_head.size, new_head.hash.as_str()],
-                )?,
-            ])
-            .await?;
+        let writes = seal_writes(provider_id, keys.current_kid(), &head, &new_head, &seals, &ts(now));
+        let results = db.batch(prepare_all(db, &writes)?).await?;
         let moved = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0);
         if moved == 0 {
             report.lost_race = true;
@@ -316,7 +336,7 @@ pub async fn seal_pending(db: &Db, keys: &Keyring, now: DateTime<Utc>, max_state
 // Verification and checkpoints
 
 #[derive(Deserialize)]
-struct ChainRow {
+pub(crate) struct ChainRow {
     pseq: i64,
     kid: String,
     prev_hash: String,
@@ -334,7 +354,7 @@ struct ChainRow {
 }
 
 impl ChainRow {
-    fn stored(&self) -> StoredRow<'_> {
+    pub(crate) fn stored(&self) -> StoredRow<'_> {
         StoredRow {
             pseq: self.pseq,
             kid: &self.kid,
@@ -426,15 +446,20 @@ async fn sealed_size(db: &Db, provider_id: &str) -> Result<i64> {
         .map_or(0, |s| s.size))
 }
 
-async fn chain_page(db: &Db, provider_id: &str, from: i64) -> Result<Vec<ChainRow>> {
-    db.all(
-        &format!(
+/// A page of the sealed chain from position `from`, as data.
+pub(crate) fn chain_page_statement(provider_id: &str, from: i64) -> Stmt {
+    Stmt::new(
+        format!(
             "SELECT pseq, kid, prev_hash, hash, {FIELD_COLUMNS} FROM access_log
               WHERE provider_id = ? AND pseq >= ? AND hash <> '' ORDER BY pseq LIMIT {PAGE}"
         ),
-        &args![provider_id, from],
+        args![provider_id, from],
     )
-    .await
+}
+
+async fn chain_page(db: &Db, provider_id: &str, from: i64) -> Result<Vec<ChainRow>> {
+    let s = chain_page_statement(provider_id, from);
+    db.all(&s.sql, &s.args).await
 }
 
 /// Seals what is waiting, then verifies the provider's chain from `start` (and against `held`,

@@ -9,6 +9,7 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{new_id, Arg, Db, Result, StorageError};
+use crate::stmt::{prepare_all, Stmt};
 use crate::ingest::Write;
 use crate::scope::ProviderScope;
 use chrono::{DateTime, Utc};
@@ -193,15 +194,14 @@ enum Tag {
     Queue,
 }
 
+#[derive(Deserialize)]
+struct ReturnedRow {
+    external_id: String,
+}
+
 /// The external ids a batch result returned.
-fn returned_ids(r: &worker::D1Result, into: &mut HashSet<String>) {
-    #[derive(Deserialize)]
-    struct Row {
-        external_id: String,
-    }
-    if let Ok(rows) = crate::db::rows::<Row>(r) {
-        into.extend(rows.into_iter().map(|r| r.external_id));
-    }
+fn returned_ids(r: &worker::D1Result) -> HashSet<String> {
+    crate::db::rows::<ReturnedRow>(r).map(|rows| rows.into_iter().map(|r| r.external_id).collect()).unwrap_or_default()
 }
 
 fn write_row<'a>(w: &'a VersionedWrite, dequeue: bool) -> Result<WriteRow<'a>> {
@@ -282,8 +282,19 @@ pub struct Batch<'a> {
     pub dequeue: bool,
 }
 
-/// Applies a delivery atomically with versions, invoice flags and the unmapped queue. The
-/// delivery row comes first: a concurrent duplicate fails the whole batch and changes nothing.
+/// The statements of a delivery as data ([`plan`]), with what reading their results needs.
+pub struct Plan {
+    /// In batch order; the first records the delivery (idempotency key).
+    pub statements: Vec<Stmt>,
+    tags: Vec<Tag>,
+    /// Each write's external id and whether it is a delete, in delivery order.
+    writes: Vec<(String, bool)>,
+    /// The queued entries' external ids.
+    queued: Vec<String>,
+}
+
+/// Builds a delivery's statements (pure: no I/O). `provider` and `source` are the provider and
+/// integration ids; external ids must be unique within the delivery.
 ///
 /// Set-based: each kind of change is one statement over all the delivery's writes bound as one
 /// JSON array (`json_each`), so a 100-entry delivery is 3–7 statements, not ~250 (D1 allows 50
@@ -291,16 +302,8 @@ pub struct Batch<'a> {
 /// delivery (every source guarantees it), so the statements do not depend on each other's order
 /// except as the old per-entry sequence did: flags see the state before the write, tombstones
 /// after the deletes.
-pub async fn apply_versioned(
-    db: &Db,
-    scope: &ProviderScope,
-    integration: &IntegrationId,
-    b: Batch<'_>,
-    now: DateTime<Utc>,
-) -> Result<Delivered> {
-    let provider = scope.provider_id.as_str();
+pub fn plan(provider: &str, source: &str, b: &Batch<'_>, now: DateTime<Utc>) -> Result<Plan> {
     let now_s = ts(now);
-    let source = integration.as_str();
     {
         let mut seen = HashSet::new();
         let ext = |w: &VersionedWrite| match &w.write {
@@ -312,17 +315,13 @@ pub async fn apply_versioned(
         }
     }
     let count = i64::try_from(b.writes.len() + b.queued.len()).unwrap_or(0);
-    let mut tagged: Vec<(Tag, worker::D1PreparedStatement)> = vec![(
+    let mut tagged: Vec<(Tag, Stmt)> = vec![(
         Tag::Plain,
-        db.stmt(
+        Stmt::new(
             "INSERT INTO ingest_deliveries (integration_id, delivery_id, received_at, entries) VALUES (?, ?, ?, ?)",
-            &args![source, b.delivery_id, now_s.as_str(), count],
-        )?,
+            args![source, b.delivery_id, now_s.as_str(), count],
+        ),
     )];
-    let mut b = b;
-    for s in std::mem::take(&mut b.extra) {
-        tagged.push((Tag::Plain, s));
-    }
     let rows = b.writes.iter().map(|w| write_row(w, b.dequeue)).collect::<Result<Vec<_>>>()?;
     let has_upserts = rows.iter().any(|r| r.op == "u");
     let has_deletes = rows.iter().any(|r| r.op == "d");
@@ -331,16 +330,16 @@ pub async fn apply_versioned(
         let p = || Arg::from(provider);
         let s = || Arg::from(source);
         let n = || Arg::from(now_s.as_str());
-        tagged.push((Tag::Flag, db.stmt(FLAG_SQL, &[p(), s(), Arg::from(b.delivery_id), n(), part.clone()])?));
+        tagged.push((Tag::Flag, Stmt::new(FLAG_SQL, vec![p(), s(), Arg::from(b.delivery_id), n(), part.clone()])));
         if has_upserts {
-            tagged.push((Tag::Written, db.stmt(UPSERT_SQL, &[p(), s(), n(), part.clone()])?));
+            tagged.push((Tag::Written, Stmt::new(UPSERT_SQL, vec![p(), s(), n(), part.clone()])));
         }
         if has_deletes {
-            tagged.push((Tag::Plain, db.stmt(DELETE_SQL, &[p(), s(), part.clone()])?));
-            tagged.push((Tag::Tombstone, db.stmt(TOMBSTONE_SQL, &[p(), s(), n(), part.clone()])?));
+            tagged.push((Tag::Plain, Stmt::new(DELETE_SQL, vec![p(), s(), part.clone()])));
+            tagged.push((Tag::Tombstone, Stmt::new(TOMBSTONE_SQL, vec![p(), s(), n(), part.clone()])));
         }
         if has_deletes || b.dequeue {
-            tagged.push((Tag::Plain, db.stmt(DEQUEUE_SQL, &[s(), part])?));
+            tagged.push((Tag::Plain, Stmt::new(DEQUEUE_SQL, vec![s(), part])));
         }
     }
     let queue_rows = b
@@ -356,50 +355,84 @@ pub async fn apply_versioned(
         })
         .collect::<Result<Vec<_>>>()?;
     for part in parts(&queue_rows)? {
-        tagged
-            .push((Tag::Queue, db.stmt(QUEUE_SQL, &[Arg::from(provider), Arg::from(source), Arg::from(now_s.as_str()), Arg::Text(part)])?));
+        tagged.push((Tag::Queue, Stmt::new(QUEUE_SQL, vec![Arg::from(provider), Arg::from(source), Arg::from(now_s.as_str()), Arg::Text(part)])));
     }
-    let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
-    let results = match db.batch(tagged.into_iter().map(|t| t.1).collect()).await {
+    let (tags, statements) = tagged.into_iter().unzip();
+    Ok(Plan {
+        statements,
+        tags,
+        writes: rows.iter().map(|r| (r.x.to_string(), r.op == "d")).collect(),
+        queued: queue_rows.iter().map(|q| q.x.to_string()).collect(),
+    })
+}
+
+impl Plan {
+    /// What became of each write, from the external ids each statement returned (`returned[i]`
+    /// for `statements[i]`).
+    pub fn outcome(&self, returned: &[HashSet<String>]) -> Outcome {
+        let mut by_tag: [HashSet<&str>; 4] = Default::default();
+        for (tag, ids) in self.tags.iter().zip(returned) {
+            let slot = match tag {
+                Tag::Plain => continue,
+                Tag::Flag => 0,
+                Tag::Written => 1,
+                Tag::Tombstone => 2,
+                Tag::Queue => 3,
+            };
+            by_tag[slot].extend(ids.iter().map(String::as_str));
+        }
+        let [flagged, written, tombstoned, kept] = by_tag;
+        let mut o = Outcome::default();
+        for (x, delete) in &self.writes {
+            let x = x.as_str();
+            if flagged.contains(x) {
+                o.flagged += 1;
+            } else if *delete {
+                if tombstoned.contains(x) {
+                    o.deletes += 1;
+                } else {
+                    o.stale += 1;
+                }
+            } else if written.contains(x) {
+                o.upserts += 1;
+            } else {
+                o.stale += 1;
+            }
+        }
+        for x in &self.queued {
+            if kept.contains(x.as_str()) {
+                o.unmapped += 1;
+            } else {
+                o.stale += 1;
+            }
+        }
+        o
+    }
+}
+
+/// Applies a delivery atomically with versions, invoice flags and the unmapped queue ([`plan`]'s
+/// statements, with `b.extra` after the delivery row). The delivery row comes first: a
+/// concurrent duplicate fails the whole batch and changes nothing.
+pub async fn apply_versioned(
+    db: &Db,
+    scope: &ProviderScope,
+    integration: &IntegrationId,
+    mut b: Batch<'_>,
+    now: DateTime<Utc>,
+) -> Result<Delivered> {
+    let plan = plan(scope.provider_id.as_str(), integration.as_str(), &b, now)?;
+    let mut prepared = prepare_all(db, &plan.statements)?;
+    let extra = std::mem::take(&mut b.extra);
+    let n_extra = extra.len();
+    prepared.splice(1..1, extra);
+    let mut results = match db.batch(prepared).await {
         Ok(r) => r,
         Err(StorageError::Conflict(msg)) if msg.contains("ingest_deliveries") => return Ok(Delivered::Duplicate),
         Err(e) => return Err(e),
     };
-    let mut by_tag: [HashSet<String>; 4] = Default::default();
-    for (tag, r) in tags.iter().zip(&results) {
-        let slot = match tag {
-            Tag::Plain => continue,
-            Tag::Flag => 0,
-            Tag::Written => 1,
-            Tag::Tombstone => 2,
-            Tag::Queue => 3,
-        };
-        returned_ids(r, &mut by_tag[slot]);
+    if results.len() > n_extra {
+        results.drain(1..1 + n_extra);
     }
-    let [flagged, written, tombstoned, kept] = by_tag;
-    let mut o = Outcome::default();
-    for r in &rows {
-        let x = r.x;
-        if flagged.contains(x) {
-            o.flagged += 1;
-        } else if r.op == "d" {
-            if tombstoned.contains(x) {
-                o.deletes += 1;
-            } else {
-                o.stale += 1;
-            }
-        } else if written.contains(x) {
-            o.upserts += 1;
-        } else {
-            o.stale += 1;
-        }
-    }
-    for q in &queue_rows {
-        if kept.contains(q.x) {
-            o.unmapped += 1;
-        } else {
-            o.stale += 1;
-        }
-    }
-    Ok(Delivered::Stored(o))
+    let returned: Vec<HashSet<String>> = results.iter().map(returned_ids).collect();
+    Ok(Delivered::Stored(plan.outcome(&returned)))
 }

@@ -25,9 +25,14 @@ pub mod invoices;
 pub mod kv;
 pub mod mapping;
 pub mod mfa;
+#[cfg(test)]
+mod native;
+#[cfg(test)]
+mod native_tests;
 pub mod notes;
 pub mod provider;
 pub mod scope;
+pub mod stmt;
 pub mod throttle;
 
 pub use db::{Db, StorageError};

@@ -11,6 +11,7 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{Arg, Db, Result};
+use crate::stmt::{prepare_all, Stmt};
 use chrono::{DateTime, Duration, Utc};
 use clearhours_domain::throttle::{retry_minutes, Outcome, Purpose, Reservation, Rule, Scope, Seen, RETENTION_MINUTES};
 use serde::Deserialize;
@@ -50,15 +51,9 @@ fn base_args(a: &Attempt<'_>, now: DateTime<Utc>) -> Vec<Arg> {
     v
 }
 
-/// Reserves one attempt if every rule of its purpose admits it — atomically — and prunes rows
-/// older than any window, in one batch (one round trip, one transaction). When throttled, the
-/// same batch's counts say when to retry; nothing must be verified then.
-pub async fn reserve(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Outcome> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: i64,
-        seen: i64,
-    }
+/// The reserving batch as data (pure): the conditional insert, each rule's count and oldest
+/// attempt (for the retry time), and the pruning of rows older than any window.
+pub fn reserve_statements(a: &Attempt<'_>, now: DateTime<Utc>) -> [Stmt; 3] {
     let rules = a.purpose.rules();
     // ?1..?4 purpose, account, prefix, now; then per rule i: ?(5+2i) since, ?(6+2i) max.
     let seen = rules.first().map_or_else(|| "0".to_string(), |r| count_sql(r, 5));
@@ -70,21 +65,38 @@ pub async fn reserve(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Out
           WHERE {guard}
          RETURNING id, seen"
     );
-    let results = db
-        .batch(vec![
-            db.stmt(&sql, &base_args(a, now))?,
-            db.stmt(&seen_sql(rules), &base_args(a, now))?,
-            db.stmt("DELETE FROM auth_attempts WHERE at < ?", &args![ts(now - Duration::minutes(RETENTION_MINUTES))])?,
-        ])
-        .await?;
-    let row: Option<Row> = results.first().map(crate::db::rows::<Row>).transpose()?.and_then(|v| v.into_iter().next());
-    if let Some(r) = row {
-        return Ok(Outcome::Reserved(Reservation { id: r.id, seen: u32::try_from(r.seen).unwrap_or(u32::MAX) }));
+    [
+        Stmt::new(sql, base_args(a, now)),
+        Stmt::new(seen_sql(rules), base_args(a, now)),
+        Stmt::new("DELETE FROM auth_attempts WHERE at < ?", args![ts(now - Duration::minutes(RETENTION_MINUTES))]),
+    ]
+}
+
+/// The row the reserving statement returns.
+#[derive(Deserialize)]
+struct ReservedRow {
+    id: i64,
+    seen: i64,
+}
+
+/// What the reserving batch's results say (pure): reserved, or when to retry.
+fn reserve_outcome(purpose: Purpose, reserved: Option<ReservedRow>, seen: Vec<SeenRow>, now: DateTime<Utc>) -> Outcome {
+    if let Some(r) = reserved {
+        return Outcome::Reserved(Reservation { id: r.id, seen: u32::try_from(r.seen).unwrap_or(u32::MAX) });
     }
-    let seen = results.get(1).map(crate::db::rows::<SeenRow>).transpose()?.unwrap_or_default();
-    Ok(Outcome::Throttled {
-        retry_minutes: retry_minutes(rules, &seen.into_iter().map(SeenRow::into_seen).collect::<Vec<_>>(), now).max(1),
-    })
+    Outcome::Throttled {
+        retry_minutes: retry_minutes(purpose.rules(), &seen.into_iter().map(SeenRow::into_seen).collect::<Vec<_>>(), now).max(1),
+    }
+}
+
+/// Reserves one attempt if every rule of its purpose admits it — atomically — and prunes rows
+/// older than any window, in one batch (one round trip, one transaction). When throttled, the
+/// same batch's counts say when to retry; nothing must be verified then.
+pub async fn reserve(db: &Db, a: &Attempt<'_>, now: DateTime<Utc>) -> Result<Outcome> {
+    let results = db.batch(prepare_all(db, &reserve_statements(a, now))?).await?;
+    let row: Option<ReservedRow> = results.first().map(crate::db::rows::<ReservedRow>).transpose()?.and_then(|v| v.into_iter().next());
+    let seen = if row.is_some() { Vec::new() } else { results.get(1).map(crate::db::rows::<SeenRow>).transpose()?.unwrap_or_default() };
+    Ok(reserve_outcome(a.purpose, row, seen, now))
 }
 
 #[derive(Deserialize)]

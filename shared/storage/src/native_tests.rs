@@ -1,0 +1,381 @@
+//! Native tests of the rules that decide what is written. Each runs the production statements
+//! (built as [`crate::stmt::Stmt`] values by the same functions the D1 adapter uses) against
+//! SQLite with the real migrations ([`crate::native::Native`]).
+
+use crate::delivery::{self, Batch, Outcome, Queued, VersionedWrite};
+use crate::ingest::Write;
+use crate::native::{Native, Ran};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use clearhours_domain::calendar::Bucket;
+use clearhours_domain::entry::{EntryDraft, ResolvedEntry, When};
+use clearhours_domain::ids::{ClientId, ExternalId, MemberId, ProjectId};
+use clearhours_domain::money::{Currency, Money};
+use proptest::prelude::*;
+use serde_json::Value as Json;
+use std::collections::{HashMap, HashSet};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+/// One provider with a client, a project, a member, an integration and an issued invoice.
+fn agency() -> Native {
+    let db = Native::new();
+    db.exec(
+        "INSERT INTO providers (id, name, created_at) VALUES ('prv_1', 'Agency', '2026-01-01T00:00:00Z');
+         INSERT INTO clients (id, provider_id, name, time_zone, currency, week_start, created_at)
+              VALUES ('cli_1', 'prv_1', 'Client', 'UTC', 'EUR', 'monday', '2026-01-01T00:00:00Z');
+         INSERT INTO projects (id, provider_id, client_id, name, starts_on, created_at)
+              VALUES ('prj_1', 'prv_1', 'cli_1', 'Site', '2026-01-01', '2026-01-01T00:00:00Z');
+         INSERT INTO members (id, provider_id, name, created_at) VALUES ('mem_1', 'prv_1', 'Ann', '2026-01-01T00:00:00Z');
+         INSERT INTO integrations (id, provider_id, kind, name, created_at)
+              VALUES ('int_1', 'prv_1', 'clearhours', 'API', '2026-01-01T00:00:00Z');
+         INSERT INTO invoices (id, provider_id, client_id, number, currency, created_at)
+              VALUES ('inv_1', 'prv_1', 'cli_1', 'INV-1', 'EUR', '2026-01-01T00:00:00Z');",
+    );
+    db
+}
+
+// -------------------------------------------------------------------------------------------
+// Delivery: ordering by version, tombstones, invoiced entries
+
+fn upsert(x: &str, version: i64, minutes: i64) -> VersionedWrite {
+    let d = NaiveDate::from_ymd_opt(2026, 2, 24).unwrap();
+    let draft = EntryDraft {
+        external_id: ExternalId::parse(x).unwrap(),
+        project_id: ProjectId::parse("prj_1").unwrap(),
+        member_id: MemberId::parse("mem_1").unwrap(),
+        task_id: None,
+        phase_id: None,
+        when: When::LocalDate(d),
+        minutes,
+        billable: true,
+        description: format!("work {minutes}"),
+        internal_note: String::new(),
+        rate: None,
+    };
+    let entry = ResolvedEntry {
+        draft,
+        client_id: ClientId::parse("cli_1").unwrap(),
+        local_date: d,
+        started_at: None,
+        bucket: Bucket { week_start: NaiveDate::from_ymd_opt(2026, 2, 23).unwrap(), month: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap() },
+        rate: None,
+        amount: Money::new(0, Currency::parse("EUR").unwrap()),
+    };
+    VersionedWrite { version, write: Write::Upsert(entry) }
+}
+
+fn delete(x: &str, version: i64) -> VersionedWrite {
+    VersionedWrite { version, write: Write::Delete(x.to_string()) }
+}
+
+fn returned(ran: &[Ran]) -> Vec<HashSet<String>> {
+    ran.iter().map(|r| r.rows.iter().filter_map(|row| row.get("external_id").and_then(Json::as_str).map(str::to_string)).collect()).collect()
+}
+
+/// Applies one delivery the way `delivery::apply_versioned` does, natively.
+fn deliver(db: &mut Native, id: &str, writes: &[VersionedWrite], queued: &[Queued]) -> Outcome {
+    let b = Batch { delivery_id: id, writes, queued, extra: vec![], dequeue: true };
+    let plan = delivery::plan("prv_1", "int_1", &b, now()).unwrap();
+    let ran = db.batch(&plan.statements).unwrap();
+    plan.outcome(&returned(&ran))
+}
+
+/// The stored entries: external id → (minutes, version).
+fn stored(db: &Native) -> HashMap<String, (i64, i64)> {
+    db.query("SELECT external_id, minutes, source_version FROM time_entries")
+        .into_iter()
+        .map(|r| (r["external_id"].as_str().unwrap().to_string(), (r["minutes"].as_i64().unwrap(), r["source_version"].as_i64().unwrap())))
+        .collect()
+}
+
+fn rollup_minutes(db: &Native) -> i64 {
+    db.query("SELECT COALESCE(SUM(minutes), 0) AS m FROM rollup_week WHERE dim = 'all'")[0]["m"].as_i64().unwrap()
+}
+
+#[test]
+fn an_older_update_changes_nothing_and_a_newer_one_wins() {
+    let mut db = agency();
+    assert_eq!(deliver(&mut db, "d1", &[upsert("e1", 10, 60)], &[]).upserts, 1);
+    let o = deliver(&mut db, "d2", &[upsert("e1", 5, 30)], &[]);
+    assert_eq!((o.upserts, o.stale), (0, 1));
+    assert_eq!(stored(&db)["e1"], (60, 10));
+    assert_eq!(deliver(&mut db, "d3", &[upsert("e1", 11, 45)], &[]).upserts, 1);
+    assert_eq!(stored(&db)["e1"], (45, 11));
+    assert_eq!(rollup_minutes(&db), 45, "the triggers moved the rollups with the write");
+}
+
+#[test]
+fn a_tombstone_wins_over_an_older_update_and_a_stale_delete_leaves_none() {
+    let mut db = agency();
+    deliver(&mut db, "d1", &[upsert("e1", 10, 60)], &[]);
+    assert_eq!(deliver(&mut db, "d2", &[delete("e1", 12)], &[]).deletes, 1);
+    // The late update (version 11, sent before the delete) must not resurrect the entry.
+    let o = deliver(&mut db, "d3", &[upsert("e1", 11, 60)], &[]);
+    assert_eq!((o.upserts, o.stale), (0, 1));
+    assert!(stored(&db).is_empty());
+    assert_eq!(rollup_minutes(&db), 0);
+    // A delete older than what is stored changes nothing and leaves no tombstone.
+    deliver(&mut db, "d4", &[upsert("e2", 20, 15)], &[]);
+    let o = deliver(&mut db, "d5", &[delete("e2", 19)], &[]);
+    assert_eq!((o.deletes, o.stale), (0, 1));
+    assert_eq!(stored(&db)["e2"], (15, 20));
+    assert!(db.query("SELECT 1 FROM ingest_tombstones WHERE external_id = 'e2'").is_empty());
+}
+
+#[test]
+fn a_duplicate_delivery_fails_whole() {
+    let mut db = agency();
+    deliver(&mut db, "d1", &[upsert("e1", 1, 60)], &[]);
+    let b = Batch { delivery_id: "d1", writes: &[upsert("e9", 2, 30)], queued: &[], extra: vec![], dequeue: true };
+    let plan = delivery::plan("prv_1", "int_1", &b, now()).unwrap();
+    let e = db.batch(&plan.statements).unwrap_err();
+    assert!(e.to_string().contains("UNIQUE constraint failed: ingest_deliveries"), "{e}");
+    assert!(!stored(&db).contains_key("e9"), "nothing of a refused batch is written");
+}
+
+#[test]
+fn invoiced_entries_are_flagged_never_changed() {
+    let mut db = agency();
+    deliver(&mut db, "d1", &[upsert("e1", 1, 60), upsert("e2", 1, 30)], &[]);
+    db.exec("UPDATE time_entries SET invoice_id = 'inv_1'");
+    let o = deliver(&mut db, "d2", &[upsert("e1", 2, 90), delete("e2", 2)], &[]);
+    assert_eq!((o.flagged, o.upserts, o.deletes), (2, 0, 0));
+    assert_eq!(stored(&db)["e1"], (60, 1));
+    assert_eq!(stored(&db)["e2"], (30, 1));
+    let flags = db.query("SELECT external_id, change, invoice_id FROM ingest_flags ORDER BY external_id");
+    assert_eq!(flags.len(), 2);
+    assert_eq!((flags[0]["change"].as_str(), flags[1]["change"].as_str()), (Some("update"), Some("delete")));
+    // The same state again is no change, so no flag; an older version is stale, no flag either.
+    let o = deliver(&mut db, "d3", &[upsert("e1", 3, 60), upsert("e2", 0, 5)], &[]);
+    assert_eq!(o.flagged, 0);
+    assert_eq!(db.query("SELECT 1 FROM ingest_flags").len(), 2);
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Up(i64),
+    Del,
+}
+
+/// Versions 1..=n in a random order, each with a random operation, for a few entries.
+fn ops() -> impl Strategy<Value = Vec<(usize, i64, Op)>> {
+    let per_entry = (2usize..8).prop_flat_map(|n| {
+        (Just((1..=n as i64).collect::<Vec<_>>()).prop_shuffle(), proptest::collection::vec(prop_oneof![(1i64..600).prop_map(Op::Up), Just(Op::Del)], n))
+    });
+    proptest::collection::vec(per_entry, 1..4).prop_flat_map(|entries| {
+        let all: Vec<(usize, i64, Op)> =
+            entries.into_iter().enumerate().flat_map(|(e, (vs, ops))| vs.into_iter().zip(ops).map(move |(v, o)| (e, v, o))).collect();
+        Just(all).prop_shuffle()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever order deliveries arrive in, each entry ends as its highest version says: out-of-order
+    /// versions never overwrite newer data, tombstones win over older updates. The rollups follow.
+    #[test]
+    fn arrival_order_never_matters(ops in ops(), invoiced_after in 0usize..12) {
+        let mut db = agency();
+        let mut best: HashMap<usize, (i64, Op)> = HashMap::new();
+        let mut frozen: Option<HashMap<String, (i64, i64)>> = None;
+        for (n, (e, v, op)) in ops.iter().enumerate() {
+            if n == invoiced_after {
+                db.exec("UPDATE time_entries SET invoice_id = 'inv_1'");
+                frozen = Some(stored(&db));
+            }
+            let x = format!("e{e}");
+            let w = match op { Op::Up(m) => upsert(&x, *v, *m), Op::Del => delete(&x, *v) };
+            deliver(&mut db, &format!("d{n}"), &[w], &[]);
+            if best.get(e).is_none_or(|(bv, _)| v > bv) {
+                best.insert(*e, (*v, op.clone()));
+            }
+            // Invoiced entries never change, whatever arrives.
+            if let Some(f) = &frozen {
+                let now = stored(&db);
+                for (x, s) in f {
+                    prop_assert_eq!(now.get(x), Some(s));
+                }
+            }
+        }
+        if frozen.is_none() {
+            let expected: HashMap<String, (i64, i64)> = best
+                .iter()
+                .filter_map(|(e, (v, op))| match op { Op::Up(m) => Some((format!("e{e}"), (*m, *v))), Op::Del => None })
+                .collect();
+            prop_assert_eq!(stored(&db), expected);
+        }
+        let total: i64 = stored(&db).values().map(|(m, _)| m).sum();
+        prop_assert_eq!(rollup_minutes(&db), total);
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Throttle reservations
+
+mod throttle {
+    use super::*;
+    use crate::throttle::{reserve_statements, Attempt};
+    use clearhours_domain::throttle::{admits, Attempt as Counted, Purpose};
+
+    fn reserve(db: &mut Native, purpose: Purpose, account: &str, prefix: &str, at: DateTime<Utc>) -> bool {
+        let a = Attempt { purpose, account, prefix };
+        let ran = db.batch(&reserve_statements(&a, at)).unwrap();
+        !ran[0].rows.is_empty()
+    }
+
+    #[test]
+    fn at_most_max_of_a_burst_are_reserved() {
+        let mut db = Native::new();
+        let max = Purpose::Password.rules()[0].max as usize;
+        let got = (0..3 * max).filter(|_| reserve(&mut db, Purpose::Password, "acct", "10.0.0", now())).count();
+        assert_eq!(got, max);
+        // The window ages out: 16 minutes later the account may try again.
+        assert!(reserve(&mut db, Purpose::Password, "acct", "10.0.0", now() + Duration::minutes(16)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Interleaved requests (D1 runs one statement at a time, so any interleaving is some order
+        /// of the reserving statements): a request is reserved exactly when the domain's reference
+        /// `throttle::admits` says so, so no rule's window ever holds more than its `max`.
+        #[test]
+        fn reservations_follow_the_reference_and_never_exceed_max(
+            steps in proptest::collection::vec((0usize..4, 0usize..2, 0usize..2, 0i64..3), 1..160)
+        ) {
+            let mut db = Native::new();
+            let mut t = now();
+            let mut history: HashMap<&'static str, Vec<Counted>> = HashMap::new();
+            for (p, acct, pfx, dt) in steps {
+                t += Duration::minutes(dt);
+                let purpose = Purpose::ALL[p];
+                let (account, prefix) = (["a", "b"][acct], ["10.0.0", "10.0.1"][pfx]);
+                let h = history.entry(purpose.as_str()).or_default();
+                let expected = admits(purpose.rules(), h, account, prefix, t);
+                let got = reserve(&mut db, purpose, account, prefix, t);
+                prop_assert_eq!(got, expected);
+                if got {
+                    h.push(Counted { account: account.into(), prefix: prefix.into(), at: t });
+                }
+                for rule in purpose.rules() {
+                    let since = rule.since(t);
+                    let n = h.iter().filter(|a| a.at > since && rule.covers(a, account, prefix)).count();
+                    prop_assert!(n <= rule.max as usize);
+                }
+            }
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// The access log's sealing compare-and-set
+
+mod sealing {
+    use super::*;
+    use crate::access_log::{append_statement, chain_page_statement, seal_reads, seal_start, seal_writes, AccessEvent, ChainRow, HeadRow, OwnedEvent, UnsealedRow};
+    use clearhours_domain::audit::{self, Head, Keyring};
+
+    fn keys() -> Keyring {
+        Keyring::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap()
+    }
+
+    fn append(db: &mut Native, n: usize) {
+        let at = now();
+        let e = AccessEvent {
+            at,
+            provider_id: Some("prv_1"),
+            client_id: Some("cli_1"),
+            actor_kind: "contact",
+            actor_id: "con_1",
+            action: "view",
+            target: "dashboard",
+            outcome: "ok",
+            ip: "10.0.0.1",
+            user_agent: "test",
+        };
+        for _ in 0..n {
+            db.batch(&[append_statement(&OwnedEvent::from(&e))]).unwrap();
+        }
+    }
+
+    /// A sealer that has read the chain and computed its seals, not yet written.
+    struct Pending {
+        head: Head,
+        new_head: Head,
+        seals: Vec<audit::Seal>,
+    }
+
+    fn read(db: &mut Native) -> Option<Pending> {
+        let ran = db.batch(&seal_reads("prv_1")).unwrap();
+        let head = seal_start("prv_1", ran[0].rows::<HeadRow>().into_iter().next(), ran[1].rows::<HeadRow>().into_iter().next()).unwrap();
+        let pending: Vec<UnsealedRow> = ran[2].rows();
+        if pending.is_empty() {
+            return None;
+        }
+        let (seals, new_head) = audit::seal(&keys(), &head, pending.iter().map(|r| r.unsealed())).unwrap();
+        Some(Pending { head, new_head, seals })
+    }
+
+    /// Writes the sealer's batch; whether its compare-and-set won.
+    fn write(db: &mut Native, p: &Pending) -> bool {
+        let ran = db.batch(&seal_writes("prv_1", keys().current_kid(), &p.head, &p.new_head, &p.seals, "2026-03-02T09:01:00Z")).unwrap();
+        let won = ran[0].changes == 1;
+        assert_eq!(ran[1].changes, if won { p.seals.len() } else { 0 }, "seals are written only by the winner");
+        won
+    }
+
+    /// The sealed chain verifies from the start, and the recorded head is its last row.
+    fn chain_is_linear(db: &mut Native) -> i64 {
+        let ran = db.batch(&[chain_page_statement("prv_1", 1)]).unwrap();
+        let rows: Vec<ChainRow> = ran[0].rows();
+        let head = audit::verify(&keys(), &Head::default(), rows.iter().map(ChainRow::stored)).unwrap();
+        let recorded = db.query("SELECT pseq, hash FROM access_log_heads WHERE provider_id = 'prv_1'");
+        let recorded = recorded.first().map(|r| (r["pseq"].as_i64().unwrap(), r["hash"].as_str().unwrap().to_string()));
+        assert_eq!(recorded.unwrap_or_default(), (head.size, head.hash.clone()));
+        head.size
+    }
+
+    #[test]
+    fn two_sealers_from_one_head_one_wins_and_the_chain_does_not_fork() {
+        let mut db = Native::new();
+        append(&mut db, 5);
+        let a = read(&mut db).unwrap();
+        let b = read(&mut db).unwrap();
+        assert!(write(&mut db, &a));
+        assert!(!write(&mut db, &b), "the second sealer's head moved: its batch changes nothing");
+        assert_eq!(chain_is_linear(&mut db), 5);
+        // A sealed row's seal is written once: the triggers refuse rewriting it.
+        let e = db.batch(&seal_writes("prv_1", "k1", &Head::default(), &a.new_head, &a.seals, "x")).map(|r| r[1].changes);
+        assert!(matches!(e, Ok(0)), "{e:?}");
+        assert!(db.conn.execute("UPDATE access_log SET hash = 'x' WHERE pseq = 1", []).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Appends and up to three sealers interleaved in any order (each read or write is one D1
+        /// batch): whatever the order, the sealed chain is one line from the start and its head
+        /// is recorded; every appended row is sealed once all sealers have run to the end.
+        #[test]
+        fn interleaved_sealers_never_fork(steps in proptest::collection::vec((0usize..4, 0usize..3), 1..40)) {
+            let mut db = Native::new();
+            let mut sealers: [Option<Pending>; 3] = [None, None, None];
+            let mut appended = 0;
+            for (what, who) in steps {
+                match what {
+                    0 => { append(&mut db, 1 + who); appended += 1 + who; }
+                    1 | 2 => if let Some(p) = sealers[who].take() { write(&mut db, &p); } else { sealers[who] = read(&mut db); },
+                    _ => { sealers[who] = read(&mut db); }
+                }
+                chain_is_linear(&mut db);
+            }
+            while let Some(p) = read(&mut db) {
+                prop_assert!(write(&mut db, &p));
+            }
+            prop_assert_eq!(chain_is_linear(&mut db), appended as i64);
+        }
+    }
+}
