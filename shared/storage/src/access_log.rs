@@ -21,8 +21,8 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{rows, Db, Result, StorageError};
-use crate::stmt::{prepare_all, Stmt};
 use crate::scope::{ClientScope, ProviderScope};
+use crate::stmt::{prepare_all, Stmt};
 use chrono::{DateTime, Utc};
 use clearhours_domain::audit::checkpoint::{self, Checkpoint, NoteKeys};
 use clearhours_domain::audit::{self, AuditFields, Break, Head, Keyring, StoredRow, Unsealed};
@@ -83,18 +83,21 @@ const INSERT: &str =
 
 /// The append of one row as data: it takes the next position in the provider's chain.
 pub(crate) fn append_statement(e: &OwnedEvent) -> Stmt {
-    Stmt::new(INSERT, args![
-        e.provider_id.as_str(),
-        e.at.as_str(),
-        e.client_id.as_deref(),
-        e.actor_kind.as_str(),
-        e.actor_id.as_str(),
-        e.action.as_str(),
-        e.target.as_str(),
-        e.outcome.as_str(),
-        e.ip.as_str(),
-        e.user_agent.as_str()
-    ])
+    Stmt::new(
+        INSERT,
+        args![
+            e.provider_id.as_str(),
+            e.at.as_str(),
+            e.client_id.as_deref(),
+            e.actor_kind.as_str(),
+            e.actor_id.as_str(),
+            e.action.as_str(),
+            e.target.as_str(),
+            e.outcome.as_str(),
+            e.ip.as_str(),
+            e.user_agent.as_str()
+        ],
+    )
 }
 
 /// Appends one row now (awaited: sign-ins, sign-outs, admin changes — whatever must be on record
@@ -206,7 +209,9 @@ pub(crate) fn seal_reads(provider_id: &str) -> [Stmt; 3] {
         Stmt::new("SELECT pseq, hash FROM access_log_heads WHERE provider_id = ?", args![provider_id]),
         Stmt::new("SELECT pseq, hash FROM access_log WHERE provider_id = ? AND hash <> '' ORDER BY pseq DESC LIMIT 1", args![provider_id]),
         Stmt::new(
-            format!("SELECT seq, pseq, {FIELD_COLUMNS} FROM access_log WHERE provider_id = ? AND hash = '' ORDER BY pseq LIMIT {SEAL_BATCH}"),
+            format!(
+                "SELECT seq, pseq, {FIELD_COLUMNS} FROM access_log WHERE provider_id = ? AND hash = '' ORDER BY pseq LIMIT {SEAL_BATCH}"
+            ),
             args![provider_id],
         ),
     ]
@@ -229,8 +234,8 @@ pub(crate) fn seal_start(provider_id: &str, recorded: Option<HeadRow>, last_seal
 /// head this sealer read; the number of rows it changed says whether it won), then the seals,
 /// written only if the head is now the one they lead to.
 pub(crate) fn seal_writes(provider_id: &str, kid: &str, head: &Head, new_head: &Head, seals: &[audit::Seal], at: &str) -> [Stmt; 2] {
-    let json =
-        serde_json::Value::Array(seals.iter().map(|s| serde_json::json!({ "s": s.seq, "p": s.prev_hash, "h": s.hash })).collect()).to_string();
+    let json = serde_json::Value::Array(seals.iter().map(|s| serde_json::json!({ "s": s.seq, "p": s.prev_hash, "h": s.hash })).collect())
+        .to_string();
     [
         Stmt::new(
             "INSERT INTO access_log_heads (provider_id, pseq, hash, sealed_at) VALUES (?1, ?2, ?3, ?4)
@@ -264,8 +269,8 @@ pub async fn seal(db: &Db, keys: &Keyring, provider_id: &str, now: DateTime<Utc>
             return Ok(report);
         }
         let full = pending.len() == SEAL_BATCH;
-        let (seals, new_head) = audit::seal(keys, &head, pending.iter().map(UnsealedRow::unsealed))
-            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let (seals, new_head) =
+            audit::seal(keys, &head, pending.iter().map(UnsealedRow::unsealed)).map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let writes = seal_writes(provider_id, keys.current_kid(), &head, &new_head, &seals, &ts(now));
         let results = db.batch(prepare_all(db, &writes)?).await?;
         let moved = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0);

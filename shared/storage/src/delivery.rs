@@ -9,9 +9,9 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{new_id, Arg, Db, Result, StorageError};
-use crate::stmt::{prepare_all, Stmt};
 use crate::ingest::Write;
 use crate::scope::ProviderScope;
+use crate::stmt::{prepare_all, Stmt};
 use chrono::{DateTime, Utc};
 use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::sources::ExternalEntry;
@@ -355,7 +355,10 @@ pub fn plan(provider: &str, source: &str, b: &Batch<'_>, now: DateTime<Utc>) -> 
         })
         .collect::<Result<Vec<_>>>()?;
     for part in parts(&queue_rows)? {
-        tagged.push((Tag::Queue, Stmt::new(QUEUE_SQL, vec![Arg::from(provider), Arg::from(source), Arg::from(now_s.as_str()), Arg::Text(part)])));
+        tagged.push((
+            Tag::Queue,
+            Stmt::new(QUEUE_SQL, vec![Arg::from(provider), Arg::from(source), Arg::from(now_s.as_str()), Arg::Text(part)]),
+        ));
     }
     let (tags, statements) = tagged.into_iter().unzip();
     Ok(Plan {

@@ -10,6 +10,7 @@ use crate::auth::ts;
 use crate::dashboard::ProjectRow;
 use crate::db::{new_id, Arg, Db, Result, StorageError};
 use crate::scope::ProviderScope;
+use crate::stmt::Stmt;
 use chrono::{DateTime, Utc};
 use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::entry::{check_date, resolve, EntryCommand, ResolvedEntry};
@@ -86,17 +87,8 @@ pub enum Write {
 }
 
 #[derive(Deserialize)]
-struct IdRow {
+pub(crate) struct IdRow {
     id: String,
-}
-
-/// The ids of `ids` that exist (`sql` binds ?1 = provider, ?2 = the ids as one JSON array).
-async fn existing_ids(db: &Db, sql: &str, provider: &str, ids: &HashSet<&str>) -> Result<HashSet<String>> {
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let rows: Vec<IdRow> = db.all(sql, &[Arg::from(provider), id_list(ids)?]).await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// The last segment of the field path under which [`prepare_each`] refuses a date out of reason
@@ -135,12 +127,25 @@ pub async fn prepare_each(
     scope: &ProviderScope,
     commands: Vec<EntryCommand>,
 ) -> Result<Vec<std::result::Result<Write, ValidationError>>> {
-    let provider = scope.provider_id.as_str();
+    let [projects, members, tasks, phases] = lookup_statements(scope.provider_id.as_str(), &commands)?;
+    // Each list is one bound JSON array: a delivery names any number of distinct ids within
+    // D1's 100-parameter limit. A list with no ids is not read.
+    let projects: Vec<ProjectRow> = if let Some(s) = projects { db.all(&s.sql, &s.args).await? } else { Vec::new() };
+    let members: Vec<IdRow> = if let Some(s) = members { db.all(&s.sql, &s.args).await? } else { Vec::new() };
+    let tasks: Vec<IdRow> = if let Some(s) = tasks { db.all(&s.sql, &s.args).await? } else { Vec::new() };
+    let phases: Vec<PhaseRow> = if let Some(s) = phases { db.all(&s.sql, &s.args).await? } else { Vec::new() };
+    let catalogue = Catalogue::from_rows(projects, members, tasks, phases)?;
+    Ok(check_commands(commands, &catalogue))
+}
+
+/// The reads that find which of the commands' projects (with their clients' calendars), members,
+/// tasks and phases exist for the provider, as data; `None` where the commands name none.
+pub(crate) fn lookup_statements(provider: &str, commands: &[EntryCommand]) -> Result<[Option<Stmt>; 4]> {
     let mut project_ids: HashSet<&str> = HashSet::new();
     let mut member_ids: HashSet<&str> = HashSet::new();
     let mut task_ids: HashSet<&str> = HashSet::new();
     let mut phase_ids: HashSet<&str> = HashSet::new();
-    for c in &commands {
+    for c in commands {
         if let EntryCommand::Upsert(d) = c {
             project_ids.insert(d.project_id.as_str());
             member_ids.insert(d.member_id.as_str());
@@ -152,53 +157,64 @@ pub async fn prepare_each(
             }
         }
     }
-    // Each list is one bound JSON array: a delivery names any number of distinct ids within
-    // D1's 100-parameter limit.
-    let mut projects: HashMap<String, (Project, ClientCalendar)> = HashMap::new();
-    if !project_ids.is_empty() {
-        let rows: Vec<ProjectRow> = db
-            .all(
-                "SELECT p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
-                        p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds,
-                        p.data_updated_at, c.time_zone, c.week_start
-                   FROM projects p JOIN clients c ON c.id = p.client_id
-                  WHERE p.provider_id = ?1 AND p.id IN (SELECT value FROM json_each(?2))",
-                &[Arg::from(provider), id_list(&project_ids)?],
-            )
-            .await?;
-        for row in rows {
-            let (project, calendar) = row.into_project_with_calendar()?;
-            projects.insert(project.id.to_string(), (project, calendar));
+    let read = |sql: &'static str, ids: &HashSet<&str>| -> Result<Option<Stmt>> {
+        if ids.is_empty() {
+            return Ok(None);
         }
-    }
-    let members = existing_ids(
-        db,
-        "SELECT id FROM members WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-        provider,
-        &member_ids,
-    )
-    .await?;
-    let tasks =
-        existing_ids(db, "SELECT id FROM tasks WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))", provider, &task_ids)
-            .await?;
-    #[derive(Deserialize)]
-    struct PhaseRow {
-        id: String,
-        project_id: String,
-    }
-    let phases: HashMap<String, String> = if phase_ids.is_empty() {
-        HashMap::new()
-    } else {
-        let rows: Vec<PhaseRow> = db
-            .all(
-                "SELECT ph.id, ph.project_id FROM phases ph JOIN projects p ON p.id = ph.project_id
-                  WHERE p.provider_id = ?1 AND ph.id IN (SELECT value FROM json_each(?2))",
-                &[Arg::from(provider), id_list(&phase_ids)?],
-            )
-            .await?;
-        rows.into_iter().map(|r| (r.id, r.project_id)).collect()
+        Ok(Some(Stmt::new(sql, vec![Arg::from(provider), id_list(ids)?])))
     };
+    Ok([
+        read(
+            "SELECT p.id, p.client_id, p.name, c.currency, p.budget_period, p.budget_minutes, p.budget_amount_minor,
+                    p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds,
+                    p.data_updated_at, c.time_zone, c.week_start
+               FROM projects p JOIN clients c ON c.id = p.client_id
+              WHERE p.provider_id = ?1 AND p.id IN (SELECT value FROM json_each(?2))",
+            &project_ids,
+        )?,
+        read("SELECT id FROM members WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))", &member_ids)?,
+        read("SELECT id FROM tasks WHERE provider_id = ?1 AND id IN (SELECT value FROM json_each(?2))", &task_ids)?,
+        read(
+            "SELECT ph.id, ph.project_id FROM phases ph JOIN projects p ON p.id = ph.project_id
+              WHERE p.provider_id = ?1 AND ph.id IN (SELECT value FROM json_each(?2))",
+            &phase_ids,
+        )?,
+    ])
+}
 
+#[derive(Deserialize)]
+pub(crate) struct PhaseRow {
+    id: String,
+    project_id: String,
+}
+
+/// What exists of what a delivery refers to.
+#[derive(Default)]
+pub(crate) struct Catalogue {
+    projects: HashMap<String, (Project, ClientCalendar)>,
+    members: HashSet<String>,
+    tasks: HashSet<String>,
+    /// Phase → its project.
+    phases: HashMap<String, String>,
+}
+
+impl Catalogue {
+    pub(crate) fn from_rows(projects: Vec<ProjectRow>, members: Vec<IdRow>, tasks: Vec<IdRow>, phases: Vec<PhaseRow>) -> Result<Self> {
+        let mut c = Catalogue::default();
+        for row in projects {
+            let (project, calendar) = row.into_project_with_calendar()?;
+            c.projects.insert(project.id.to_string(), (project, calendar));
+        }
+        c.members = members.into_iter().map(|r| r.id).collect();
+        c.tasks = tasks.into_iter().map(|r| r.id).collect();
+        c.phases = phases.into_iter().map(|r| (r.id, r.project_id)).collect();
+        Ok(c)
+    }
+}
+
+/// Checks each command against what exists (pure): unknown references and dates out of reason
+/// (`entry::check_date`) are validation errors naming the entry (`entries[3].project_id`).
+pub(crate) fn check_commands(commands: Vec<EntryCommand>, cat: &Catalogue) -> Vec<std::result::Result<Write, ValidationError>> {
     let mut out = Vec::with_capacity(commands.len());
     for (i, c) in commands.into_iter().enumerate() {
         let mut errors = ValidationError::default();
@@ -206,21 +222,21 @@ pub async fn prepare_each(
             EntryCommand::Delete { external_id } => out.push(Ok(Write::Delete(external_id.to_string()))),
             EntryCommand::Upsert(d) => {
                 let at = |f: &str| format!("entries[{i}].{f}");
-                let Some((project, calendar)) = projects.get(d.project_id.as_str()) else {
+                let Some((project, calendar)) = cat.projects.get(d.project_id.as_str()) else {
                     errors.push(at("project_id"), "no such project");
                     out.push(Err(errors));
                     continue;
                 };
-                if !members.contains(d.member_id.as_str()) {
+                if !cat.members.contains(d.member_id.as_str()) {
                     errors.push(at("member_id"), "no such team member");
                 }
                 if let Some(t) = &d.task_id {
-                    if !tasks.contains(t.as_str()) {
+                    if !cat.tasks.contains(t.as_str()) {
                         errors.push(at("task_id"), "no such task");
                     }
                 }
                 if let Some(p) = &d.phase_id {
-                    if phases.get(p.as_str()).map(String::as_str) != Some(d.project_id.as_str()) {
+                    if cat.phases.get(p.as_str()).map(String::as_str) != Some(d.project_id.as_str()) {
                         errors.push(at("phase_id"), "no such phase in this project");
                     }
                 }
@@ -233,7 +249,7 @@ pub async fn prepare_each(
             }
         }
     }
-    Ok(out)
+    out
 }
 
 const UPSERT: &str =

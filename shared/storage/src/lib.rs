@@ -26,12 +26,12 @@ pub mod kv;
 pub mod mapping;
 pub mod mfa;
 #[cfg(test)]
-mod native;
-#[cfg(test)]
 mod native_tests;
 pub mod notes;
 pub mod provider;
 pub mod scope;
+#[cfg(test)]
+mod sqlite_tests;
 pub mod stmt;
 pub mod throttle;
 

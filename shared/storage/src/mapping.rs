@@ -223,6 +223,22 @@ pub async fn resolve_with(db: &Db, scope: &ProviderScope, m: &Mappings, items: V
 /// With `refuse_dates` false (re-resolving the queue), an entry whose date is out of reason for
 /// the mapped project stays queued with the reason instead.
 async fn resolve_inner(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<SourceItem>, refuse_dates: bool) -> Result<Resolved> {
+    let mut split = split_items(m, items, refuse_dates);
+    let checked = ingest::prepare_each(db, scope, std::mem::take(&mut split.commands)).await?;
+    Ok(assemble(split, checked, refuse_dates))
+}
+
+/// Source items after the mappings (pure): commands for what maps (with each one's item index,
+/// version and entry), the queue for what does not, dates refused.
+pub(crate) struct Split {
+    pub(crate) commands: Vec<EntryCommand>,
+    meta: Vec<(usize, i64, Option<ExternalEntry>)>,
+    queued: Vec<Queued>,
+    refused: ValidationError,
+}
+
+/// Applies the mappings to source items (pure).
+pub(crate) fn split_items(m: &Mappings, items: Vec<SourceItem>, refuse_dates: bool) -> Split {
     let mut commands = Vec::with_capacity(items.len());
     let mut meta: Vec<(usize, i64, Option<ExternalEntry>)> = Vec::with_capacity(items.len());
     let mut queued = Vec::new();
@@ -250,8 +266,15 @@ async fn resolve_inner(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<
             },
         }
     }
-    let mut writes = Vec::with_capacity(commands.len());
-    for (r, (i, version, entry)) in ingest::prepare_each(db, scope, commands).await?.into_iter().zip(meta) {
+    Split { commands, meta, queued, refused }
+}
+
+/// Writes for the commands whose references exist (pure); the rest are queued with the reason
+/// (a mapped target that no longer exists) or, for a date out of reason, refused.
+pub(crate) fn assemble(split: Split, checked: Vec<std::result::Result<ingest::Write, ValidationError>>, refuse_dates: bool) -> Resolved {
+    let Split { commands: _, meta, mut queued, mut refused } = split;
+    let mut writes = Vec::with_capacity(meta.len());
+    for (r, (i, version, entry)) in checked.into_iter().zip(meta) {
         match (r, entry) {
             (Ok(write), _) => writes.push(VersionedWrite { version, write }),
             // A date out of reason for the mapped project: refused, not queued.
@@ -279,7 +302,7 @@ async fn resolve_inner(db: &Db, scope: &ProviderScope, m: &Mappings, items: Vec<
             (Err(_), None) => {}
         }
     }
-    Ok(Resolved { writes, queued, refused })
+    Resolved { writes, queued, refused }
 }
 
 /// A mapping to save.

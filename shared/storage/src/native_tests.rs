@@ -1,10 +1,10 @@
 //! Native tests of the rules that decide what is written. Each runs the production statements
 //! (built as [`crate::stmt::Stmt`] values by the same functions the D1 adapter uses) against
-//! SQLite with the real migrations ([`crate::native::Native`]).
+//! SQLite with the real migrations ([`crate::sqlite_tests::Native`]).
 
 use crate::delivery::{self, Batch, Outcome, Queued, VersionedWrite};
 use crate::ingest::Write;
-use crate::native::{Native, Ran};
+use crate::sqlite_tests::{Native, Ran};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use clearhours_domain::calendar::Bucket;
 use clearhours_domain::entry::{EntryDraft, ResolvedEntry, When};
@@ -71,7 +71,9 @@ fn delete(x: &str, version: i64) -> VersionedWrite {
 }
 
 fn returned(ran: &[Ran]) -> Vec<HashSet<String>> {
-    ran.iter().map(|r| r.rows.iter().filter_map(|row| row.get("external_id").and_then(Json::as_str).map(str::to_string)).collect()).collect()
+    ran.iter()
+        .map(|r| r.rows.iter().filter_map(|row| row.get("external_id").and_then(Json::as_str).map(str::to_string)).collect())
+        .collect()
 }
 
 /// Applies one delivery the way `delivery::apply_versioned` does, natively.
@@ -162,7 +164,10 @@ enum Op {
 /// Versions 1..=n in a random order, each with a random operation, for a few entries.
 fn ops() -> impl Strategy<Value = Vec<(usize, i64, Op)>> {
     let per_entry = (2usize..8).prop_flat_map(|n| {
-        (Just((1..=n as i64).collect::<Vec<_>>()).prop_shuffle(), proptest::collection::vec(prop_oneof![(1i64..600).prop_map(Op::Up), Just(Op::Del)], n))
+        (
+            Just((1..=n as i64).collect::<Vec<_>>()).prop_shuffle(),
+            proptest::collection::vec(prop_oneof![(1i64..600).prop_map(Op::Up), Just(Op::Del)], n),
+        )
     });
     proptest::collection::vec(per_entry, 1..4).prop_flat_map(|entries| {
         let all: Vec<(usize, i64, Op)> =
@@ -275,7 +280,10 @@ mod throttle {
 
 mod sealing {
     use super::*;
-    use crate::access_log::{append_statement, chain_page_statement, seal_reads, seal_start, seal_writes, AccessEvent, ChainRow, HeadRow, OwnedEvent, UnsealedRow};
+    use crate::access_log::{
+        append_statement, chain_page_statement, seal_reads, seal_start, seal_writes, AccessEvent, ChainRow, HeadRow, OwnedEvent,
+        UnsealedRow,
+    };
     use clearhours_domain::audit::{self, Head, Keyring};
 
     fn keys() -> Keyring {
@@ -377,5 +385,97 @@ mod sealing {
             }
             prop_assert_eq!(chain_is_linear(&mut db), appended as i64);
         }
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Mapping resolution: mapped → writes, unmapped → the queue (and out again), dates refused
+
+mod mapping {
+    use super::*;
+    use crate::dashboard::ProjectRow;
+    use crate::ingest::{check_commands, lookup_statements, Catalogue, IdRow, PhaseRow};
+    use crate::mapping::{assemble, split_items, Resolved};
+    use clearhours_domain::sources::mapping::{MapKind, Mappings, MatchOn};
+    use clearhours_domain::sources::{ExtRef, ExternalEntry, SourceCommand, SourceItem};
+
+    /// `mapping::resolve_inner`, natively: the same pure steps around the same lookups.
+    fn resolve(db: &mut Native, m: &Mappings, items: Vec<SourceItem>, refuse_dates: bool) -> Resolved {
+        let mut split = split_items(m, items, refuse_dates);
+        let commands = std::mem::take(&mut split.commands);
+        let [p, mem, t, ph] = lookup_statements("prv_1", &commands).unwrap();
+        let mut run = |s: Option<crate::stmt::Stmt>| s.map(|s| db.batch(&[s]).unwrap().remove(0)).unwrap_or_default();
+        let (p, mem, t, ph) = (run(p), run(mem), run(t), run(ph));
+        let cat = Catalogue::from_rows(p.rows::<ProjectRow>(), mem.rows::<IdRow>(), t.rows::<IdRow>(), ph.rows::<PhaseRow>()).unwrap();
+        assemble(split, check_commands(commands, &cat), refuse_dates)
+    }
+
+    fn item(x: &str, version: i64, project: ExtRef, user: ExtRef, year: i32) -> SourceItem {
+        SourceItem {
+            version,
+            command: SourceCommand::Upsert(ExternalEntry {
+                external_id: ExternalId::parse(x).unwrap(),
+                workspace: None,
+                project: Some(project),
+                user: Some(user),
+                task: None,
+                started_at: None,
+                date: NaiveDate::from_ymd_opt(year, 2, 24),
+                minutes: 30,
+                billable: true,
+                description: String::new(),
+            }),
+        }
+    }
+
+    fn named(n: &str) -> ExtRef {
+        ExtRef { id: None, names: vec![n.to_string()] }
+    }
+
+    #[test]
+    fn by_id_then_by_name_unmapped_waits_and_flows_in_once_mapped() {
+        let mut db = agency();
+        let mut m = Mappings::default();
+        m.insert(MapKind::Project, MatchOn::Id, "tp-1", "prj_1");
+        m.insert(MapKind::User, MatchOn::Name, "  Ann   LEE ", "mem_1");
+        m.insert(MapKind::Project, MatchOn::Name, "gone", "prj_deleted");
+        let items = vec![
+            item("a", 1, ExtRef::id("tp-1"), named("ann lee"), 2026),
+            item("b", 1, named("Unknown"), named("ann lee"), 2026),
+            item("c", 1, named("gone"), named("ann lee"), 2026),
+            item("d", 1, ExtRef::id("tp-1"), named("ann lee"), 1990),
+        ];
+        let r = resolve(&mut db, &m, items, true);
+        assert_eq!(r.writes.len(), 1, "only a maps to existing targets");
+        let reasons: HashMap<String, String> = r.queued.iter().map(|q| (q.entry.external_id.to_string(), q.reason.clone())).collect();
+        assert!(reasons["b"].contains("project") && reasons["b"].contains("not mapped"), "{reasons:?}");
+        assert!(reasons["c"].contains("the mapped project does not exist any more"), "{reasons:?}");
+        assert_eq!(r.refused.errors.len(), 1);
+        assert_eq!(r.refused.errors[0].field, "entries[3].date");
+        // Written and queued in one delivery; nothing is dropped.
+        let o = deliver(&mut db, "d1", &r.writes, &r.queued);
+        assert_eq!((o.upserts, o.unmapped), (1, 2));
+        assert_eq!(db.query("SELECT external_id FROM unmapped_entries ORDER BY external_id").len(), 2);
+        // Mapping "Unknown" lets b flow in, and the write takes it off the queue in the same batch.
+        m.insert(MapKind::Project, MatchOn::Name, "unknown", "prj_1");
+        let r = resolve(&mut db, &m, vec![item("b", 1, named("Unknown"), named("ann lee"), 2026)], false);
+        assert_eq!(deliver(&mut db, "d2", &r.writes, &r.queued).upserts, 1);
+        let left: Vec<String> =
+            db.query("SELECT external_id FROM unmapped_entries").iter().map(|r| r["external_id"].as_str().unwrap().to_string()).collect();
+        assert_eq!(left, vec!["c".to_string()]);
+        // An older queued version never replaces a newer one.
+        let r = resolve(&mut db, &Mappings::default(), vec![item("c", 0, named("x"), named("y"), 2026)], true);
+        assert_eq!(deliver(&mut db, "d3", &[], &r.queued).stale, 1);
+    }
+
+    #[test]
+    fn requeued_entries_with_dates_out_of_reason_stay_queued() {
+        let mut db = agency();
+        let mut m = Mappings::default();
+        m.insert(MapKind::Project, MatchOn::Id, "tp-1", "prj_1");
+        m.insert(MapKind::User, MatchOn::Id, "u1", "mem_1");
+        let r = resolve(&mut db, &m, vec![item("old", 1, ExtRef::id("tp-1"), ExtRef::id("u1"), 1990)], false);
+        assert!(r.writes.is_empty() && r.refused.errors.is_empty());
+        assert_eq!(r.queued.len(), 1);
     }
 }

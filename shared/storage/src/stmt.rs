@@ -4,7 +4,7 @@
 //! invoiced-entry flags, throttle reservations, the access log's sealing compare-and-set) are
 //! built as [`Stmt`] values. The D1 adapter only prepares and runs them ([`Stmt::prepare`]); the
 //! native tests run the very same values against SQLite with the real `migrations/*.sql`
-//! applied (`crate::native`, tests only), so the production SQL is what is tested.
+//! applied (`crate::sqlite_tests`, tests only), so the production SQL is what is tested.
 
 use crate::db::{Arg, Db, Result};
 use std::borrow::Cow;

@@ -30,7 +30,8 @@ impl Native {
     pub fn new() -> Self {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
-        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
+        let mut files: Vec<_> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
         files.sort();
         assert!(files.len() > 10, "migrations not found in {dir}");
         for f in files {
