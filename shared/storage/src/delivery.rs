@@ -13,6 +13,7 @@ use crate::ingest::Write;
 use crate::scope::ProviderScope;
 use crate::stmt::{prepare_all, Stmt};
 use chrono::{DateTime, Utc};
+use clearhours_domain::entry::ResolvedEntry;
 use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::sources::ExternalEntry;
 use serde::{Deserialize, Serialize};
@@ -63,7 +64,8 @@ struct WriteRow<'a> {
     /// `u` (upsert) or `d` (delete).
     op: &'static str,
     x: &'a str,
-    v: i64,
+    /// The version; `None` for fixtures, which have none (a stored `NULL` never blocks a write).
+    v: Option<i64>,
     /// Whether an applied write takes older queued versions of its entry off the unmapped queue.
     dq: u8,
     #[serde(flatten)]
@@ -121,16 +123,17 @@ const FLAG_SQL: &str = "INSERT INTO ingest_flags (provider_id, integration_id, e
       ORDER BY j.key
      RETURNING external_id";
 
-/// The upserts: not over a tombstone as new or newer, not over a newer stored state, never over
-/// an invoiced entry; in delivery order (members' first-worked order follows it). ?1 provider,
-/// ?2 source, ?3 now, ?4 writes. Returns the external ids written.
+/// The upserts — the one statement that writes `time_entries` rows (deliveries and fixtures):
+/// not over a tombstone as new or newer, not over a newer stored state, never over an invoiced
+/// entry; in delivery order (members' first-worked order follows it). ?1 provider, ?2 source,
+/// ?3 now, ?4 writes, ?5 integration (`NULL` for fixtures). Returns the external ids written.
 const UPSERT_SQL: &str =
     "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
         week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
         created_at, updated_at, source_version)
      SELECT j.value ->> 'id', ?1, j.value ->> 'c', j.value ->> 'p', j.value ->> 'm', j.value ->> 't', j.value ->> 'ph', j.value ->> 'd',
             j.value ->> 's', j.value ->> 'w', j.value ->> 'mo', j.value ->> 'min', j.value ->> 'b', j.value ->> 'desc', j.value ->> 'note',
-            j.value ->> 'r', j.value ->> 'a', ?2, ?2, j.value ->> 'x', ?3, ?3, j.value ->> 'v'
+            j.value ->> 'r', j.value ->> 'a', ?2, ?5, j.value ->> 'x', ?3, ?3, j.value ->> 'v'
        FROM json_each(?4) j
       WHERE j.value ->> 'op' = 'u'
         AND NOT EXISTS (SELECT 1 FROM ingest_tombstones d WHERE d.provider_id = ?1 AND d.source = ?2
@@ -206,45 +209,60 @@ fn returned_ids(r: &worker::D1Result) -> HashSet<String> {
 
 fn write_row<'a>(w: &'a VersionedWrite, dequeue: bool) -> Result<WriteRow<'a>> {
     Ok(match &w.write {
-        Write::Upsert(e) => {
-            let d = &e.draft;
-            let detail = format!(
-                "{} min on {} ({}), project {}, member {}{}",
-                d.minutes,
-                e.local_date,
-                if d.billable { "billable" } else { "non-billable" },
-                d.project_id,
-                d.member_id,
-                d.task_id.as_ref().map(|t| format!(", task {t}")).unwrap_or_default()
-            );
-            WriteRow {
-                op: "u",
-                x: d.external_id.as_str(),
-                v: w.version,
-                dq: u8::from(dequeue),
-                entry: Some(EntryRow {
-                    id: new_id("ent")?,
-                    c: e.client_id.as_str(),
-                    p: d.project_id.as_str(),
-                    m: d.member_id.as_str(),
-                    t: d.task_id.as_ref().map(|t| t.to_string()),
-                    ph: d.phase_id.as_ref().map(|p| p.to_string()),
-                    d: e.local_date.to_string(),
-                    s: e.started_at.map(ts),
-                    w: e.bucket.week_start.to_string(),
-                    mo: e.bucket.month.to_string(),
-                    min: d.minutes,
-                    b: u8::from(d.billable),
-                    desc: &d.description,
-                    note: &d.internal_note,
-                    r: e.rate.map(|r| r.0.to_string()),
-                    a: e.amount.minor,
-                    detail,
-                }),
-            }
-        }
-        Write::Delete(ext) => WriteRow { op: "d", x: ext.as_str(), v: w.version, dq: u8::from(dequeue), entry: None },
+        Write::Upsert(e) => upsert_row(e, Some(w.version), dequeue)?,
+        Write::Delete(ext) => WriteRow { op: "d", x: ext.as_str(), v: Some(w.version), dq: u8::from(dequeue), entry: None },
     })
+}
+
+fn upsert_row(e: &ResolvedEntry, version: Option<i64>, dequeue: bool) -> Result<WriteRow<'_>> {
+    let d = &e.draft;
+    let detail = format!(
+        "{} min on {} ({}), project {}, member {}{}",
+        d.minutes,
+        e.local_date,
+        if d.billable { "billable" } else { "non-billable" },
+        d.project_id,
+        d.member_id,
+        d.task_id.as_ref().map(|t| format!(", task {t}")).unwrap_or_default()
+    );
+    Ok(WriteRow {
+        op: "u",
+        x: d.external_id.as_str(),
+        v: version,
+        dq: u8::from(dequeue),
+        entry: Some(EntryRow {
+            id: new_id("ent")?,
+            c: e.client_id.as_str(),
+            p: d.project_id.as_str(),
+            m: d.member_id.as_str(),
+            t: d.task_id.as_ref().map(|t| t.to_string()),
+            ph: d.phase_id.as_ref().map(|p| p.to_string()),
+            d: e.local_date.to_string(),
+            s: e.started_at.map(ts),
+            w: e.bucket.week_start.to_string(),
+            mo: e.bucket.month.to_string(),
+            min: d.minutes,
+            b: u8::from(d.billable),
+            desc: &d.description,
+            note: &d.internal_note,
+            r: e.rate.map(|r| r.0.to_string()),
+            a: e.amount.minor,
+            detail,
+        }),
+    })
+}
+
+/// Fixture entries (dev only) as upserts under the source `fixture`, without versions or an
+/// integration: the same statement as a delivery's upserts, one per part of the rows.
+pub(crate) fn fixture_upserts(provider: &str, entries: &[ResolvedEntry], now: DateTime<Utc>) -> Result<Vec<Stmt>> {
+    let rows = entries.iter().map(|e| upsert_row(e, None, false)).collect::<Result<Vec<_>>>()?;
+    let now_s = ts(now);
+    Ok(parts(&rows)?
+        .into_iter()
+        .map(|part| {
+            Stmt::new(UPSERT_SQL, vec![Arg::from(provider), Arg::from("fixture"), Arg::from(now_s.as_str()), Arg::Text(part), Arg::Null])
+        })
+        .collect())
 }
 
 /// Splits rows into JSON arrays of at most [`PART_BYTES`] each (a single larger row is its own
@@ -332,7 +350,7 @@ pub fn plan(provider: &str, source: &str, b: &Batch<'_>, now: DateTime<Utc>) -> 
         let n = || Arg::from(now_s.as_str());
         tagged.push((Tag::Flag, Stmt::new(FLAG_SQL, vec![p(), s(), Arg::from(b.delivery_id), n(), part.clone()])));
         if has_upserts {
-            tagged.push((Tag::Written, Stmt::new(UPSERT_SQL, vec![p(), s(), n(), part.clone()])));
+            tagged.push((Tag::Written, Stmt::new(UPSERT_SQL, vec![p(), s(), n(), part.clone(), s()])));
         }
         if has_deletes {
             tagged.push((Tag::Plain, Stmt::new(DELETE_SQL, vec![p(), s(), part.clone()])));

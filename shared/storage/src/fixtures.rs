@@ -5,7 +5,7 @@
 use crate::args;
 use crate::auth::ts;
 use crate::db::{random_salt, Db, Result};
-use crate::ingest::upsert_statement;
+use crate::stmt::prepare_all;
 use chrono::{DateTime, Utc};
 use clearhours_domain::calendar::{weekday_name, ClientCalendar};
 use clearhours_domain::entry::{resolve, EntryDraft, When};
@@ -20,8 +20,8 @@ use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
 use clearhours_domain::ValidationError;
 use worker::D1PreparedStatement;
 
-/// Statements per D1 batch when loading entries.
-const ENTRY_BATCH: usize = 500;
+/// Upsert statements (each up to ~900 KB of rows, see `delivery::fixture_upserts`) per D1 batch.
+const ENTRY_BATCH: usize = 4;
 
 pub struct Loaded {
     pub clients: usize,
@@ -109,7 +109,7 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
             None
         }
     };
-    let mut entry_statements = Vec::new();
+    let mut entries = Vec::new();
     let mut project_count = 0;
     let mut invoices = Vec::new();
     for (i, e) in fx.payment_endpoints.iter().enumerate() {
@@ -287,7 +287,7 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                     rate,
                 };
                 let resolved = resolve(draft, &project, &calendar);
-                entry_statements.push(upsert_statement(db, &p.id, "fixture", None, &resolved, &now_s)?);
+                entries.push(resolved);
             }
         }
         for (contact, pid) in contact_rows {
@@ -300,13 +300,11 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
         return Ok(Err(errors));
     }
     db.batch(meta).await?;
-    let entries = entry_statements.len();
-    let mut rest = entry_statements;
-    while !rest.is_empty() {
-        let tail = rest.split_off(rest.len().min(ENTRY_BATCH));
-        db.batch(rest).await?;
-        rest = tail;
+    let upserts = crate::delivery::fixture_upserts(&p.id, &entries, now)?;
+    for chunk in upserts.chunks(ENTRY_BATCH) {
+        db.batch(prepare_all(db, chunk)?).await?;
     }
+    let entries = entries.len();
     if let Err(e) = load_invoices(db, &p.id, &invoices, now).await? {
         return Ok(Err(e));
     }

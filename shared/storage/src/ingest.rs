@@ -8,7 +8,7 @@
 use crate::args;
 use crate::auth::ts;
 use crate::dashboard::ProjectRow;
-use crate::db::{new_id, Arg, Db, Result, StorageError};
+use crate::db::{Arg, Db, Result, StorageError};
 use crate::scope::ProviderScope;
 use crate::stmt::Stmt;
 use chrono::{DateTime, Utc};
@@ -250,58 +250,4 @@ pub(crate) fn check_commands(commands: Vec<EntryCommand>, cat: &Catalogue) -> Ve
         }
     }
     out
-}
-
-const UPSERT: &str =
-    "INSERT INTO time_entries (id, provider_id, client_id, project_id, member_id, task_id, phase_id, local_date, started_at,
-        week_start, month, minutes, billable, description, internal_note, rate, amount_minor, source, integration_id, external_id,
-        created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (provider_id, source, external_id) DO UPDATE SET
-        client_id = excluded.client_id, project_id = excluded.project_id, member_id = excluded.member_id,
-        task_id = excluded.task_id, phase_id = excluded.phase_id, local_date = excluded.local_date,
-        started_at = excluded.started_at, week_start = excluded.week_start, month = excluded.month,
-        minutes = excluded.minutes, billable = excluded.billable, description = excluded.description,
-        internal_note = excluded.internal_note, rate = excluded.rate, amount_minor = excluded.amount_minor,
-        updated_at = excluded.updated_at";
-
-/// The upsert statement of one resolved entry under `source` (an integration id or `fixture`).
-pub(crate) fn upsert_statement(
-    db: &Db,
-    provider: &str,
-    source: &str,
-    integration: Option<&str>,
-    e: &ResolvedEntry,
-    now: &str,
-) -> Result<worker::D1PreparedStatement> {
-    db.stmt(UPSERT, &upsert_args(provider, source, integration, e, now)?)
-}
-
-/// The 22 values of a `time_entries` row for an upsert.
-pub(crate) fn upsert_args(provider: &str, source: &str, integration: Option<&str>, e: &ResolvedEntry, now: &str) -> Result<Vec<Arg>> {
-    let d = &e.draft;
-    Ok(args![
-        new_id("ent")?,
-        provider,
-        e.client_id.as_str(),
-        d.project_id.as_str(),
-        d.member_id.as_str(),
-        d.task_id.as_ref().map(|t| t.to_string()),
-        d.phase_id.as_ref().map(|p| p.to_string()),
-        e.local_date.to_string(),
-        e.started_at.map(ts),
-        e.bucket.week_start.to_string(),
-        e.bucket.month.to_string(),
-        d.minutes,
-        d.billable,
-        &d.description,
-        &d.internal_note,
-        e.rate.map(|r| r.0.to_string()),
-        e.amount.minor,
-        source,
-        integration.map(str::to_string),
-        d.external_id.as_str(),
-        now,
-        now,
-    ])
 }

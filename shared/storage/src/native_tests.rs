@@ -479,3 +479,20 @@ mod mapping {
         assert_eq!(r.queued.len(), 1);
     }
 }
+
+#[test]
+fn fixtures_write_through_the_delivery_upsert_without_version_or_integration() {
+    let mut db = agency();
+    let VersionedWrite { write: Write::Upsert(e), .. } = upsert("fx-1", 0, 42) else { unreachable!() };
+    db.batch(&delivery::fixture_upserts("prv_1", &[e.clone()], now()).unwrap()).unwrap();
+    let rows = db.query("SELECT source, integration_id, source_version, minutes FROM time_entries");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0]["source"].as_str(), rows[0]["integration_id"].is_null(), rows[0]["source_version"].is_null()),
+        (Some("fixture"), true, true)
+    );
+    // Loading again replaces it (no version to compare).
+    db.batch(&delivery::fixture_upserts("prv_1", &[e], now()).unwrap()).unwrap();
+    assert_eq!(db.query("SELECT COUNT(*) AS n FROM time_entries")[0]["n"], 1);
+    assert_eq!(rollup_minutes(&db), 42);
+}
