@@ -2,7 +2,7 @@
 
 use crate::admin::token_hash;
 use crate::args;
-use crate::auth::{ts, LoginCandidate, SubjectKind};
+use crate::auth::{candidate_sql, ts, FoundBy, LoginCandidate, SubjectKind};
 use crate::db::{new_id, random_token, Db, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -67,31 +67,8 @@ pub async fn consume(db: &Db, purpose: Purpose, token: &str, now: DateTime<Utc>)
     if used != 1 {
         return Ok(None);
     }
-    let (kind, candidate) = if row.subject_kind == "staff" {
-        (
-            SubjectKind::Staff,
-            db.first::<LoginCandidate>(
-                &format!(
-                    "SELECT s.id, s.provider_id, NULL AS client_id, s.password_hash, s.disabled_at, {} AS idle_timeout_minutes,
-                            p.staff_ip_allowlist AS ip_allowlist
-                       FROM staff_users s JOIN providers p ON p.id = s.provider_id WHERE s.id = ?",
-                    crate::auth::STAFF_IDLE_MINUTES
-                ),
-                &args![row.subject_id.as_str()],
-            )
-            .await?,
-        )
-    } else {
-        (
-            SubjectKind::Contact,
-            db.first::<LoginCandidate>(
-                "SELECT c.id, cl.provider_id, c.client_id, c.password_hash, c.disabled_at, cl.idle_timeout_minutes, cl.ip_allowlist
-                   FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.id = ?",
-                &args![row.subject_id.as_str()],
-            )
-            .await?,
-        )
-    };
+    let kind = if row.subject_kind == "staff" { SubjectKind::Staff } else { SubjectKind::Contact };
+    let candidate = db.first::<LoginCandidate>(&candidate_sql(kind, FoundBy::Id), &args![row.subject_id.as_str()]).await?;
     Ok(candidate.filter(|c| c.disabled_at.is_none()).map(|c| (kind, c)))
 }
 

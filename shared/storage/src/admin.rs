@@ -3,12 +3,11 @@
 
 use crate::args;
 use crate::auth::ts;
+use crate::auth::{client_scope, ScopeIds, ScopeSettingsRow, SCOPE_SETTINGS_COLUMNS};
 use crate::db::{new_id, random_token, Db, Result, StorageError};
-use crate::scope::{ClientScope, ClientSettings, ProviderScope};
+use crate::scope::{ClientScope, ProviderScope};
 use chrono::{DateTime, Duration, Utc};
-use clearhours_domain::calendar::ClientCalendar;
 use clearhours_domain::ids::{ClientId, ContactId};
-use clearhours_domain::money::Currency;
 use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::settings::{ContactRole, Visibility};
 use serde::Deserialize;
@@ -275,38 +274,29 @@ pub async fn preview_scope(db: &Db, scope: &ProviderScope, contact: &ContactId) 
         contact_id: String,
         contact_role: String,
         all_projects: i64,
+        client_id: String,
         #[serde(flatten)]
-        client: ClientRow,
+        settings: ScopeSettingsRow,
     }
     let row: Option<Row> = db
         .first(
             &format!(
-                "SELECT c.id AS contact_id, c.role AS contact_role, c.all_projects, {} FROM contacts c JOIN clients cl ON cl.id = c.client_id
-                  WHERE c.id = ? AND cl.provider_id = ?",
-                CLIENT_COLUMNS.split(", ").map(|col| format!("cl.{col}")).collect::<Vec<_>>().join(", ")
+                "SELECT c.id AS contact_id, c.role AS contact_role, c.all_projects, cl.id AS client_id, {SCOPE_SETTINGS_COLUMNS}
+                   FROM contacts c JOIN clients cl ON cl.id = c.client_id
+                  WHERE c.id = ? AND cl.provider_id = ?"
             ),
             &args![contact.as_str(), scope.provider_id.as_str()],
         )
         .await?;
     let Some(r) = row else { return Ok(None) };
-    let corrupt = |e: String| StorageError::Corrupt(e);
-    let visibility = r.client.visibility()?;
-    Ok(Some(ClientScope {
-        provider_id: scope.provider_id.clone(),
-        client_id: ClientId::parse(&r.client.id).map_err(|e| corrupt(e.to_string()))?,
-        contact_id: ContactId::parse(&r.contact_id).map_err(|e| corrupt(e.to_string()))?,
-        all_projects: r.all_projects != 0,
-        role: ContactRole::parse(&r.contact_role).map_err(corrupt)?,
-        client: ClientSettings {
-            name: r.client.name.clone(),
-            calendar: ClientCalendar::parse(&r.client.time_zone, &r.client.week_start).map_err(|e| corrupt(e.to_string()))?,
-            currency: Currency::parse(&r.client.currency).map_err(|e| corrupt(e.to_string()))?,
-            locale: r.client.effective_locale(),
-            visibility,
-            data_version: r.client.data_version,
-            ip_allowlist: IpAllowlist::parse(&r.client.ip_allowlist).map_err(corrupt)?,
-        },
-    }))
+    let ids = ScopeIds {
+        provider_id: scope.provider_id.as_str(),
+        client_id: &r.client_id,
+        contact_id: &r.contact_id,
+        role: &r.contact_role,
+        all_projects: r.all_projects,
+    };
+    client_scope(ids, r.settings).map(Some)
 }
 
 /// Saves a client's IP allowlist (already validated); false if not the provider's client.

@@ -55,25 +55,42 @@ pub struct LoginCandidate {
     pub ip_allowlist: String,
 }
 
+/// How a login candidate is looked up.
+#[derive(Clone, Copy)]
+pub(crate) enum FoundBy {
+    /// What was typed at a sign-in form.
+    Email,
+    /// The subject of an e-mailed link.
+    Id,
+}
+
+/// The one query for a [`LoginCandidate`] of either kind, by e-mail or by id (binds one value).
+pub(crate) fn candidate_sql(kind: SubjectKind, by: FoundBy) -> String {
+    let (alias, key) = match (kind, by) {
+        (SubjectKind::Contact, FoundBy::Email) => ("c", "email"),
+        (SubjectKind::Contact, FoundBy::Id) => ("c", "id"),
+        (SubjectKind::Staff, FoundBy::Email) => ("s", "email"),
+        (SubjectKind::Staff, FoundBy::Id) => ("s", "id"),
+    };
+    match kind {
+        SubjectKind::Contact => format!(
+            "SELECT c.id, cl.provider_id, c.client_id, c.password_hash, c.disabled_at, cl.idle_timeout_minutes, cl.ip_allowlist
+               FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE {alias}.{key} = ?"
+        ),
+        SubjectKind::Staff => format!(
+            "SELECT s.id, s.provider_id, NULL AS client_id, s.password_hash, s.disabled_at, {STAFF_IDLE_MINUTES} AS idle_timeout_minutes,
+                    p.staff_ip_allowlist AS ip_allowlist
+               FROM staff_users s JOIN providers p ON p.id = s.provider_id WHERE {alias}.{key} = ?"
+        ),
+    }
+}
+
 pub async fn find_contact_login(db: &Db, email: &str) -> Result<Option<LoginCandidate>> {
-    db.first(
-        "SELECT c.id, cl.provider_id, c.client_id, c.password_hash, c.disabled_at, cl.idle_timeout_minutes, cl.ip_allowlist
-           FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.email = ?",
-        &args![email.trim()],
-    )
-    .await
+    db.first(&candidate_sql(SubjectKind::Contact, FoundBy::Email), &args![email.trim()]).await
 }
 
 pub async fn find_staff_login(db: &Db, email: &str) -> Result<Option<LoginCandidate>> {
-    db.first(
-        &format!(
-            "SELECT s.id, s.provider_id, NULL AS client_id, s.password_hash, s.disabled_at, {STAFF_IDLE_MINUTES} AS idle_timeout_minutes,
-                    p.staff_ip_allowlist AS ip_allowlist
-               FROM staff_users s JOIN providers p ON p.id = s.provider_id WHERE s.email = ?"
-        ),
-        &args![email.trim()],
-    )
-    .await
+    db.first(&candidate_sql(SubjectKind::Staff, FoundBy::Email), &args![email.trim()]).await
 }
 
 /// A live session row.
@@ -185,12 +202,14 @@ pub async fn revoke_session(db: &Db, id: &str, now: DateTime<Utc>) -> Result<()>
     Ok(())
 }
 
+/// The client's stored settings a [`ClientScope`] carries (columns of `clients`, prefix `cl.`).
+pub(crate) const SCOPE_SETTINGS_COLUMNS: &str =
+    "cl.name, cl.time_zone, cl.week_start, cl.currency, cl.locale, cl.show_rates, cl.descriptions,
+     cl.team_display, cl.view_mode, cl.non_billable, cl.budget_money, cl.data_version, cl.ip_allowlist";
+
+/// The row of [`SCOPE_SETTINGS_COLUMNS`].
 #[derive(Deserialize)]
-struct ContactSessionRow {
-    #[serde(flatten)]
-    session: Session,
-    role: String,
-    all_projects: i64,
+pub(crate) struct ScopeSettingsRow {
     name: String,
     time_zone: String,
     week_start: String,
@@ -206,36 +225,26 @@ struct ContactSessionRow {
     ip_allowlist: String,
 }
 
-/// The live session `sid` of an enabled contact, with the client scope it grants: one query
-/// (plus, at most once a minute, the `last_seen_at` touch).
-pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Option<(Session, ClientScope)>> {
-    let row: Option<ContactSessionRow> = db
-        .first(
-            "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
-                    s.idle_timeout_minutes, s.expires_at, s.mfa_state, c.role, c.all_projects, cl.name, cl.time_zone, cl.week_start,
-                    cl.currency, cl.show_rates, cl.descriptions, cl.team_display, cl.view_mode, cl.non_billable, cl.budget_money,
-                    cl.data_version, cl.ip_allowlist, cl.locale
-               FROM sessions s
-               JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
-               JOIN clients cl ON cl.id = c.client_id
-              WHERE s.id = ? AND s.revoked_at IS NULL AND s.subject_kind = 'contact' AND s.mfa_state IN ('none', 'verified')",
-            &args![sid],
-        )
-        .await?;
-    let Some(r) = row else { return Ok(None) };
-    if !still_live(db, &r.session, now).await? {
-        return Ok(None);
-    }
+/// Who a client scope is for, as stored.
+pub(crate) struct ScopeIds<'a> {
+    pub provider_id: &'a str,
+    pub client_id: &'a str,
+    pub contact_id: &'a str,
+    pub role: &'a str,
+    pub all_projects: i64,
+}
+
+/// The one constructor of a [`ClientScope`] from stored values (the session check here and
+/// "view as client" in [`crate::admin::preview_scope`]); anything that does not parse is corrupt.
+pub(crate) fn client_scope(ids: ScopeIds<'_>, r: ScopeSettingsRow) -> Result<ClientScope> {
     let corrupt = |e: String| StorageError::Corrupt(e);
-    let s = &r.session;
-    let scope = ClientScope {
-        provider_id: ProviderId::parse(&s.provider_id).map_err(|e| corrupt(e.to_string()))?,
-        client_id: ClientId::parse(s.client_id.as_deref().unwrap_or_default()).map_err(|e| corrupt(e.to_string()))?,
-        contact_id: ContactId::parse(&s.subject_id).map_err(|e| corrupt(e.to_string()))?,
-        all_projects: r.all_projects != 0,
-        role: ContactRole::parse(&r.role).map_err(corrupt)?,
+    Ok(ClientScope {
+        provider_id: ProviderId::parse(ids.provider_id).map_err(|e| corrupt(e.to_string()))?,
+        client_id: ClientId::parse(ids.client_id).map_err(|e| corrupt(e.to_string()))?,
+        contact_id: ContactId::parse(ids.contact_id).map_err(|e| corrupt(e.to_string()))?,
+        all_projects: ids.all_projects != 0,
+        role: ContactRole::parse(ids.role).map_err(corrupt)?,
         client: ClientSettings {
-            name: r.name,
             calendar: ClientCalendar::parse(&r.time_zone, &r.week_start).map_err(|e| corrupt(e.to_string()))?,
             currency: Currency::parse(&r.currency).map_err(|e| corrupt(e.to_string()))?,
             locale: clearhours_domain::locale::Locale::resolve(&r.locale, &r.time_zone),
@@ -250,8 +259,50 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
             .map_err(corrupt)?,
             data_version: r.data_version,
             ip_allowlist: IpAllowlist::parse(&r.ip_allowlist).map_err(corrupt)?,
+            name: r.name,
         },
+    })
+}
+
+#[derive(Deserialize)]
+struct ContactSessionRow {
+    #[serde(flatten)]
+    session: Session,
+    role: String,
+    all_projects: i64,
+    #[serde(flatten)]
+    settings: ScopeSettingsRow,
+}
+
+/// The live session `sid` of an enabled contact, with the client scope it grants: one query
+/// (plus, at most once a minute, the `last_seen_at` touch).
+pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Option<(Session, ClientScope)>> {
+    let row: Option<ContactSessionRow> = db
+        .first(
+            &format!(
+                "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
+                        s.idle_timeout_minutes, s.expires_at, s.mfa_state, c.role, c.all_projects, {SCOPE_SETTINGS_COLUMNS}
+                   FROM sessions s
+                   JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
+                   JOIN clients cl ON cl.id = c.client_id
+                  WHERE s.id = ? AND s.revoked_at IS NULL AND s.subject_kind = 'contact' AND s.mfa_state IN ('none', 'verified')"
+            ),
+            &args![sid],
+        )
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    if !still_live(db, &r.session, now).await? {
+        return Ok(None);
+    }
+    let s = &r.session;
+    let ids = ScopeIds {
+        provider_id: &s.provider_id,
+        client_id: s.client_id.as_deref().unwrap_or_default(),
+        contact_id: &s.subject_id,
+        role: &r.role,
+        all_projects: r.all_projects,
     };
+    let scope = client_scope(ids, r.settings)?;
     Ok(Some((r.session, scope)))
 }
 

@@ -496,3 +496,24 @@ fn fixtures_write_through_the_delivery_upsert_without_version_or_integration() {
     assert_eq!(db.query("SELECT COUNT(*) AS n FROM time_entries")[0]["n"], 1);
     assert_eq!(rollup_minutes(&db), 42);
 }
+
+#[test]
+fn one_login_candidate_query_for_both_kinds_by_email_or_id() {
+    use crate::auth::{candidate_sql, FoundBy, LoginCandidate, SubjectKind};
+    let mut db = agency();
+    db.exec(
+        "INSERT INTO contacts (id, client_id, email, name, created_at) VALUES ('con_1', 'cli_1', 'c@example.com', 'C', '2026-01-01T00:00:00Z');
+         INSERT INTO staff_users (id, provider_id, email, name, created_at) VALUES ('stf_1', 'prv_1', 's@example.com', 'S', '2026-01-01T00:00:00Z');",
+    );
+    for (kind, by, key, id, client) in [
+        (SubjectKind::Contact, FoundBy::Email, "c@example.com", "con_1", Some("cli_1")),
+        (SubjectKind::Contact, FoundBy::Id, "con_1", "con_1", Some("cli_1")),
+        (SubjectKind::Staff, FoundBy::Email, "s@example.com", "stf_1", None),
+        (SubjectKind::Staff, FoundBy::Id, "stf_1", "stf_1", None),
+    ] {
+        let ran = db.batch(&[crate::stmt::Stmt::new(candidate_sql(kind, by), crate::args![key])]).unwrap();
+        let c: Vec<LoginCandidate> = ran[0].rows();
+        assert_eq!(c.len(), 1, "{key}");
+        assert_eq!((c[0].id.as_str(), c[0].provider_id.as_str(), c[0].client_id.as_deref()), (id, "prv_1", client));
+    }
+}
