@@ -12,9 +12,7 @@ pub struct Email {
     pub html: String,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+use crate::text::escape_html as escape;
 
 /// The invitation to a client's portal. The token travels in the link's fragment (never sent
 /// to a server by browsers) and as a code to paste.

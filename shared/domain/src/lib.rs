@@ -26,6 +26,7 @@ pub mod rollup;
 pub mod sealed;
 pub mod settings;
 pub mod sources;
+pub mod text;
 pub mod throttle;
 pub mod totp;
 pub mod webhook;

@@ -50,48 +50,20 @@ pub fn verify(key: &[u8], code: &str, now: i64, last_used_step: Option<i64>) -> 
     matched.filter(|s| last_used_step.is_none_or(|last| *s > last))
 }
 
-const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
 /// RFC 4648 base32 without padding (authenticator apps' secret format).
 pub fn base32_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    let (mut buf, mut bits) = (0u32, 0u32);
-    for b in bytes {
-        buf = (buf << 8) | u32::from(*b);
-        bits += 8;
-        while bits >= 5 {
-            out.push(char::from(B32[((buf >> (bits - 5)) & 31) as usize]));
-            bits -= 5;
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(B32[((buf << (5 - bits)) & 31) as usize]));
-    }
-    out
+    data_encoding::BASE32_NOPAD.encode(bytes)
 }
 
+/// Reads base32 as people copy it: any case, spaces, trailing padding.
 pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut buf, mut bits) = (0u32, 0u32);
-    for c in s.trim_end_matches('=').bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let v = B32.iter().position(|x| *x == c.to_ascii_uppercase())?;
-        buf = (buf << 5) | v as u32;
-        bits += 5;
-        if bits >= 8 {
-            out.push(((buf >> (bits - 8)) & 0xff) as u8);
-            bits -= 8;
-        }
-    }
-    Some(out)
+    let clean: String = s.trim_end_matches('=').chars().filter(|c| !c.is_ascii_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+    data_encoding::BASE32_NOPAD.decode(clean.as_bytes()).ok()
 }
 
 /// The `otpauth://` URI an authenticator app reads from the QR code.
 pub fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
-    fn enc(s: &str) -> String {
-        s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") })
-            .collect()
-    }
+    use crate::text::encode_component as enc;
     format!(
         "otpauth://totp/{}:{}?secret={secret_b32}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
         enc(issuer),

@@ -148,10 +148,9 @@ pub(crate) struct HeadRow {
     hash: String,
 }
 
+/// The hashed fields of a log row, as [`FIELD_COLUMNS`] reads them.
 #[derive(Deserialize)]
-pub(crate) struct UnsealedRow {
-    seq: i64,
-    pseq: i64,
+pub(crate) struct FieldsRow {
     at: String,
     provider_id: String,
     client_id: String,
@@ -164,12 +163,8 @@ pub(crate) struct UnsealedRow {
     user_agent: String,
 }
 
-impl UnsealedRow {
-    pub(crate) fn unsealed(&self) -> Unsealed<'_> {
-        Unsealed { seq: self.seq, pseq: self.pseq, fields: self.fields() }
-    }
-
-    pub(crate) fn fields(&self) -> AuditFields<'_> {
+impl FieldsRow {
+    fn fields(&self) -> AuditFields<'_> {
         AuditFields {
             at: &self.at,
             provider_id: &self.provider_id,
@@ -182,6 +177,20 @@ impl UnsealedRow {
             ip: &self.ip,
             user_agent: &self.user_agent,
         }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UnsealedRow {
+    seq: i64,
+    pseq: i64,
+    #[serde(flatten)]
+    fields: FieldsRow,
+}
+
+impl UnsealedRow {
+    pub(crate) fn unsealed(&self) -> Unsealed<'_> {
+        Unsealed { seq: self.seq, pseq: self.pseq, fields: self.fields.fields() }
     }
 }
 
@@ -346,38 +355,13 @@ pub(crate) struct ChainRow {
     kid: String,
     prev_hash: String,
     hash: String,
-    at: String,
-    provider_id: String,
-    client_id: String,
-    actor_kind: String,
-    actor_id: String,
-    action: String,
-    target: String,
-    outcome: String,
-    ip: String,
-    user_agent: String,
+    #[serde(flatten)]
+    fields: FieldsRow,
 }
 
 impl ChainRow {
     pub(crate) fn stored(&self) -> StoredRow<'_> {
-        StoredRow {
-            pseq: self.pseq,
-            kid: &self.kid,
-            prev_hash: &self.prev_hash,
-            hash: &self.hash,
-            fields: AuditFields {
-                at: &self.at,
-                provider_id: &self.provider_id,
-                client_id: &self.client_id,
-                actor_kind: &self.actor_kind,
-                actor_id: &self.actor_id,
-                action: &self.action,
-                target: &self.target,
-                outcome: &self.outcome,
-                ip: &self.ip,
-                user_agent: &self.user_agent,
-            },
-        }
+        StoredRow { pseq: self.pseq, kid: &self.kid, prev_hash: &self.prev_hash, hash: &self.hash, fields: self.fields.fields() }
     }
 }
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clearhours_domain::audit::words;
 use clearhours_domain::client_view::activity::{project_activity, ActivityRecord, ClientActivity};
+use clearhours_domain::text::encode_component as url_part;
 use clearhours_http::{audit_keys, audit_note_keys, json, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, Held, LogFilter, LogRow, Start};
 use clearhours_storage::provider::provider_name;
@@ -64,12 +65,6 @@ fn query(req: &Request, key: &str) -> String {
 
 fn parse_at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
-}
-
-fn url_part(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
 }
 
 fn admin_line(r: LogRow, tz: Tz) -> AdminLine {

@@ -271,14 +271,6 @@ impl ContactCtx {
         Ok(())
     }
 
-    /// Records an export as this contact, before the file is sent (an export must be on record).
-    /// For the export routes (timesheet CSV and friends).
-    #[allow(dead_code)]
-    pub async fn log_export(&self, what: &str, target: &str) -> ApiResult<()> {
-        access_log::append(&self.db, &self.event(what, target, "success")).await?;
-        Ok(())
-    }
-
     fn event<'a>(&'a self, action: &'a str, target: &'a str, outcome: &'a str) -> AccessEvent<'a> {
         AccessEvent {
             at: self.now,

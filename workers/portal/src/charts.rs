@@ -23,21 +23,7 @@ const BOTTOM: i64 = 40;
 const PLOT_W: i64 = W - LEFT - RIGHT;
 const PLOT_H: i64 = H - TOP - BOTTOM;
 
-/// Escapes text for SVG/HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use clearhours_domain::text::escape_html as escape;
 
 /// "Nov 16" (en-US), for surfaces that have no client locale.
 pub fn short_date(d: NaiveDate) -> String {

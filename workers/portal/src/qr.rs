@@ -16,7 +16,7 @@ pub fn svg(data: &str, label: &str) -> Option<String> {
             path.push_str(&format!("M{x} {y}h1v1h-1z"));
         }
     }
-    let label = label.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+    let label = clearhours_domain::text::escape_html(label);
     Some(format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="240" height="240" role="img" aria-label="{label}" shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#ffffff"/><path d="{path}" fill="#000000"/></svg>"##
     ))

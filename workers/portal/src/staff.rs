@@ -57,13 +57,6 @@ pub async fn log(ctx: &StaffCtx, req: &Request, client: Option<&str>, action: &s
     Ok(())
 }
 
-/// Records an export by staff (a file of client data leaving the portal), before it is sent.
-/// `what` names the export (e.g. "admin_export"), `target` what was exported (a project id).
-#[allow(dead_code)]
-pub async fn log_export(ctx: &StaffCtx, req: &Request, client: Option<&str>, what: &str, target: &str) -> ApiResult<()> {
-    log(ctx, req, client, what, target).await
-}
-
 /// The header of a staff page.
 pub async fn nav(ctx: &StaffCtx) -> ApiResult<Nav> {
     Ok(Nav::Staff { provider_name: provider_name(&ctx.db, &ctx.scope).await?, csrf: ctx.csrf.clone() })

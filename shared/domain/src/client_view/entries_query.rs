@@ -227,17 +227,7 @@ pub fn parse_query(
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::text::encode_component as encode;
 
 impl TimesheetQuery {
     /// The canonical query string (without `?`), defaults left out; `with_project` keeps the
