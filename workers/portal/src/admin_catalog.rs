@@ -11,6 +11,7 @@
 //! - `/admin/tasks` (+POST create), POST `/admin/tasks/{id}`
 //! - `/admin/team` (+POST create), POST `/admin/team/{id}`
 
+mod forms;
 mod people;
 mod projects;
 mod views;

@@ -2,8 +2,7 @@
 
 use crate::pages::{self, LoginKind};
 use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
-use crate::staff::field;
-use crate::{html, redirect};
+use crate::{field, html, redirect};
 use chrono::{DateTime, Duration, Utc};
 use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::password;

@@ -256,6 +256,14 @@ pub(crate) fn redirect(location: &str) -> ApiResult<Response> {
     Ok(r)
 }
 
+/// A form field's text, or "" when absent or a file.
+pub(crate) fn field(form: &worker::FormData, name: &str) -> String {
+    match form.get(name) {
+        Some(worker::FormEntry::Field(v)) => v,
+        _ => String::new(),
+    }
+}
+
 fn error_page(nav: &pages::Nav, status: u16, message: &str) -> Response {
     let message = match status {
         404 => "We could not find that page.",

@@ -8,15 +8,9 @@ use crate::redirect;
 use clearhours_http::{client_ip, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::provider::provider_name;
-use worker::{Env, FormEntry, Request, Response};
+use worker::{Env, Request, Response};
 
-/// A form field's text, or "" when absent or a file.
-pub fn field(form: &worker::FormData, name: &str) -> String {
-    match form.get(name) {
-        Some(FormEntry::Field(v)) => v,
-        _ => String::new(),
-    }
-}
+pub(crate) use crate::field;
 
 /// The staff context, or the redirect to the staff sign-in page.
 pub async fn staff_or_login(req: &Request, env: &Env) -> ApiResult<Result<StaffCtx, Response>> {

@@ -2,6 +2,7 @@
 //! title and the private fields: e-mail, phone, rates, notes, active). The private fields are
 //! shown only on these staff pages; clients see members only through `client_view`.
 
+use super::forms::{MemberForm, TaskForm};
 use super::views::{self, MemberItem, TaskItem};
 use super::{checked, done, field, log, multiline, nav, optional_rate, staff_form, staff_or_login, text};
 use crate::auth::StaffCtx;
@@ -13,14 +14,6 @@ use worker::{Env, Request, Response};
 
 /// Longest client-facing task explanation.
 const MAX_EXPLANATION: usize = 500;
-
-/// The task form as typed.
-#[derive(Clone, Debug)]
-pub struct TaskForm {
-    pub name: String,
-    pub explanation: String,
-    pub billable: bool,
-}
 
 impl TaskForm {
     fn blank() -> Self {
@@ -39,19 +32,6 @@ impl TaskForm {
             billable_default: self.billable,
         })
     }
-}
-
-/// The member form as typed.
-#[derive(Clone, Debug)]
-pub struct MemberForm {
-    pub name: String,
-    pub role_title: String,
-    pub email: String,
-    pub phone: String,
-    pub cost_rate: String,
-    pub default_rate: String,
-    pub notes: String,
-    pub active: bool,
 }
 
 impl MemberForm {

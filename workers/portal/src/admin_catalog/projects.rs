@@ -2,6 +2,7 @@
 //! Budget figures are parsed by the domain (`Budget::parse_hours`, `Money::parse_major`,
 //! `HourlyRate::parse`, `Thresholds::parse`, `BudgetPeriod::parse`); nothing is computed here.
 
+use super::forms::ProjectForm;
 use super::views::{self, ClientOption, PhaseView, ProjectListRow};
 use super::{checked, done, field, log, nav, optional_rate, staff_form, staff_or_login, text};
 use crate::auth::StaffCtx;
@@ -15,23 +16,6 @@ use clearhours_http::{ApiError, ApiResult};
 use clearhours_storage::admin as clients_store;
 use clearhours_storage::catalog::{self as store, ProjectInput, ProjectRow};
 use worker::{Env, Request, Response};
-
-/// The project form as typed (kept on a validation error).
-#[derive(Clone, Debug, Default)]
-pub struct ProjectForm {
-    pub client_id: String,
-    pub name: String,
-    pub code: String,
-    /// `""` (no budget), `fixed` or `monthly`.
-    pub period: String,
-    pub hours: String,
-    pub amount: String,
-    pub includes_non_billable: bool,
-    pub starts_on: String,
-    pub ends_on: String,
-    pub default_rate: String,
-    pub thresholds: String,
-}
 
 impl ProjectForm {
     fn blank(starts_on: String) -> Self {

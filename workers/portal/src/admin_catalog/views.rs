@@ -1,8 +1,7 @@
 //! Templates of the catalogue pages (`templates/admin_projects.html`, `admin_project.html`,
 //! `admin_tasks.html`, `admin_team.html`). Formatting only: numbers come from the domain.
 
-use super::people::{MemberForm, TaskForm};
-use super::projects::ProjectForm;
+use super::forms::{MemberForm, ProjectForm, TaskForm};
 use crate::pages::Nav;
 use askama::Template;
 use clearhours_domain::money::{hours, Currency, Money};
