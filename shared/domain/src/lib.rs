@@ -25,6 +25,7 @@ pub mod project;
 pub mod rollup;
 pub mod sealed;
 pub mod settings;
+pub mod sign_in;
 pub mod sources;
 pub mod text;
 pub mod throttle;

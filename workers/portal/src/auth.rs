@@ -4,8 +4,8 @@ use crate::pages::{self, LoginKind};
 use crate::session::{self, Keys, LOGIN_CSRF_COOKIE};
 use crate::{field, html, redirect};
 use chrono::{DateTime, Duration, Utc};
-use clearhours_domain::network::IpAllowlist;
 use clearhours_domain::password;
+use clearhours_domain::sign_in::{self, SecondStep, Verdict, BAD_LOGIN, NETWORK_DENIED, THROTTLED_DELAY_MS};
 use clearhours_domain::throttle::{Outcome, Purpose};
 use clearhours_http::{client_ip, cookie, now, user_agent, ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
@@ -35,19 +35,6 @@ pub fn login_form(kind: LoginKind, email: &str, error: Option<(u16, &str)>) -> A
     Ok(r)
 }
 
-/// The one answer to every failed first factor (wrong, unknown, disabled, throttled, outside the
-/// allowlist), so none of them can be told apart.
-const BAD_LOGIN: &str = "E-mail or password is incorrect. After repeated failures, sign-in from your network pauses for up to 15 minutes.";
-/// How long a throttled sign-in waits before answering: about one Argon2id verification
-/// (m = 19 MiB, t = 2) in wasm, so it is not told apart by a much faster answer.
-const THROTTLED_DELAY_MS: u64 = 80;
-const NETWORK_DENIED: &str = "Access from your network is not allowed for this account. Ask your agency to allow it.";
-
-/// Whether `ip` passes a stored allowlist; a list that does not parse lets nobody through.
-fn allowed(list: &str, ip: &str) -> bool {
-    IpAllowlist::parse(list).is_ok_and(|l| l.allows(ip))
-}
-
 pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Response> {
     let now = now(&req, env);
     let cookie_csrf = cookie(&req, LOGIN_CSRF_COOKIE).unwrap_or_default();
@@ -58,7 +45,7 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     if !session::double_submit_ok(&cookie_csrf, &csrf) {
         return login_form(kind, &email, Some((403, "Your sign-in form expired. Please try again.")));
     }
-    if email.is_empty() || email.len() > 254 || pw.is_empty() || pw.len() > 1024 {
+    if !sign_in::plausible(&email, &pw) {
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     }
     let db = db(env)?;
@@ -74,16 +61,13 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     };
     let failed = FailedSignIn { env, db: &db, actor_kind, who: candidate.as_ref(), email: &email, now, ip: &ip, ua: &ua };
     // Reserve the attempt before verifying anything: one conditional INSERT, so concurrent
-    // guesses cannot all pass the gate. Throttled, unknown, wrong, disabled and (after a right
-    // password) outside the allowlist all get the same answer; all but throttled after the same
-    // Argon2 work (unknown accounts verify against a dummy hash).
+    // guesses cannot all pass the gate. The answers and what is logged are `sign_in`'s policy.
     let account = throttle::account_key(subject.as_str(), &email);
     let prefix = throttle::ip_prefix(&ip);
     let attempt = throttle::Attempt { purpose: Purpose::Password, account: &account, prefix: &prefix };
     let Outcome::Reserved(reservation) = throttle::reserve(&db, &attempt, now).await? else {
-        // No Argon2 for a throttled attempt: under a flood, refusing must cost (almost) no CPU,
-        // or the throttle itself becomes the amplifier. It waits about as long instead, on a
-        // timer. (Being throttled is no secret: only the attacker's own network is locked.)
+        // No Argon2 for a throttled attempt (under a flood, refusing must cost almost no CPU); it
+        // waits about as long instead, on a timer.
         Delay::from(std::time::Duration::from_millis(THROTTLED_DELAY_MS)).await;
         failed.log("login", "throttled").await?;
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
@@ -91,29 +75,30 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     // Unknown accounts spend the same Argon2 time as known ones.
     let hash = candidate.as_ref().and_then(|c| c.password_hash.clone()).unwrap_or_else(|| password::DUMMY_HASH.to_string());
     let verified = password::verify(&pw, &hash);
-    let who = match candidate.clone() {
-        Some(c) if verified && c.password_hash.is_some() && c.disabled_at.is_none() => Some(c),
-        _ => None,
+    let account =
+        candidate.as_ref().map(|c| sign_in::Account { has_password: c.password_hash.is_some(), disabled: c.disabled_at.is_some() });
+    let proven = sign_in::proves(account, verified);
+    // The network is asked only of a proven account (and logs its own refusal).
+    let network = match (&candidate, proven) {
+        (Some(w), true) => network_allows(&db, w, subject, now, &ip, &ua).await?,
+        _ => false,
     };
-    // The network is checked only after the password, but a refusal answers exactly like a
-    // wrong password and keeps the reservation: from outside the allowlist nobody can confirm
-    // a password or reset the counter.
-    let admitted = match &who {
-        Some(w) => network_allows(&db, w, subject, now, &ip, &ua).await?,
-        None => false,
-    };
-    let network_denied = who.is_some() && !admitted;
-    let Some(who) = who.filter(|_| admitted) else {
-        if !network_denied {
-            failed.log("login", "failure").await?;
+    match (sign_in::verdict(proven, network, reservation.fills_lockout(Purpose::Password)), candidate.as_ref()) {
+        (Verdict::Admit, Some(who)) => {
+            throttle::succeeded(&db, &attempt).await?;
+            sign_in(env, &db, who, subject, now, &ip, &ua, "login").await
         }
-        if reservation.fills_lockout(Purpose::Password) {
-            failed.log("lockout", "locked").await?;
+        (Verdict::Refuse { log_failure, log_lockout }, _) => {
+            if log_failure {
+                failed.log("login", "failure").await?;
+            }
+            if log_lockout {
+                failed.log("lockout", "locked").await?;
+            }
+            login_form(kind, &email, Some((401, BAD_LOGIN)))
         }
-        return login_form(kind, &email, Some((401, BAD_LOGIN)));
-    };
-    throttle::succeeded(&db, &attempt).await?;
-    sign_in(env, &db, &who, subject, now, &ip, &ua, "login").await
+        (Verdict::Admit, None) => Err(ApiError::internal("a sign-in was admitted without an account")),
+    }
 }
 
 /// A failed or refused sign-in, as the access log records it: in the account's provider's log
@@ -168,14 +153,8 @@ pub async fn sign_in(
     action: &str,
 ) -> ApiResult<Response> {
     let (enrolled, required) = mfa::requirement(db, subject, &who.id).await?;
-    let mfa_state = if enrolled {
-        "pending"
-    } else if required {
-        "enroll"
-    } else {
-        "none"
-    };
-    let s = store::create_session_with(db, who, subject, mfa_state, now, ip, ua).await?;
+    let step = SecondStep::of(enrolled, required);
+    let s = store::create_session_with(db, who, subject, step.as_str(), now, ip, ua).await?;
     access_log::append(
         db,
         &AccessEvent {
@@ -195,13 +174,7 @@ pub async fn sign_in(
     let keys = Keys::from_env(env)?;
     let lifetime = Duration::hours(store::ABSOLUTE_HOURS);
     let token = keys.issue(&s.id, subject.as_str(), now, lifetime)?;
-    let next = match (mfa_state, subject) {
-        ("pending", _) => "/mfa",
-        ("enroll", _) => "/mfa/setup",
-        (_, SubjectKind::Contact) => "/projects",
-        (_, SubjectKind::Staff) => "/admin",
-    };
-    let mut r = redirect(next)?;
+    let mut r = redirect(step.next_page(subject == SubjectKind::Staff))?;
     r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
     r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
     Ok(r)
@@ -216,7 +189,7 @@ pub async fn network_allows(
     ip: &str,
     ua: &str,
 ) -> ApiResult<bool> {
-    if allowed(&who.ip_allowlist, ip) {
+    if sign_in::network_allows(&who.ip_allowlist, ip) {
         return Ok(true);
     }
     let denied = AccessEvent {
