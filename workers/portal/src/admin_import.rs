@@ -27,8 +27,9 @@ use askama::Template;
 use clearhours_domain::ids::IntegrationId;
 use clearhours_domain::money::hours;
 use clearhours_domain::sources::csv::{parse_export, CsvProblem};
+use clearhours_domain::sources::import::{self, Decision, NewSecret};
 use clearhours_domain::sources::mapping::{MapKind, MatchOn};
-use clearhours_domain::sources::{check_secret, ExtRef, ExternalEntry, SourceCommand, SourceItem};
+use clearhours_domain::sources::{ExtRef, ExternalEntry};
 use clearhours_domain::webhook::WebhookSecret;
 use clearhours_http::{segments, ApiError, ApiResult};
 use clearhours_storage::delivery::{self, Batch, Delivered, Outcome};
@@ -167,22 +168,17 @@ async fn list(req: &Request, env: &Env) -> ApiResult<Response> {
     render_list(&ctx, "", "toggl", None, 200).await
 }
 
-/// A new secret for an integration of `kind`: the pasted one if given (checked), else generated
-/// (Clockify generates its own token: it must be pasted).
+/// A new secret for an integration of `kind` (`import::new_secret` says which; this makes it).
 fn secret_for(kind: &str, pasted: &str) -> ApiResult<Result<String, String>> {
-    let pasted = pasted.trim();
-    if !pasted.is_empty() {
-        return Ok(check_secret(kind, pasted).map(|()| pasted.to_string()));
-    }
-    Ok(match kind {
-        "clearhours" => {
+    Ok(match import::new_secret(kind, pasted) {
+        Ok(NewSecret::Pasted(s)) => Ok(s),
+        Ok(NewSecret::Webhook) => {
             let mut key = [0u8; 32];
             getrandom::getrandom(&mut key).map_err(ApiError::internal)?;
             Ok(WebhookSecret::from_bytes(key.to_vec()).encode())
         }
-        "toggl" => Ok(clearhours_storage::db::random_token(24)?),
-        "clockify" => Err("paste the signing secret Clockify shows for the webhook".into()),
-        _ => Err("kind must be clearhours, toggl or clockify".into()),
+        Ok(NewSecret::Token) => Ok(clearhours_storage::db::random_token(24)?),
+        Err(e) => Err(e),
     })
 }
 
@@ -193,11 +189,11 @@ async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         Err(r) => return Ok(r),
     };
     let form = staff_form(&mut req, &ctx).await?;
-    let (name, kind) = (field(&form, "name").trim().to_string(), field(&form, "kind"));
-    if name.is_empty() || name.chars().count() > 100 || name.contains(char::is_control) {
-        return render_list(&ctx, &name, &kind, Some("Not created: give the integration a name of at most 100 characters.".into()), 400)
-            .await;
-    }
+    let (typed, kind) = (field(&form, "name"), field(&form, "kind"));
+    let name = match import::integration_name(&typed) {
+        Ok(n) => n,
+        Err(e) => return render_list(&ctx, typed.trim(), &kind, Some(format!("Not created: {e}.")), 400).await,
+    };
     let secret = match secret_for(&kind, &field(&form, "secret"))? {
         Ok(s) => s,
         Err(e) => return render_list(&ctx, &name, &kind, Some(format!("Not created: {e}.")), 400).await,
@@ -316,24 +312,13 @@ struct IntegrationPage<'a> {
 }
 
 fn prefill_links(id: &str, e: &ExternalEntry, reason: &str) -> Vec<Prefill> {
-    let mut out = Vec::new();
-    for (kind, r) in [(MapKind::Project, &e.project), (MapKind::User, &e.user), (MapKind::Task, &e.task)] {
-        let Some(r) = r else { continue };
-        if !reason.contains(&format!("{} {}", kind.as_str(), r.describe())) {
-            continue;
-        }
-        let (on, key) = match (&r.id, r.names.first()) {
-            (Some(i), _) => ("id", i.clone()),
-            (None, Some(n)) => ("name", n.clone()),
-            (None, None) => continue,
-        };
-        let q: String = url_encode(&[("kind", kind.as_str()), ("on", on), ("key", &key)]);
-        out.push(Prefill {
-            label: format!("Map {} {}", kind.as_str(), r.describe()),
-            href: format!("/admin/integrations/{id}?{q}#add-mapping"),
-        });
-    }
-    out
+    import::wanted_mappings(e, reason)
+        .into_iter()
+        .map(|w| {
+            let q = url_encode(&[("kind", w.kind.as_str()), ("on", w.on), ("key", &w.key)]);
+            Prefill { label: w.label, href: format!("/admin/integrations/{id}?{q}#add-mapping") }
+        })
+        .collect()
 }
 
 /// `a=b&c=d`, form-encoded.
@@ -673,20 +658,11 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     };
     let version = ctx.now.timestamp_millis();
     let mappings = store::mappings(&ctx.db, &iid).await?;
-    let mut problems: Vec<ProblemView> = parsed.problems.iter().map(ProblemView::of).collect();
-    // Resolve every row (read-only) before anything is written: a date out of reason for its
-    // project refuses the whole file (422), naming the row.
-    let items: Vec<SourceItem> =
-        parsed.rows.iter().map(|r| SourceItem { version, command: SourceCommand::Upsert(r.entry.clone()) }).collect();
+    // Resolve every row (read-only) before anything is written (`import`'s policy decides).
+    let items = import::items(&parsed.rows, version);
     let store::Resolved { writes, queued, refused } = store::resolve_with(&ctx.db, &ctx.scope, &mappings, items).await?;
-    for f in &refused.errors {
-        let i = f.field.strip_prefix("entries[").and_then(|s| s.split(']').next()).and_then(|s| s.parse::<usize>().ok());
-        let row = i.and_then(|i| parsed.rows.get(i)).map_or(0, |r| r.row);
-        problems.push(ProblemView { row, column: "Date".into(), message: f.message.clone() });
-    }
-    let dates_refused = !refused.is_empty();
-    problems.sort_by_key(|p| p.row);
-    if action != "import" || !problems.is_empty() {
+    let problems: Vec<ProblemView> = import::problems(&parsed.problems, &parsed.rows, &refused).iter().map(ProblemView::of).collect();
+    if let Decision::DryRun { status, error } = import::decide(action == "import", problems.len(), !refused.is_empty()) {
         // Dry run: every row resolved against the mappings and the provider's data; nothing written.
         let waits: std::collections::HashMap<&str, &str> =
             queued.iter().map(|q| (q.entry.external_id.as_str(), q.reason.as_str())).collect();
@@ -712,14 +688,6 @@ async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             waiting: queued.len(),
             listed,
             more: parsed.rows.len().saturating_sub(PREVIEW_ROWS),
-        };
-        let (status, error) = if problems.is_empty() {
-            (200, None)
-        } else if action == "import" {
-            let status = if dates_refused { 422 } else { 400 };
-            (status, Some(format!("Nothing imported: {} problem(s) below. Fix the file and try again.", problems.len())))
-        } else {
-            (200, Some(format!("{} problem(s) below must be fixed before importing.", problems.len())))
         };
         let v = ImportView { integration: &chosen, csv: &text, problems, preview: Some(preview), result: None, error };
         return render_import(&ctx, v, status).await;

@@ -30,6 +30,7 @@
 pub mod clearhours;
 pub mod clockify;
 pub mod csv;
+pub mod import;
 pub mod mapping;
 pub mod toggl;
 
