@@ -2,8 +2,11 @@
 //! property test of filter combinations against a recomputation written independently here.
 #![allow(clippy::type_complexity)]
 use super::*;
-use crate::client_view::MemberRecord;
+use crate::calendar::ClientCalendar;
+use crate::client_view::{member_labels, MemberRecord, PhaseRecord};
+use crate::ids::{EntryId, ExternalId, InvoiceId};
 use crate::settings::{NonBillable, TeamDisplay, Visibility};
+use chrono::Datelike;
 use chrono::Weekday;
 use proptest::prelude::*;
 
