@@ -1,7 +1,8 @@
 //! Password hashing with Argon2id (OWASP parameters: 19 MiB, t = 2, p = 1), PHC strings.
 //! The salt is passed in, so this module stays free of randomness and I/O.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Accepted password lengths (characters).
@@ -15,8 +16,7 @@ fn hasher() -> Argon2<'static> {
 
 /// Hashes a password with a 16-byte salt into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
 pub fn hash(password: &str, salt: &[u8; 16]) -> Result<String, String> {
-    let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
-    hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    hasher().hash_password_with_salt(password.as_bytes(), salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 /// Whether `password` matches the stored PHC string. Malformed hashes never match.
@@ -56,6 +56,16 @@ pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hashes stored before the move to argon2 0.6 (made by argon2 0.5.3 with the same
+    /// parameters) still verify, and the same salt gives the same string.
+    #[test]
+    fn hashes_from_argon2_0_5_still_verify() {
+        const OLD: &str = "$argon2id$v=19$m=19456,t=2,p=1$BwcHBwcHBwcHBwcHBwcHBw$eZ8SueF3EIJEgtgpg1rLafWpNVv3dMTwc0KCOxG5CSg";
+        assert!(verify("correct horse battery staple", OLD));
+        assert!(!verify("correct horse battery stapler", OLD));
+        assert_eq!(hash("correct horse battery staple", &[7u8; 16]).unwrap(), OLD);
+    }
 
     #[test]
     fn hash_and_verify() {

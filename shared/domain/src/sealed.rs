@@ -42,7 +42,7 @@ impl SealKey {
     pub fn seal(&self, context: &str, plaintext: &str, nonce: [u8; 12]) -> Result<String, SealError> {
         let ct = self
             .0
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() })
+            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() })
             .map_err(|_| SealError::Seal)?;
         let mut out = nonce.to_vec();
         out.extend(ct);
@@ -58,7 +58,8 @@ impl SealKey {
             return Err(SealError::Open);
         }
         let (nonce, ct) = raw.split_at(12);
-        let pt = self.0.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: context.as_bytes() }).map_err(|_| SealError::Open)?;
+        let nonce = Nonce::try_from(nonce).map_err(|_| SealError::Open)?;
+        let pt = self.0.decrypt(&nonce, Payload { msg: ct, aad: context.as_bytes() }).map_err(|_| SealError::Open)?;
         String::from_utf8(pt).map_err(|_| SealError::Open)
     }
 }

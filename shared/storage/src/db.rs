@@ -193,7 +193,7 @@ impl Db {
     pub fn seal(&self, context: &str, plaintext: &str) -> Result<String> {
         let key = self.seal_key.as_ref().ok_or_else(|| StorageError::D1("DATA_KEY is not configured; secrets cannot be stored".into()))?;
         let mut nonce = [0u8; 12];
-        getrandom::getrandom(&mut nonce).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut nonce).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
         key.seal(context, plaintext, nonce).map_err(|e| StorageError::D1(e.to_string()))
     }
 
@@ -302,14 +302,14 @@ pub fn new_id(prefix: &str) -> Result<String> {
 pub fn random_token(n: usize) -> Result<String> {
     use base64::Engine;
     let mut buf = vec![0u8; n];
-    getrandom::getrandom(&mut buf).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut buf).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
 
 /// 16 random bytes for a password salt.
 pub fn random_salt() -> Result<[u8; 16]> {
     let mut buf = [0u8; 16];
-    getrandom::getrandom(&mut buf).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut buf).map_err(|e| StorageError::D1(format!("no randomness: {e}")))?;
     Ok(buf)
 }
 

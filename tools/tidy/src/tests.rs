@@ -234,3 +234,88 @@ fn dependencies_have_permissive_licences() {
     }
     report("dependencies under a licence not on the list", violations);
 }
+
+/// The registry crates in Cargo.lock: (name, version).
+fn locked_crates(lock: &str) -> Vec<(String, String)> {
+    let field = |block: &str, key: &str| {
+        block.lines().find_map(|l| l.strip_prefix(&format!("{key} = \""))).map(|v| v.trim_end_matches('"').to_string())
+    };
+    lock.split("[[package]]")
+        .skip(1)
+        .filter(|b| b.lines().any(|l| l.starts_with("source = \"registry+")))
+        .filter_map(|b| Some((field(b, "name")?, field(b, "version")?)))
+        .collect()
+}
+
+/// Whether `version` is affected by an advisory: it matches none of its patched or unaffected
+/// requirements (RustSec's rule; requirements are semver, a bare version meaning `^`).
+fn affected(version: &semver::Version, patched: &[String], unaffected: &[String]) -> Result<bool, String> {
+    for req in patched.iter().chain(unaffected) {
+        let r = semver::VersionReq::parse(&req.replace("^ ", "^")).map_err(|e| format!("{req:?}: {e}"))?;
+        if r.matches(version) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// No crate in Cargo.lock is affected by a RustSec advisory (vulnerability or unsoundness; the
+/// `unmaintained` notices are not failures). The RustSec database lives on GitHub, which this
+/// workplace cannot reach, so the check reads `tools/tidy/advisories.json`: the advisories that
+/// concern the locked crates, from a commit of rustsec/advisory-db (refreshed online with
+/// `scripts/refresh-advisories.mjs`). A crate the snapshot was not made for fails the check, so a
+/// new dependency cannot go unchecked; the snapshot is only as current as its `date`.
+#[test]
+fn no_locked_crate_has_a_known_advisory() {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
+    let snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("tools/tidy/advisories.json")).unwrap()).unwrap();
+    let covered: std::collections::HashSet<&str> = snap["crates"].as_array().unwrap().iter().filter_map(|c| c.as_str()).collect();
+    let strings = |v: &serde_json::Value| {
+        v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    let mut violations = Vec::new();
+    for (name, version) in locked_crates(&lock) {
+        if !covered.contains(name.as_str()) {
+            violations.push(format!("{name} {version}: not in the advisory snapshot (run scripts/refresh-advisories.mjs)"));
+            continue;
+        }
+        let Ok(v) = semver::Version::parse(&version) else {
+            violations.push(format!("{name} {version}: not a semver version"));
+            continue;
+        };
+        for a in snap["advisories"].as_array().unwrap().iter().filter(|a| a["package"] == name.as_str()) {
+            if !a["withdrawn"].is_null() || a["informational"].as_str().is_some_and(|i| i != "unsound") {
+                continue;
+            }
+            match affected(&v, &strings(&a["patched"]), &strings(&a["unaffected"])) {
+                Ok(false) => {}
+                Ok(true) => {
+                    violations.push(format!("{name} {version}: {} {}", a["id"].as_str().unwrap_or("?"), a["title"].as_str().unwrap_or("")))
+                }
+                Err(e) => violations.push(format!("{name}: {} has a requirement that does not parse: {e}", a["id"])),
+            }
+        }
+    }
+    report(
+        &format!(
+            "locked crates with RustSec advisories (advisory-db {} of {})",
+            snap["commit"].as_str().unwrap_or("?"),
+            snap["date"].as_str().unwrap_or("?")
+        ),
+        violations,
+    );
+}
+
+#[test]
+fn the_advisory_rule_reads_rustsec_requirements() {
+    let v = |s: &str| semver::Version::parse(s).unwrap();
+    let r = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(affected(&v("0.10.2"), &r(&[">= 0.10.3"]), &r(&["< 0.10.0"])), Ok(true));
+    assert_eq!(affected(&v("0.10.3"), &r(&[">= 0.10.3"]), &r(&["< 0.10.0"])), Ok(false));
+    assert_eq!(affected(&v("0.9.9"), &r(&[">= 0.10.3"]), &r(&["< 0.10.0"])), Ok(false));
+    assert_eq!(affected(&v("0.25.5"), &r(&[">= 0.26.2", "0.25.4"]), &[]), Ok(false), "a bare version is a caret requirement");
+    assert_eq!(affected(&v("0.3.2"), &r(&["^ 0.3.1", ">= 0.4.2"]), &[]), Ok(false));
+    assert_eq!(affected(&v("0.9.4"), &r(&["< 0.10.0, >= 0.9.3"]), &[]), Ok(false));
+    assert_eq!(locked_crates("[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://x\"\n\n[[package]]\nname = \"ours\"\nversion = \"0.1.0\"\n"), vec![("a".to_string(), "1.0.0".to_string())]);
+}

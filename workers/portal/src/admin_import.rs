@@ -174,7 +174,7 @@ fn secret_for(kind: &str, pasted: &str) -> ApiResult<Result<String, String>> {
         Ok(NewSecret::Pasted(s)) => Ok(s),
         Ok(NewSecret::Webhook) => {
             let mut key = [0u8; 32];
-            getrandom::getrandom(&mut key).map_err(ApiError::internal)?;
+            getrandom::fill(&mut key).map_err(ApiError::internal)?;
             Ok(WebhookSecret::from_bytes(key.to_vec()).encode())
         }
         Ok(NewSecret::Token) => Ok(clearhours_storage::db::random_token(24)?),

@@ -196,7 +196,7 @@ pub async fn setup_form(req: &Request, env: &Env) -> ApiResult<Response> {
         }
     }
     let mut key = [0u8; 20];
-    getrandom::getrandom(&mut key).map_err(|e| ApiError::internal(format!("randomness: {e}")))?;
+    getrandom::fill(&mut key).map_err(|e| ApiError::internal(format!("randomness: {e}")))?;
     let secret = totp::base32_encode(&key);
     mfa::begin_enrollment(&c.db, &c.session, &secret, c.now).await?;
     let nav = c.nav(req, env).await;

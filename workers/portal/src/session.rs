@@ -133,6 +133,6 @@ pub fn session_token(req: &Request) -> Option<String> {
 
 pub fn random_token() -> ApiResult<String> {
     let mut buf = [0u8; 32];
-    getrandom::getrandom(&mut buf).map_err(|e| ApiError::internal(format!("randomness: {e}")))?;
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("randomness: {e}")))?;
     Ok(B64URL.encode(buf))
 }
