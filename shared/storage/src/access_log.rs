@@ -43,27 +43,17 @@ pub struct AccessEvent<'a> {
     pub user_agent: &'a str,
 }
 
-/// An [`AccessEvent`] that owns its text, for writing after the response.
+/// An [`AccessEvent`] that owns its text, for writing after the response (the row's hashed
+/// fields; `client_id` "" is none).
 #[derive(Clone, Debug)]
-pub struct OwnedEvent {
-    at: String,
-    provider_id: String,
-    client_id: Option<String>,
-    actor_kind: String,
-    actor_id: String,
-    action: String,
-    target: String,
-    outcome: String,
-    ip: String,
-    user_agent: String,
-}
+pub struct OwnedEvent(FieldsRow);
 
 impl From<&AccessEvent<'_>> for OwnedEvent {
     fn from(e: &AccessEvent<'_>) -> Self {
-        Self {
+        Self(FieldsRow {
             at: ts(e.at),
             provider_id: e.provider_id.unwrap_or_default().to_string(),
-            client_id: e.client_id.map(str::to_string),
+            client_id: e.client_id.unwrap_or_default().to_string(),
             actor_kind: e.actor_kind.to_string(),
             actor_id: e.actor_id.chars().take(100).collect(),
             action: e.action.chars().take(60).collect(),
@@ -71,7 +61,7 @@ impl From<&AccessEvent<'_>> for OwnedEvent {
             outcome: e.outcome.chars().take(40).collect(),
             ip: e.ip.chars().take(64).collect(),
             user_agent: e.user_agent.chars().take(300).collect(),
-        }
+        })
     }
 }
 
@@ -79,16 +69,16 @@ impl From<&AccessEvent<'_>> for OwnedEvent {
 /// (sign-in attempts for unknown accounts) form their own chain under provider "".
 const INSERT: &str =
     "INSERT INTO access_log (provider_id, pseq, at, client_id, actor_kind, actor_id, action, target, outcome, ip, user_agent)
-     SELECT ?1, COALESCE(MAX(pseq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM access_log WHERE provider_id = ?1";
+     SELECT ?1, COALESCE(MAX(pseq), 0) + 1, ?2, NULLIF(?3, ''), ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM access_log WHERE provider_id = ?1";
 
 /// The append of one row as data: it takes the next position in the provider's chain.
-pub(crate) fn append_statement(e: &OwnedEvent) -> Stmt {
+pub(crate) fn append_statement(OwnedEvent(e): &OwnedEvent) -> Stmt {
     Stmt::new(
         INSERT,
         args![
             e.provider_id.as_str(),
             e.at.as_str(),
-            e.client_id.as_deref(),
+            e.client_id.as_str(),
             e.actor_kind.as_str(),
             e.actor_id.as_str(),
             e.action.as_str(),
@@ -149,7 +139,7 @@ pub(crate) struct HeadRow {
 }
 
 /// The hashed fields of a log row, as [`FIELD_COLUMNS`] reads them.
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub(crate) struct FieldsRow {
     at: String,
     provider_id: String,

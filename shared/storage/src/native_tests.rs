@@ -49,7 +49,7 @@ fn upsert(x: &str, version: i64, minutes: i64) -> VersionedWrite {
         phase_id: None,
         when: When::LocalDate(d),
         minutes,
-        billable: true,
+        billable: minutes % 3 != 0,
         description: format!("work {minutes}"),
         internal_note: String::new(),
         rate: None,
@@ -90,6 +90,49 @@ fn stored(db: &Native) -> HashMap<String, (i64, i64)> {
         .into_iter()
         .map(|r| (r["external_id"].as_str().unwrap().to_string(), (r["minutes"].as_i64().unwrap(), r["source_version"].as_i64().unwrap())))
         .collect()
+}
+
+/// The rollups the triggers keep equal `rollup::recompute` over the stored entries (the Rust
+/// reference definition), week rows and totals alike.
+fn rollups_match_recompute(db: &Native) {
+    use clearhours_domain::rollup::{recompute, Dim, EntryFacts, Sums};
+    let date = |v: &Json| NaiveDate::parse_from_str(v.as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let text = |v: &Json| v.as_str().map(str::to_string);
+    let facts: Vec<EntryFacts> = db
+        .query("SELECT week_start, month, member_id, task_id, phase_id, billable, minutes, amount_minor FROM time_entries")
+        .iter()
+        .map(|r| EntryFacts {
+            bucket: Bucket { week_start: date(&r["week_start"]), month: date(&r["month"]) },
+            member_id: text(&r["member_id"]).unwrap(),
+            task_id: text(&r["task_id"]),
+            phase_id: text(&r["phase_id"]),
+            billable: r["billable"] == 1,
+            minutes: r["minutes"].as_i64().unwrap(),
+            amount_minor: r["amount_minor"].as_i64().unwrap(),
+        })
+        .collect();
+    let (weeks, totals) = recompute(&facts);
+    let sums = |r: &serde_json::Map<String, Json>| Sums {
+        minutes: r["minutes"].as_i64().unwrap(),
+        amount_minor: r["amount_minor"].as_i64().unwrap(),
+        entries: r["entries"].as_i64().unwrap(),
+    };
+    let dim = |r: &serde_json::Map<String, Json>| Dim::parse(r["dim"].as_str().unwrap()).unwrap();
+    let stored_weeks: std::collections::BTreeMap<_, _> = db
+        .query("SELECT week_start, month, dim, dim_id, billable, minutes, amount_minor, entries FROM rollup_week WHERE entries <> 0")
+        .iter()
+        .map(|r| {
+            let b = Bucket { week_start: date(&r["week_start"]), month: date(&r["month"]) };
+            ((b, dim(r), text(&r["dim_id"]).unwrap(), r["billable"] == 1), sums(r))
+        })
+        .collect();
+    let stored_totals: std::collections::BTreeMap<_, _> = db
+        .query("SELECT dim, dim_id, billable, minutes, amount_minor, entries FROM rollup_total WHERE entries <> 0")
+        .iter()
+        .map(|r| ((dim(r), text(&r["dim_id"]).unwrap(), r["billable"] == 1), sums(r)))
+        .collect();
+    assert_eq!(stored_weeks, weeks, "rollup_week against rollup::recompute");
+    assert_eq!(stored_totals, totals, "rollup_total against rollup::recompute");
 }
 
 fn rollup_minutes(db: &Native) -> i64 {
@@ -214,6 +257,7 @@ proptest! {
         }
         let total: i64 = stored(&db).values().map(|(m, _)| m).sum();
         prop_assert_eq!(rollup_minutes(&db), total);
+        rollups_match_recompute(&db);
     }
 }
 
@@ -344,6 +388,29 @@ mod sealing {
         let recorded = recorded.first().map(|r| (r["pseq"].as_i64().unwrap(), r["hash"].as_str().unwrap().to_string()));
         assert_eq!(recorded.unwrap_or_default(), (head.size, head.hash.clone()));
         head.size
+    }
+
+    #[test]
+    fn an_event_without_a_client_is_stored_with_none() {
+        let mut db = Native::new();
+        let e = AccessEvent {
+            at: now(),
+            provider_id: Some("prv_1"),
+            client_id: None,
+            actor_kind: "staff",
+            actor_id: "stf_1",
+            action: "login",
+            target: "",
+            outcome: "success",
+            ip: "",
+            user_agent: "",
+        };
+        db.batch(&[append_statement(&OwnedEvent::from(&e))]).unwrap();
+        append(&mut db, 1);
+        let rows = db.query("SELECT pseq, client_id FROM access_log ORDER BY pseq");
+        assert!(rows[0]["client_id"].is_null());
+        assert_eq!(rows[1]["client_id"], "cli_1");
+        assert_eq!(rows[1]["pseq"], 2);
     }
 
     #[test]
