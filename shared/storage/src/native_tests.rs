@@ -551,7 +551,7 @@ mod mapping {
 fn fixtures_write_through_the_delivery_upsert_without_version_or_integration() {
     let mut db = agency();
     let VersionedWrite { write: Write::Upsert(e), .. } = upsert("fx-1", 0, 42) else { unreachable!() };
-    db.batch(&delivery::fixture_upserts("prv_1", &[e.clone()], now()).unwrap()).unwrap();
+    db.batch(&delivery::fixture_upserts("prv_1", std::slice::from_ref(&e), now()).unwrap()).unwrap();
     let rows = db.query("SELECT source, integration_id, source_version, minutes FROM time_entries");
     assert_eq!(rows.len(), 1);
     assert_eq!(
