@@ -155,19 +155,19 @@ fn bump_provider_clients(db: &Db, scope: &ProviderScope) -> Result<worker::D1Pre
     db.stmt("UPDATE clients SET data_version = data_version + 1 WHERE provider_id = ?", &args![scope.provider_id.as_str()])
 }
 
+/// Runs one catalogue write and `bump` (a client data-version bump: what clients see changed) in
+/// one batch; the rows the write changed.
+async fn write_and_bump(db: &Db, bump: worker::D1PreparedStatement, sql: &str, args: &[crate::db::Arg]) -> Result<usize> {
+    let results = db.batch(vec![db.stmt(sql, args)?, bump]).await?;
+    Ok(changes(&results, 0))
+}
+
 /// Archives (hidden from clients and the overview) or reactivates a project.
 pub async fn set_project_archived(db: &Db, scope: &ProviderScope, id: &ProjectId, archived: bool) -> Result<bool> {
     let status = if archived { "archived" } else { "active" };
-    let results = db
-        .batch(vec![
-            db.stmt(
-                "UPDATE projects SET status = ? WHERE id = ? AND provider_id = ?",
-                &args![status, id.as_str(), scope.provider_id.as_str()],
-            )?,
-            bump_project_client(db, scope, id)?,
-        ])
-        .await?;
-    Ok(changes(&results, 0) == 1)
+    let bump = bump_project_client(db, scope, id)?;
+    let sql = "UPDATE projects SET status = ? WHERE id = ? AND provider_id = ?";
+    Ok(write_and_bump(db, bump, sql, &args![status, id.as_str(), scope.provider_id.as_str()]).await? == 1)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -190,18 +190,16 @@ pub async fn phases(db: &Db, scope: &ProviderScope, project: &ProjectId) -> Resu
 /// Adds a phase after the project's last one; `None` if the project is not the provider's.
 pub async fn add_phase(db: &Db, scope: &ProviderScope, project: &ProjectId, name: &str) -> Result<Option<PhaseId>> {
     let id = new_id("phs")?;
-    let results = db
-        .batch(vec![
-            db.stmt(
-                "INSERT INTO phases (id, client_id, project_id, name, position)
-                 SELECT ?, p.client_id, p.id, ?, COALESCE((SELECT MAX(position) + 1 FROM phases WHERE project_id = p.id), 0)
-                   FROM projects p WHERE p.id = ? AND p.provider_id = ?",
-                &args![id.as_str(), name, project.as_str(), scope.provider_id.as_str()],
-            )?,
-            bump_project_client(db, scope, project)?,
-        ])
-        .await?;
-    if changes(&results, 0) != 1 {
+    let changed = write_and_bump(
+        db,
+        bump_project_client(db, scope, project)?,
+        "INSERT INTO phases (id, client_id, project_id, name, position)
+         SELECT ?, p.client_id, p.id, ?, COALESCE((SELECT MAX(position) + 1 FROM phases WHERE project_id = p.id), 0)
+           FROM projects p WHERE p.id = ? AND p.provider_id = ?",
+        &args![id.as_str(), name, project.as_str(), scope.provider_id.as_str()],
+    )
+    .await?;
+    if changed != 1 {
         return Ok(None);
     }
     Ok(Some(PhaseId::parse(&id).map_err(corrupt_id)?))
@@ -209,17 +207,15 @@ pub async fn add_phase(db: &Db, scope: &ProviderScope, project: &ProjectId, name
 
 /// Renames a phase of one of the provider's projects; false if there is no such phase.
 pub async fn rename_phase(db: &Db, scope: &ProviderScope, project: &ProjectId, phase: &PhaseId, name: &str) -> Result<bool> {
-    let results = db
-        .batch(vec![
-            db.stmt(
-                "UPDATE phases SET name = ? WHERE id = ? AND project_id = ?
-                    AND project_id IN (SELECT id FROM projects WHERE id = ? AND provider_id = ?)",
-                &args![name, phase.as_str(), project.as_str(), project.as_str(), scope.provider_id.as_str()],
-            )?,
-            bump_project_client(db, scope, project)?,
-        ])
-        .await?;
-    Ok(changes(&results, 0) == 1)
+    let changed = write_and_bump(
+        db,
+        bump_project_client(db, scope, project)?,
+        "UPDATE phases SET name = ? WHERE id = ? AND project_id = ?
+            AND project_id IN (SELECT id FROM projects WHERE id = ? AND provider_id = ?)",
+        &args![name, phase.as_str(), project.as_str(), project.as_str(), scope.provider_id.as_str()],
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -248,29 +244,26 @@ pub async fn tasks(db: &Db, scope: &ProviderScope) -> Result<Vec<TaskRow>> {
 
 pub async fn create_task(db: &Db, scope: &ProviderScope, t: &TaskInput) -> Result<TaskId> {
     let id = new_id("tsk")?;
-    db.batch(vec![
-        db.stmt(
-            "INSERT INTO tasks (id, provider_id, name, client_explanation, billable_default) VALUES (?, ?, ?, ?, ?)",
-            &args![id.as_str(), scope.provider_id.as_str(), t.name.as_str(), t.client_explanation.as_str(), t.billable_default],
-        )?,
+    write_and_bump(
+        db,
         bump_provider_clients(db, scope)?,
-    ])
+        "INSERT INTO tasks (id, provider_id, name, client_explanation, billable_default) VALUES (?, ?, ?, ?, ?)",
+        &args![id.as_str(), scope.provider_id.as_str(), t.name.as_str(), t.client_explanation.as_str(), t.billable_default],
+    )
     .await?;
     TaskId::parse(&id).map_err(corrupt_id)
 }
 
 /// Saves a task; false if it is not the provider's.
 pub async fn update_task(db: &Db, scope: &ProviderScope, id: &TaskId, t: &TaskInput) -> Result<bool> {
-    let results = db
-        .batch(vec![
-            db.stmt(
-                "UPDATE tasks SET name = ?, client_explanation = ?, billable_default = ? WHERE id = ? AND provider_id = ?",
-                &args![t.name.as_str(), t.client_explanation.as_str(), t.billable_default, id.as_str(), scope.provider_id.as_str()],
-            )?,
-            bump_provider_clients(db, scope)?,
-        ])
-        .await?;
-    Ok(changes(&results, 0) == 1)
+    let changed = write_and_bump(
+        db,
+        bump_provider_clients(db, scope)?,
+        "UPDATE tasks SET name = ?, client_explanation = ?, billable_default = ? WHERE id = ? AND provider_id = ?",
+        &args![t.name.as_str(), t.client_explanation.as_str(), t.billable_default, id.as_str(), scope.provider_id.as_str()],
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
 /// A team member with the private fields (staff pages only).
@@ -311,35 +304,49 @@ pub async fn members(db: &Db, scope: &ProviderScope) -> Result<Vec<MemberRow>> {
 
 pub async fn create_member(db: &Db, scope: &ProviderScope, m: &MemberInput, now: DateTime<Utc>) -> Result<MemberId> {
     let id = new_id("mem")?;
-    db.batch(vec![
-        db.stmt(
-            "INSERT INTO members (id, provider_id, name, role_title, email, phone, cost_rate, default_rate, personal_notes, active, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &args![
-                id.as_str(), scope.provider_id.as_str(), m.name.as_str(), m.role_title.as_str(), m.email.as_str(), m.phone.as_str(),
-                rate_text(m.cost_rate), rate_text(m.default_rate), m.personal_notes.as_str(), m.active, ts(now)
-            ],
-        )?,
+    write_and_bump(
+        db,
         bump_provider_clients(db, scope)?,
-    ])
+        "INSERT INTO members (id, provider_id, name, role_title, email, phone, cost_rate, default_rate, personal_notes, active, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &args![
+            id.as_str(),
+            scope.provider_id.as_str(),
+            m.name.as_str(),
+            m.role_title.as_str(),
+            m.email.as_str(),
+            m.phone.as_str(),
+            rate_text(m.cost_rate),
+            rate_text(m.default_rate),
+            m.personal_notes.as_str(),
+            m.active,
+            ts(now)
+        ],
+    )
     .await?;
     MemberId::parse(&id).map_err(corrupt_id)
 }
 
 /// Saves a member; false if they are not the provider's.
 pub async fn update_member(db: &Db, scope: &ProviderScope, id: &MemberId, m: &MemberInput) -> Result<bool> {
-    let results = db
-        .batch(vec![
-            db.stmt(
-                "UPDATE members SET name = ?, role_title = ?, email = ?, phone = ?, cost_rate = ?, default_rate = ?, personal_notes = ?, active = ?
-                  WHERE id = ? AND provider_id = ?",
-                &args![
-                    m.name.as_str(), m.role_title.as_str(), m.email.as_str(), m.phone.as_str(), rate_text(m.cost_rate),
-                    rate_text(m.default_rate), m.personal_notes.as_str(), m.active, id.as_str(), scope.provider_id.as_str()
-                ],
-            )?,
-            bump_provider_clients(db, scope)?,
-        ])
-        .await?;
-    Ok(changes(&results, 0) == 1)
+    let changed = write_and_bump(
+        db,
+        bump_provider_clients(db, scope)?,
+        "UPDATE members SET name = ?, role_title = ?, email = ?, phone = ?, cost_rate = ?, default_rate = ?, personal_notes = ?, active = ?
+          WHERE id = ? AND provider_id = ?",
+        &args![
+            m.name.as_str(),
+            m.role_title.as_str(),
+            m.email.as_str(),
+            m.phone.as_str(),
+            rate_text(m.cost_rate),
+            rate_text(m.default_rate),
+            m.personal_notes.as_str(),
+            m.active,
+            id.as_str(),
+            scope.provider_id.as_str()
+        ],
+    )
+    .await?;
+    Ok(changed == 1)
 }

@@ -210,14 +210,17 @@ pub async fn network_allows(
 
 pub const NETWORK_DENIED_MESSAGE: &str = NETWORK_DENIED;
 
-/// The live session behind the request's cookie, if any.
-async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys)>> {
+/// The session id the request's cookie carries for an account of `kind` (signature and expiry
+/// checked, not yet the stored session), with the keys that checked it.
+fn session_id(req: &Request, env: &Env, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(String, Keys)>> {
     let Some(token) = session::session_token(req) else { return Ok(None) };
     let keys = Keys::from_env(env)?;
-    let Some((sid, knd)) = keys.verify(&token, now) else { return Ok(None) };
-    if knd != kind.as_str() {
-        return Ok(None);
-    }
+    Ok(keys.verify(&token, now).filter(|(_, knd)| knd == kind.as_str()).map(|(sid, _)| (sid, keys)))
+}
+
+/// The live session behind the request's cookie, if any.
+async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys)>> {
+    let Some((sid, keys)) = session_id(req, env, now, kind)? else { return Ok(None) };
     Ok(store::live_session(db, &sid, now).await?.map(|s| (s, keys)))
 }
 
@@ -262,12 +265,7 @@ impl ContactCtx {
 pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> {
     let db = db(env)?;
     let now = now(req, env);
-    let Some(token) = session::session_token(req) else { return Ok(None) };
-    let keys = Keys::from_env(env)?;
-    let Some((sid, knd)) = keys.verify(&token, now) else { return Ok(None) };
-    if knd != SubjectKind::Contact.as_str() {
-        return Ok(None);
-    }
+    let Some((sid, keys)) = session_id(req, env, now, SubjectKind::Contact)? else { return Ok(None) };
     let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
     let ctx = ContactCtx {
@@ -302,38 +300,27 @@ pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
     let now = now(req, env);
     let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Staff).await? else { return Ok(None) };
     let Some(scope) = store::staff_scope(&db, &session).await? else { return Ok(None) };
-    let ip = client_ip(req);
+    let (ip, ua, path) = (client_ip(req), user_agent(req), req.path());
+    let event = |action, outcome| AccessEvent {
+        at: now,
+        provider_id: Some(scope.provider_id().as_str()),
+        client_id: None,
+        actor_kind: "staff",
+        actor_id: scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
+        action,
+        target: &path,
+        outcome,
+        ip: &ip,
+        user_agent: &ua,
+    };
     if !scope.staff_ip_allowlist().allows(&ip) {
-        let denied = AccessEvent {
-            at: now,
-            provider_id: Some(scope.provider_id().as_str()),
-            client_id: None,
-            actor_kind: "staff",
-            actor_id: scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
-            action: "request",
-            target: &req.path(),
-            outcome: "ip_denied",
-            ip: &ip,
-            user_agent: &user_agent(req),
-        };
-        access_log::append(&db, &denied).await?;
+        access_log::append(&db, &event("request", "ip_denied")).await?;
         return Err(ApiError::forbidden(NETWORK_DENIED));
     }
     let csrf = keys.csrf_token(&session.id);
     if req.method() == worker::Method::Get {
         // Staff page views are on record like clients' (written after the response).
-        access_log::defer(&AccessEvent {
-            at: now,
-            provider_id: Some(scope.provider_id().as_str()),
-            client_id: None,
-            actor_kind: "staff",
-            actor_id: scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
-            action: "admin_view",
-            target: &req.path(),
-            outcome: "success",
-            ip: &ip,
-            user_agent: &user_agent(req),
-        });
+        access_log::defer(&event("admin_view", "success"));
     }
     Ok(Some(StaffCtx { session_id: session.id, db, now, scope, csrf }))
 }
