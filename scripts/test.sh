@@ -10,7 +10,7 @@ echo "test: formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 echo "test: clippy (every crate, every target, dev code too, warnings are errors)"
 cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
-echo "test: cargo test (native: domain unit/property tests, the D1 wrapper's limits, export writers, tidy tests)"
+echo "test: cargo test (native: domain unit/property tests, storage write rules on SQLite with the real migrations, the D1 wrapper's limits, export writers, tidy tests incl. the offline advisory check)"
 cargo test --locked -p clearhours-domain -p clearhours-storage -p clearhours-export -p clearhours-tidy
 echo "test: building workers (dev, then production for tests/prod_build.test.mjs)"
 scripts/build.sh
