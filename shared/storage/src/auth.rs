@@ -265,9 +265,9 @@ pub(crate) fn client_scope(ids: ScopeIds<'_>, r: ScopeSettingsRow) -> Result<Cli
 }
 
 #[derive(Deserialize)]
-struct ContactSessionRow {
+pub(crate) struct ContactSessionRow {
     #[serde(flatten)]
-    session: Session,
+    pub(crate) session: Session,
     role: String,
     all_projects: i64,
     #[serde(flatten)]
@@ -277,23 +277,33 @@ struct ContactSessionRow {
 /// The live session `sid` of an enabled contact, with the client scope it grants: one query
 /// (plus, at most once a minute, the `last_seen_at` touch).
 pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Option<(Session, ClientScope)>> {
-    let row: Option<ContactSessionRow> = db
-        .first(
-            &format!(
-                "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
-                        s.idle_timeout_minutes, s.expires_at, s.mfa_state, c.role, c.all_projects, {SCOPE_SETTINGS_COLUMNS}
-                   FROM sessions s
-                   JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
-                   JOIN clients cl ON cl.id = c.client_id
-                  WHERE s.id = ? AND s.revoked_at IS NULL AND s.subject_kind = 'contact' AND s.mfa_state IN ('none', 'verified')"
-            ),
-            &args![sid],
-        )
-        .await?;
+    let q = contact_session_statement(sid);
+    let row: Option<ContactSessionRow> = db.first(&q.sql, &q.args).await?;
     let Some(r) = row else { return Ok(None) };
     if !still_live(db, &r.session, now).await? {
         return Ok(None);
     }
+    contact_scope(r).map(Some)
+}
+
+/// The session `sid` of an enabled contact with what its scope is made of, as data: only
+/// unrevoked sessions whose second step is done (`none`/`verified`) are found.
+pub(crate) fn contact_session_statement(sid: &str) -> crate::stmt::Stmt {
+    crate::stmt::Stmt::new(
+        format!(
+            "SELECT s.id, s.subject_kind, s.subject_id, s.provider_id, s.client_id, s.created_at, s.last_seen_at,
+                    s.idle_timeout_minutes, s.expires_at, s.mfa_state, c.role, c.all_projects, {SCOPE_SETTINGS_COLUMNS}
+               FROM sessions s
+               JOIN contacts c ON c.id = s.subject_id AND c.client_id = s.client_id AND c.disabled_at IS NULL
+               JOIN clients cl ON cl.id = c.client_id
+              WHERE s.id = ? AND s.revoked_at IS NULL AND s.subject_kind = 'contact' AND s.mfa_state IN ('none', 'verified')"
+        ),
+        args![sid],
+    )
+}
+
+/// The session and the client scope of a found contact session.
+pub(crate) fn contact_scope(r: ContactSessionRow) -> Result<(Session, ClientScope)> {
     let s = &r.session;
     let ids = ScopeIds {
         provider_id: &s.provider_id,
@@ -303,7 +313,7 @@ pub async fn live_contact(db: &Db, sid: &str, now: DateTime<Utc>) -> Result<Opti
         all_projects: r.all_projects,
     };
     let scope = client_scope(ids, r.settings)?;
-    Ok(Some((r.session, scope)))
+    Ok((r.session, scope))
 }
 
 /// The provider scope of a live staff session.

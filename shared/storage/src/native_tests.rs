@@ -584,3 +584,42 @@ fn one_login_candidate_query_for_both_kinds_by_email_or_id() {
         assert_eq!((c[0].id.as_str(), c[0].provider_id.as_str(), c[0].client_id.as_deref()), (id, "prv_1", client));
     }
 }
+
+/// Only unrevoked sessions of enabled contacts whose second step is done build a client scope,
+/// and the scope carries the client's stored settings (the one constructor, natively).
+#[test]
+fn only_complete_sessions_of_enabled_contacts_reach_a_scope() {
+    use crate::auth::{contact_scope, contact_session_statement, ContactSessionRow};
+    let mut db = agency();
+    db.exec(
+        "UPDATE clients SET show_rates = 'shown', locale = 'de-DE', ip_allowlist = '203.0.113.0/24' WHERE id = 'cli_1';
+         INSERT INTO contacts (id, client_id, email, name, role, created_at) VALUES ('con_1', 'cli_1', 'c@example.com', 'C', 'billing', '2026-01-01T00:00:00Z');
+         INSERT INTO contacts (id, client_id, email, name, disabled_at, created_at) VALUES ('con_2', 'cli_1', 'd@example.com', 'D', '2026-02-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+    );
+    for (sid, contact, state, revoked) in [
+        ("ses_ok", "con_1", "none", "NULL"),
+        ("ses_verified", "con_1", "verified", "NULL"),
+        ("ses_pending", "con_1", "pending", "NULL"),
+        ("ses_enroll", "con_1", "enroll", "NULL"),
+        ("ses_revoked", "con_1", "none", "'2026-03-01T00:00:00Z'"),
+        ("ses_disabled", "con_2", "none", "NULL"),
+    ] {
+        db.exec(&format!(
+            "INSERT INTO sessions (id, subject_kind, subject_id, provider_id, client_id, created_at, last_seen_at, idle_timeout_minutes, expires_at, revoked_at, mfa_state)
+             VALUES ('{sid}', 'contact', '{contact}', 'prv_1', 'cli_1', '2026-03-02T08:00:00Z', '2026-03-02T08:59:00Z', 30, '2026-03-02T20:00:00Z', {revoked}, '{state}')"
+        ));
+    }
+    let found = |db: &mut Native, sid: &str| db.batch(&[contact_session_statement(sid)]).unwrap().remove(0).rows::<ContactSessionRow>();
+    for sid in ["ses_pending", "ses_enroll", "ses_revoked", "ses_disabled"] {
+        assert!(found(&mut db, sid).is_empty(), "{sid} must not reach the portal");
+    }
+    assert_eq!(found(&mut db, "ses_verified").len(), 1);
+    let (session, scope) = contact_scope(found(&mut db, "ses_ok").remove(0)).unwrap();
+    assert_eq!(session.id, "ses_ok");
+    assert_eq!((scope.client_id().as_str(), scope.contact_id().as_str(), scope.provider_id().as_str()), ("cli_1", "con_1", "prv_1"));
+    assert_eq!(scope.role().as_str(), "billing");
+    let settings = scope.settings();
+    assert_eq!(settings.currency.to_string(), "EUR");
+    assert_eq!(settings.visibility.rates.as_str(), "shown");
+    assert!(settings.ip_allowlist.allows("203.0.113.7") && !settings.ip_allowlist.allows("198.51.100.1"));
+}
