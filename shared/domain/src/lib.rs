@@ -19,6 +19,7 @@ pub mod invoice;
 pub mod locale;
 pub mod money;
 pub mod network;
+pub mod notify;
 pub mod password;
 pub mod payment_webhook;
 pub mod project;
