@@ -203,7 +203,9 @@ impl EmailBody {
     /// The headers a message carries beyond subject and addresses.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match &self.list_unsubscribe {
-            Some(url) => vec![("List-Unsubscribe", format!("<{url}>")), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_string())],
+            Some(url) => {
+                vec![("List-Unsubscribe", format!("<{url}>")), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_string())]
+            }
             None => Vec::new(),
         }
     }

@@ -165,7 +165,13 @@ impl ClientThreshold<'_> {
         let d = self.dashboard;
         let subject = format!("{}: {}% of the budget used", d.project_name, self.threshold);
         let (percent, used, projection) = (percent_text(d), used_text(d), d.projection.summary.as_str());
-        let text = askama::Template::render(&ClientThresholdText { m: self, url: self.links.project(d), percent: percent.clone(), used: used.clone(), projection })?;
+        let text = askama::Template::render(&ClientThresholdText {
+            m: self,
+            url: self.links.project(d),
+            percent: percent.clone(),
+            used: used.clone(),
+            projection,
+        })?;
         let html = askama::Template::render(&ClientThresholdHtml { m: self, url: self.links.project(d), percent, used, projection })?;
         Ok(EmailBody { subject, text, html, list_unsubscribe: Some(self.links.unsubscribe_url.clone()) })
     }
@@ -261,7 +267,12 @@ impl WeeklyDigest<'_> {
         let week = locale.date_range(self.week_start, self.week_end, true);
         let subject = format!("{}: your week in hours, {week}", self.client_name);
         let projects = self.projects();
-        let text = askama::Template::render(&DigestText { client_name: self.client_name, week: week.clone(), projects: &projects, links: self.links })?;
+        let text = askama::Template::render(&DigestText {
+            client_name: self.client_name,
+            week: week.clone(),
+            projects: &projects,
+            links: self.links,
+        })?;
         let html = askama::Template::render(&DigestHtml { client_name: self.client_name, week, projects: &projects, links: self.links })?;
         Ok(EmailBody { subject, text, html, list_unsubscribe: Some(self.links.unsubscribe_url.clone()) })
     }

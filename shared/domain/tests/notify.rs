@@ -80,9 +80,15 @@ fn client_emails_show_nothing_hidden() {
             out.push(ClientThreshold { client_name: &client.name, dashboard: d, threshold: 75, links: &l }.render().unwrap());
         }
         out.push(
-            WeeklyDigest { client_name: &client.name, week_start: first.last_week.start, week_end: first.last_week.end, dashboards: &dashboards, links: &l }
-                .render()
-                .unwrap(),
+            WeeklyDigest {
+                client_name: &client.name,
+                week_start: first.last_week.start,
+                week_end: first.last_week.end,
+                dashboards: &dashboards,
+                links: &l,
+            }
+            .render()
+            .unwrap(),
         );
         for e in &out {
             let all = format!("{}\n{}\n{}", e.subject, e.text, e.html);

@@ -57,7 +57,7 @@ impl ClientRow {
     }
 }
 
-const CLIENT_COLUMNS: &str =
+pub(crate) const CLIENT_COLUMNS: &str =
     "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, data_version, ip_allowlist, mfa_required, idle_timeout_minutes, locale";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
@@ -289,24 +289,36 @@ pub async fn preview_scope(db: &Db, scope: &ProviderScope, contact: &ContactId) 
         )
         .await?;
     let Some(r) = row else { return Ok(None) };
+    Ok(Some(contact_scope(scope.provider_id.clone(), &r.contact_id, &r.contact_role, r.all_projects, &r.client)?))
+}
+
+/// The client scope of a contact from its client's row: shared by "view as client" and the
+/// weekly digest (`alerts::digests_due`), so both see exactly what the contact sees.
+pub(crate) fn contact_scope(
+    provider_id: clearhours_domain::ids::ProviderId,
+    contact_id: &str,
+    role: &str,
+    all_projects: i64,
+    client: &ClientRow,
+) -> Result<ClientScope> {
     let corrupt = |e: String| StorageError::Corrupt(e);
-    let visibility = r.client.visibility()?;
-    Ok(Some(ClientScope {
-        provider_id: scope.provider_id.clone(),
-        client_id: ClientId::parse(&r.client.id).map_err(|e| corrupt(e.to_string()))?,
-        contact_id: ContactId::parse(&r.contact_id).map_err(|e| corrupt(e.to_string()))?,
-        all_projects: r.all_projects != 0,
-        role: ContactRole::parse(&r.contact_role).map_err(corrupt)?,
+    let visibility = client.visibility()?;
+    Ok(ClientScope {
+        provider_id,
+        client_id: ClientId::parse(&client.id).map_err(|e| corrupt(e.to_string()))?,
+        contact_id: ContactId::parse(contact_id).map_err(|e| corrupt(e.to_string()))?,
+        all_projects: all_projects != 0,
+        role: ContactRole::parse(role).map_err(corrupt)?,
         client: ClientSettings {
-            name: r.client.name.clone(),
-            calendar: ClientCalendar::parse(&r.client.time_zone, &r.client.week_start).map_err(|e| corrupt(e.to_string()))?,
-            currency: Currency::parse(&r.client.currency).map_err(|e| corrupt(e.to_string()))?,
-            locale: r.client.effective_locale(),
+            name: client.name.clone(),
+            calendar: ClientCalendar::parse(&client.time_zone, &client.week_start).map_err(|e| corrupt(e.to_string()))?,
+            currency: Currency::parse(&client.currency).map_err(|e| corrupt(e.to_string()))?,
+            locale: client.effective_locale(),
             visibility,
-            data_version: r.client.data_version,
-            ip_allowlist: IpAllowlist::parse(&r.client.ip_allowlist).map_err(corrupt)?,
+            data_version: client.data_version,
+            ip_allowlist: IpAllowlist::parse(&client.ip_allowlist).map_err(corrupt)?,
         },
-    }))
+    })
 }
 
 /// Saves a client's IP allowlist (already validated); false if not the provider's client.

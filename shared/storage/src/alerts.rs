@@ -8,18 +8,25 @@
 //! is final; a temporary failure waits until its `next_attempt_at`; a permanent one is `failed`
 //! with the error until staff [`retry`] it. Each function is a fixed number of statements.
 
+use crate::admin::{contact_scope, ClientRow, CLIENT_COLUMNS};
 use crate::args;
 use crate::auth::ts;
-use crate::db::{Arg, Db, Result};
+use crate::db::{Arg, Db, Result, StorageError};
 use crate::provider::Cursor;
-use crate::scope::ProviderScope;
+use crate::scope::{ClientScope, ProviderScope};
 use chrono::{DateTime, Duration, Utc};
 use clearhours_domain::alert::{retry_at, MAX_ATTEMPTS};
+use clearhours_domain::ids::ClientId;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A claim older than this is considered abandoned (the run died mid-send).
 pub const LEASE_MINUTES: i64 = 5;
+
+/// The sealing context of a project's own Slack webhook URL.
+pub fn project_slack_context(project_id: &str) -> String {
+    format!("project/{project_id}/slack_webhook_url")
+}
 
 /// The sealing context of a provider's Slack webhook URL.
 pub fn slack_context(provider_id: &str) -> String {
@@ -34,7 +41,8 @@ pub struct NewAlert {
     pub threshold: u16,
     pub period_key: String,
     pub channel: &'static str,
-    /// Who gets it: `provider` (the provider's Slack webhook or alert address).
+    /// Who gets it: `provider` (the project's or else the provider's Slack webhook or alert
+    /// address) or `contact:<contact id>` (that contact's address, looked up when sending).
     pub recipient: String,
     pub payload: String,
 }
@@ -96,21 +104,31 @@ pub struct OutboxRow {
 }
 
 /// Leases up to `limit` due rows to this run (one statement, so two overlapping runs never claim
-/// the same row) and resolves their recipients from the providers' settings (a second).
+/// the same row) and resolves their recipients (one batch of three reads): `provider` is the
+/// project's own Slack webhook or address when it has one, else the provider's (webhooks opened
+/// from their sealed form); `contact:<id>` is that contact's address while the contact is
+/// enabled — whatever kind of message it is.
 pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>> {
     #[derive(Deserialize)]
     struct Claimed {
         id: i64,
         provider_id: String,
+        project_id: String,
         channel: String,
+        recipient: String,
         payload: String,
         attempts: i64,
     }
     #[derive(Deserialize)]
-    struct Provider {
+    struct Channels {
         id: String,
         slack_webhook_url: Option<String>,
         alert_email: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Contact {
+        id: String,
+        email: String,
     }
     let stale = ts(now - Duration::minutes(LEASE_MINUTES));
     let mut claimed: Vec<Claimed> = db
@@ -118,7 +136,7 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
             "UPDATE alert_outbox SET status = 'sending', claimed_at = ?1, attempts = attempts + 1
               WHERE id IN (SELECT id FROM alert_outbox WHERE (status = 'pending' AND next_attempt_at <= ?1)
                                                            OR (status = 'sending' AND claimed_at < ?2) ORDER BY id LIMIT ?3)
-             RETURNING id, provider_id, channel, payload, attempts",
+             RETURNING id, provider_id, project_id, channel, recipient, payload, attempts",
             &args![ts(now), stale.as_str(), limit],
         )
         .await?;
@@ -126,28 +144,60 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
         return Ok(Vec::new());
     }
     claimed.sort_by_key(|r| r.id);
-    let mut ids: Vec<&str> = claimed.iter().map(|c| c.provider_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let providers: Vec<Provider> = db
-        .all("SELECT id, slack_webhook_url, alert_email FROM providers WHERE id IN (SELECT value FROM json_each(?1))", &[Arg::json(&ids)?])
+    let ids = |f: &dyn Fn(&Claimed) -> Option<&str>| {
+        let mut v: Vec<&str> = claimed.iter().filter_map(f).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let providers = ids(&|c| Some(c.provider_id.as_str()));
+    let projects = ids(&|c| (c.recipient == "provider").then_some(c.project_id.as_str()));
+    let contacts = ids(&|c| c.recipient.strip_prefix("contact:"));
+    let results = db
+        .batch(vec![
+            db.stmt("SELECT id, slack_webhook_url, alert_email FROM providers WHERE id IN (SELECT value FROM json_each(?1))", &[Arg::json(&providers)?])?,
+            db.stmt(
+                "SELECT id, alert_slack_webhook_url AS slack_webhook_url, alert_email FROM projects WHERE id IN (SELECT value FROM json_each(?1))",
+                &[Arg::json(&projects)?],
+            )?,
+            db.stmt("SELECT id, email FROM contacts WHERE disabled_at IS NULL AND id IN (SELECT value FROM json_each(?1))", &[Arg::json(&contacts)?])?,
+        ])
         .await?;
-    let by_id: HashMap<&str, &Provider> = providers.iter().map(|p| (p.id.as_str(), p)).collect();
+    let [p, j, c] = results.as_slice() else {
+        return Err(StorageError::D1("batch returned an unexpected number of results".into()));
+    };
+    let providers: Vec<Channels> = crate::db::rows(p)?;
+    let projects: Vec<Channels> = crate::db::rows(j)?;
+    let contacts: Vec<Contact> = crate::db::rows(c)?;
+    let provider: HashMap<&str, &Channels> = providers.iter().map(|p| (p.id.as_str(), p)).collect();
+    let project: HashMap<&str, &Channels> = projects.iter().map(|p| (p.id.as_str(), p)).collect();
+    let contact: HashMap<&str, &str> = contacts.iter().map(|c| (c.id.as_str(), c.email.as_str())).collect();
+    let set = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
     Ok(claimed
         .into_iter()
         .map(|c| {
-            let p = by_id.get(c.provider_id.as_str());
-            let target = match c.channel.as_str() {
-                "slack" => match p.and_then(|p| p.slack_webhook_url.as_deref()).filter(|u| !u.is_empty()) {
-                    Some(sealed) => {
-                        db.open(&slack_context(&c.provider_id), sealed).map_err(|e| format!("the Slack webhook cannot be read: {e}"))
-                    }
-                    None => Err("no Slack webhook is configured".to_string()),
-                },
-                _ => p
-                    .and_then(|p| p.alert_email.clone())
-                    .filter(|a| !a.is_empty())
-                    .ok_or_else(|| "no alert e-mail address is configured".to_string()),
+            let target = if let Some(id) = c.recipient.strip_prefix("contact:") {
+                contact.get(id).map(|e| (*e).to_string()).ok_or_else(|| "the contact no longer exists or is disabled".to_string())
+            } else {
+                let own = project.get(c.project_id.as_str());
+                let theirs = provider.get(c.provider_id.as_str());
+                match c.channel.as_str() {
+                    "slack" => match own.and_then(|p| set(&p.slack_webhook_url)) {
+                        Some(sealed) => db
+                            .open(&project_slack_context(&c.project_id), &sealed)
+                            .map_err(|e| format!("the project's Slack webhook cannot be read: {e}")),
+                        None => match theirs.and_then(|p| set(&p.slack_webhook_url)) {
+                            Some(sealed) => db
+                                .open(&slack_context(&c.provider_id), &sealed)
+                                .map_err(|e| format!("the Slack webhook cannot be read: {e}")),
+                            None => Err("no Slack webhook is configured".to_string()),
+                        },
+                    },
+                    _ => own
+                        .and_then(|p| set(&p.alert_email))
+                        .or_else(|| theirs.and_then(|p| set(&p.alert_email)))
+                        .ok_or_else(|| "no alert e-mail address is configured".to_string()),
+                }
             };
             OutboxRow { id: c.id, provider_id: c.provider_id, channel: c.channel, payload: c.payload, attempts: c.attempts, target }
         })
@@ -290,4 +340,167 @@ pub async fn save_settings(db: &Db, scope: &ProviderScope, slack: Option<&str>, 
         }
     }
     Ok(())
+}
+
+/// What a contact receives (their account page) and which thresholds their client's provider
+/// shares with contacts.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ContactPrefs {
+    pub notify_thresholds: bool,
+    pub notify_digest: bool,
+    /// The client's shared thresholds (`"90,100"`; empty = none shared).
+    pub shared_thresholds: String,
+}
+
+pub async fn contact_prefs(db: &Db, scope: &ClientScope) -> Result<ContactPrefs> {
+    #[derive(Deserialize)]
+    struct Row {
+        notify_thresholds: i64,
+        notify_digest: i64,
+        shared_thresholds: String,
+    }
+    let row: Option<Row> = db
+        .first(
+            "SELECT c.notify_thresholds, c.notify_digest, cl.shared_thresholds FROM contacts c JOIN clients cl ON cl.id = c.client_id
+              WHERE c.id = ?1 AND c.client_id = ?2",
+            &args![scope.contact_id().as_str(), scope.client_id().as_str()],
+        )
+        .await?;
+    Ok(row
+        .map(|r| ContactPrefs {
+            notify_thresholds: r.notify_thresholds != 0,
+            notify_digest: r.notify_digest != 0,
+            shared_thresholds: r.shared_thresholds,
+        })
+        .unwrap_or_default())
+}
+
+/// Saves a contact's choices. Turning the digest on (again) lets the job schedule the next one
+/// for the start of the client's next week.
+pub async fn set_contact_prefs(db: &Db, scope: &ClientScope, thresholds: bool, digest: bool) -> Result<()> {
+    db.run(
+        "UPDATE contacts SET notify_thresholds = ?1,
+                digest_next_at = CASE WHEN ?2 = 1 AND notify_digest = 0 THEN '' ELSE digest_next_at END, notify_digest = ?2
+          WHERE id = ?3 AND client_id = ?4",
+        &args![thresholds, digest, scope.contact_id().as_str(), scope.client_id().as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The one-click unsubscribe (a signed token names the contact): every client e-mail off.
+/// Returns false for an unknown contact.
+pub async fn unsubscribe(db: &Db, contact_id: &str) -> Result<bool> {
+    Ok(db.run("UPDATE contacts SET notify_thresholds = 0, notify_digest = 0 WHERE id = ?1", &args![contact_id]).await? == 1)
+}
+
+/// The thresholds a client's contacts may hear about (staff's client page).
+pub async fn shared_thresholds(db: &Db, scope: &ProviderScope, client: &ClientId) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Row {
+        shared_thresholds: String,
+    }
+    let row: Option<Row> = db
+        .first(
+            "SELECT shared_thresholds FROM clients WHERE id = ?1 AND provider_id = ?2",
+            &args![client.as_str(), scope.provider_id.as_str()],
+        )
+        .await?;
+    Ok(row.map(|r| r.shared_thresholds).unwrap_or_default())
+}
+
+/// Saves the shared thresholds (already validated, `"90,100"`); false if not the provider's client.
+pub async fn set_shared_thresholds(db: &Db, scope: &ProviderScope, client: &ClientId, thresholds: &str) -> Result<bool> {
+    Ok(db
+        .run(
+            "UPDATE clients SET shared_thresholds = ?1 WHERE id = ?2 AND provider_id = ?3",
+            &args![thresholds, client.as_str(), scope.provider_id.as_str()],
+        )
+        .await?
+        == 1)
+}
+
+/// A contact whose weekly digest is due, with the scope it is built under (exactly what the
+/// contact would see signed in).
+pub struct DueDigest {
+    pub scope: ClientScope,
+    /// The stored `digest_next_at` ('' = not scheduled yet).
+    pub next_at: String,
+}
+
+/// Up to `limit` enabled contacts who opted in to the digest and whose next digest is due at
+/// `now` (or not yet scheduled): one statement, oldest first.
+pub async fn digests_due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<(Vec<DueDigest>, Vec<String>)> {
+    #[derive(Deserialize)]
+    struct Row {
+        provider_id: String,
+        contact_id: String,
+        contact_role: String,
+        all_projects: i64,
+        digest_next_at: String,
+        #[serde(flatten)]
+        client: ClientRow,
+    }
+    let cols = CLIENT_COLUMNS.split(", ").map(|col| format!("cl.{col}")).collect::<Vec<_>>().join(", ");
+    let rows: Vec<Row> = db
+        .all(
+            &format!(
+                "SELECT cl.provider_id, c.id AS contact_id, c.role AS contact_role, c.all_projects, c.digest_next_at, {cols}
+                   FROM contacts c JOIN clients cl ON cl.id = c.client_id
+                  WHERE c.notify_digest = 1 AND c.digest_next_at <= ?1 AND c.disabled_at IS NULL
+                  ORDER BY c.digest_next_at, c.id LIMIT ?2"
+            ),
+            &args![ts(now), limit],
+        )
+        .await?;
+    let (mut out, mut broken) = (Vec::new(), Vec::new());
+    for r in rows {
+        let scope = clearhours_domain::ids::ProviderId::parse(&r.provider_id)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))
+            .and_then(|p| contact_scope(p, &r.contact_id, &r.contact_role, r.all_projects, &r.client));
+        match scope {
+            Ok(scope) => out.push(DueDigest { scope, next_at: r.digest_next_at }),
+            Err(e) => broken.push(format!("digest of contact {} skipped: {e}", r.contact_id)),
+        }
+    }
+    Ok((out, broken))
+}
+
+/// Enqueues a contact's digest (if any) and schedules the next one, in one batch; the next time
+/// moves only from the value read (`was`), so two overlapping runs cannot both move it. The
+/// outbox's unique key (the week as the period) keeps a digest to one per week and contact
+/// whatever the runs do. Returns whether a digest row was new.
+pub async fn schedule_digest(
+    db: &Db,
+    digest: Option<&NewAlert>,
+    scope: &ClientScope,
+    was: &str,
+    next: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut statements = Vec::new();
+    if let Some(a) = digest {
+        statements.push(db.stmt(
+            "INSERT OR IGNORE INTO alert_outbox (provider_id, client_id, project_id, kind, threshold, period_key, channel, recipient, payload, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            &args![
+                a.provider_id.as_str(),
+                a.client_id.as_str(),
+                a.project_id.as_str(),
+                a.kind,
+                i64::from(a.threshold),
+                a.period_key.as_str(),
+                a.channel,
+                a.recipient.as_str(),
+                a.payload.as_str(),
+                ts(now)
+            ],
+        )?);
+    }
+    statements.push(db.stmt(
+        "UPDATE contacts SET digest_next_at = ?1 WHERE id = ?2 AND client_id = ?3 AND digest_next_at = ?4",
+        &args![next, scope.contact_id().as_str(), scope.client_id().as_str(), was],
+    )?);
+    let results = db.batch(statements).await?;
+    Ok(digest.is_some() && results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1)
 }

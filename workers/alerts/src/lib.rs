@@ -44,9 +44,9 @@ const SENDS_PER_RUN: i64 = 15;
 const STATEMENT_BUDGET: usize = 45;
 /// Statements a page costs: four reads, then the enqueue and the cursor.
 const PAGE_STATEMENTS: usize = 6;
-/// Statements kept for sending: the claim (lease + destinations) and one mark per row, each
-/// right after its POST, so a run that dies can repeat at most the one message in flight.
-const SEND_STATEMENTS: usize = 2 + SENDS_PER_RUN as usize;
+/// Statements kept for sending: the claim (lease + three recipient reads) and one mark per row,
+/// each right after its POST, so a run that dies can repeat at most the one message in flight.
+const SEND_STATEMENTS: usize = 4 + SENDS_PER_RUN as usize;
 /// A request that has not answered after this long counts as a temporary failure
 /// (`ALERTS_SEND_TIMEOUT_MS` overrides it).
 const SEND_TIMEOUT_MS: u64 = 10_000;
@@ -58,6 +58,34 @@ const SLACK_PER_WEBHOOK_PER_RUN: usize = 3;
 /// Retainers are also checked against the month just ended during its first days.
 const CATCH_UP_DAYS: u32 = 7;
 
+/// Digests built per run (each reads one contact's dashboards: a batch of a few statements).
+const DIGESTS_PER_RUN: i64 = 4;
+/// Statements one digest costs: its dashboards' reads and the enqueue/schedule batch.
+const DIGEST_STATEMENTS: usize = 8;
+
+/// What the checking steps need beyond the database: where the portal is, and the key that
+/// signs unsubscribe links (derived from `DATA_KEY`; without it no client e-mail is made).
+pub struct Links {
+    pub base: String,
+    pub unsubscribe_key: Option<[u8; 32]>,
+}
+
+impl Links {
+    fn from_env(env: &Env) -> Self {
+        let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
+        Links { base, unsubscribe_key: clearhours_http::unsubscribe_key(env) }
+    }
+
+    /// The links of an e-mail to `contact_id`, or `None` without the key (then nothing is sent
+    /// to contacts: an e-mail without a working unsubscribe link is never made).
+    fn for_contact(&self, contact_id: &str, now: DateTime<Utc>) -> Option<clearhours_domain::notify::Links> {
+        let key = self.unsubscribe_key.as_ref()?;
+        let token = clearhours_domain::notify::sign_unsubscribe(key, contact_id, now);
+        let base = self.base.trim_end_matches('/');
+        Some(clearhours_domain::notify::Links { portal_url: base.to_string(), unsubscribe_url: format!("{base}/unsubscribe?t={token}") })
+    }
+}
+
 /// What one run did.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -65,6 +93,8 @@ pub struct Report {
     /// Projects skipped because their stored data does not decode (logged with the provider).
     pub projects_failed: usize,
     pub alerts_enqueued: usize,
+    /// Weekly digests enqueued for contacts.
+    pub digests_enqueued: usize,
     pub sent: usize,
     /// Temporary failures, to be tried again later.
     pub retrying: usize,
@@ -76,6 +106,7 @@ pub struct Report {
     pub cursor: String,
     /// Wall time of each step (ms): checking projects, delivering.
     pub check_ms: u64,
+    pub digest_ms: u64,
     pub deliver_ms: u64,
 }
 
@@ -145,7 +176,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 /// is logged with its provider and skipped; the others are checked all the same.
 pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
     let db = clearhours_http::db(env)?;
-    let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
+    let links = Links::from_env(env);
     let per_run = env
         .var("ALERTS_PROJECTS_PER_RUN")
         .ok()
@@ -155,11 +186,16 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
     let mut report = Report::default();
     // Each step on its own: one that fails is logged, and what comes after still runs.
     let t = wall_ms();
-    if let Err(e) = check_projects(&db, &base, per_run, now, &mut report).await {
+    if let Err(e) = check_projects(&db, &links, per_run, now, &mut report).await {
         worker::console_error!("alerts: checking projects stopped: {}", e.detail);
     }
+    let t1 = wall_ms();
+    report.check_ms = t1.saturating_sub(t);
+    if let Err(e) = digests(&db, &links, now, &mut report).await {
+        worker::console_error!("alerts: digests stopped: {}", e.detail);
+    }
     let t2 = wall_ms();
-    report.check_ms = t2.saturating_sub(t);
+    report.digest_ms = t2.saturating_sub(t1);
     let delivered = deliver(env, &db, now, &mut report).await;
     report.deliver_ms = wall_ms().saturating_sub(t2);
     delivered?;
@@ -169,7 +205,7 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
 /// Step 1: the next pages of projects after the cursor → alerts enqueued, cursor moved.
 pub async fn check_projects(
     db: &clearhours_storage::Db,
-    base: &str,
+    links: &Links,
     per_run: usize,
     now: DateTime<Utc>,
     report: &mut Report,
@@ -177,7 +213,7 @@ pub async fn check_projects(
     let mut cursor = alerts::cursor(db).await?;
     let mut restarted = false;
     while report.projects_checked + report.projects_failed < per_run
-        && db.statements() + PAGE_STATEMENTS + SEND_STATEMENTS <= STATEMENT_BUDGET
+        && db.statements() + PAGE_STATEMENTS + DIGEST_STATEMENTS + SEND_STATEMENTS <= STATEMENT_BUDGET
     {
         let asked = PAGE.min(per_run - report.projects_checked - report.projects_failed);
         let page = alert_page(db, &cursor, asked, now).await?;
@@ -192,7 +228,8 @@ pub async fn check_projects(
             match &item.project {
                 Ok(pp) => {
                     report.projects_checked += 1;
-                    new.extend(alerts_for(pp, item, base, now));
+                    new.extend(alerts_for(pp, item, &links.base, now));
+                    new.extend(contact_alerts(pp, item, links, now));
                 }
                 Err(e) => {
                     report.projects_failed += 1;
@@ -266,6 +303,130 @@ fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTi
         }
     }
     out
+}
+
+/// The shared thresholds a project has crossed *as its client sees it* (the client's view mode
+/// and non-billable rule: a weekly-summary client is told only what its completed weeks show),
+/// one e-mail per opted-in contact who may see the project. The message is rendered from the
+/// client-view projection only.
+fn contact_alerts(pp: &ProviderProject, item: &AlertProject, links: &Links, now: DateTime<Utc>) -> Vec<NewAlert> {
+    use clearhours_domain::client_view::{project_dashboard, ClientContext};
+    use clearhours_domain::figures::{compute, FigureInputs};
+    let Some(cs) = &item.client else { return Vec::new() };
+    let today = pp.calendar.today(now);
+    let f = compute(&FigureInputs {
+        project: &pp.project,
+        calendar: &pp.calendar,
+        today,
+        view: cs.visibility.view,
+        show_non_billable: cs.visibility.shows_non_billable(),
+        all_weeks: &pp.rollups.all_weeks,
+        recent: &pp.rollups.recent,
+        totals: &pp.rollups.totals,
+        future: &pp.rollups.future,
+    });
+    let Some(b) = f.budget.as_ref() else { return Vec::new() };
+    let crossed = crossed_budget(b, &cs.shared);
+    if crossed.is_empty() {
+        return Vec::new();
+    }
+    let period_key = period_key(pp.project.is_monthly(), f.period.start);
+    // No member, task or phase records: a threshold e-mail names none of them.
+    let cx = ClientContext {
+        visibility: cs.visibility,
+        currency: pp.project.currency,
+        locale: cs.locale,
+        time_zone: pp.calendar.tz,
+        members: &[],
+        tasks: &[],
+        phases: &[],
+    };
+    let dashboard = project_dashboard(&cx, &pp.project, &f, None);
+    let mut out = Vec::new();
+    for contact in &cs.contact_ids {
+        let Some(l) = links.for_contact(contact, now) else { continue };
+        for &threshold in &crossed {
+            let mail =
+                clearhours_domain::notify::ClientThreshold { client_name: &pp.client_name, dashboard: &dashboard, threshold, links: &l };
+            match mail.render().map_err(|e| e.to_string()).and_then(|m| serde_json::to_string(&m).map_err(|e| e.to_string())) {
+                Ok(payload) => out.push(NewAlert {
+                    provider_id: item.provider_id.clone(),
+                    client_id: pp.project.client_id.to_string(),
+                    project_id: pp.project.id.to_string(),
+                    kind: "budget_threshold",
+                    threshold,
+                    period_key: period_key.clone(),
+                    channel: "email",
+                    recipient: format!("contact:{contact}"),
+                    payload,
+                }),
+                Err(e) => worker::console_error!("alerts: project {} contact e-mail not rendered: {e}", pp.project.id),
+            }
+        }
+    }
+    out
+}
+
+/// The weekly digests that are due: for each opted-in contact whose client's week has started
+/// (in the client's time zone), the week that ended, built from the same dashboards the contact
+/// sees signed in, enqueued once per (contact, week) — the week is the outbox period — and the
+/// next digest scheduled for the start of the client's next week, in one batch. A contact who
+/// just opted in is scheduled without a digest. Bounded per run; the rest wait for the next.
+pub async fn digests(db: &clearhours_storage::Db, links: &Links, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
+    if db.statements() + 1 + SEND_STATEMENTS > STATEMENT_BUDGET {
+        return Ok(());
+    }
+    let (due, broken) = alerts::digests_due(db, now, DIGESTS_PER_RUN).await?;
+    for e in broken {
+        worker::console_error!("alerts: {e}");
+    }
+    for d in due {
+        if db.statements() + DIGEST_STATEMENTS + SEND_STATEMENTS > STATEMENT_BUDGET {
+            break;
+        }
+        let settings = d.scope.settings();
+        let cal = settings.calendar;
+        let today = cal.today(now);
+        let this_week = cal.week_of(today);
+        let next = clearhours_domain::calendar::add_days(this_week.start, 7);
+        let next_at = cal.start_of_day_utc(next).map(clearhours_storage::auth::ts).unwrap_or_default();
+        let contact = d.scope.contact_id().to_string();
+        let mut digest = None;
+        if !d.next_at.is_empty() {
+            let dashboards = clearhours_http::dashboards::for_scope(db, &d.scope, now, None).await?;
+            let last = clearhours_domain::calendar::add_days(this_week.start, -7);
+            let Some(l) = links.for_contact(&contact, now) else { continue };
+            if !dashboards.is_empty() {
+                let mail = clearhours_domain::notify::WeeklyDigest {
+                    client_name: &settings.name,
+                    week_start: last,
+                    week_end: clearhours_domain::calendar::add_days(this_week.start, -1),
+                    dashboards: &dashboards,
+                    links: &l,
+                };
+                match mail.render().map_err(|e| e.to_string()).and_then(|m| serde_json::to_string(&m).map_err(|e| e.to_string())) {
+                    Ok(payload) => {
+                        digest = Some(NewAlert {
+                            provider_id: d.scope.provider_id().to_string(),
+                            client_id: d.scope.client_id().to_string(),
+                            project_id: String::new(),
+                            kind: "weekly_digest",
+                            threshold: 0,
+                            period_key: last.to_string(),
+                            channel: "email",
+                            recipient: format!("contact:{contact}"),
+                            payload,
+                        });
+                    }
+                    Err(e) => worker::console_error!("alerts: digest of contact {contact} not rendered: {e}"),
+                }
+            }
+        }
+        if alerts::schedule_digest(db, digest.as_ref(), &d.scope, &d.next_at, &next_at, now).await? {
+            report.digests_enqueued += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Step 2: claims due rows (one round trip), sends each, and records each outcome right after
@@ -388,7 +549,11 @@ async fn send(env: &Env, row: &OutboxRow, target: &str, timeout_ms: u64, now: Da
     };
     let key = env.secret("EMAIL_API_KEY").ok().map(|k| k.to_string());
     let from = env.var("EMAIL_FROM").map(|v| v.to_string()).unwrap_or_else(|_| "alerts@clearhours.invalid".into());
-    let msg = serde_json::json!({ "from": from, "to": target, "subject": body.subject, "text": body.text, "html": body.html });
+    let headers: serde_json::Map<String, serde_json::Value> = body.headers().into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
+    let mut msg = serde_json::json!({ "from": from, "to": target, "subject": body.subject, "text": body.text, "html": body.html });
+    if !headers.is_empty() {
+        msg["headers"] = serde_json::Value::Object(headers);
+    }
     post(&url, &msg.to_string(), key.as_deref(), timeout_ms, "email", now).await
 }
 
@@ -401,6 +566,17 @@ async fn send_binding(env: &Env, to: &str, body: &EmailBody) -> Outcome {
     let builder = worker::SendEmailBuilder::new(&from, to, &body.subject);
     builder.set_text(&body.text);
     builder.set_html(&body.html);
+    let extra = body.headers();
+    if !extra.is_empty() {
+        // workers-rs 0.8.7 types `headers` as a JS object of strings; build one.
+        let obj = worker::js_sys::Object::new();
+        for (k, v) in extra {
+            if worker::js_sys::Reflect::set(&obj, &k.into(), &v.into()).is_err() {
+                return Outcome::Retry { error: format!("the {k} header could not be set"), retry_after_secs: None };
+            }
+        }
+        builder.set_headers(wasm_bindgen::JsCast::unchecked_ref(&obj));
+    }
     match binding.send_with_builder(&builder).await {
         Ok(_) => Outcome::Sent,
         Err(e) => {
