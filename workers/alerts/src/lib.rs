@@ -60,8 +60,9 @@ const CATCH_UP_DAYS: u32 = 7;
 
 /// Digests built per run (each reads one contact's dashboards: a batch of a few statements).
 const DIGESTS_PER_RUN: i64 = 4;
-/// Statements one digest costs: its dashboards' reads and the enqueue/schedule batch.
-const DIGEST_STATEMENTS: usize = 8;
+/// Statements one digest costs: its dashboards' reads (one batch of nine) and the
+/// enqueue/schedule batch (two).
+const DIGEST_STATEMENTS: usize = 11;
 
 /// What the checking steps need beyond the database: where the portal is, and the key that
 /// signs unsubscribe links (derived from `DATA_KEY`; without it no client e-mail is made).
@@ -183,19 +184,29 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
         .and_then(|v| v.to_string().parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(PROJECTS_PER_RUN);
+    // D1 allows 50 statements per invocation on the free plan (1,000 on paid):
+    // ALERTS_STATEMENT_BUDGET raises the budget where the plan allows.
+    let budget = env
+        .var("ALERTS_STATEMENT_BUDGET")
+        .ok()
+        .and_then(|v| v.to_string().parse::<usize>().ok())
+        .unwrap_or(STATEMENT_BUDGET)
+        .clamp(30, 900);
     let mut report = Report::default();
     // Each step on its own: one that fails is logged, and what comes after still runs.
     let t = wall_ms();
-    if let Err(e) = check_projects(&db, &links, per_run, now, &mut report).await {
-        worker::console_error!("alerts: checking projects stopped: {}", e.detail);
-    }
-    let t1 = wall_ms();
-    report.check_ms = t1.saturating_sub(t);
-    if let Err(e) = digests(&db, &links, now, &mut report).await {
+    // Digests first (one statement when none is due), so a long pass over many projects never
+    // starves them; the project pages use what is left.
+    if let Err(e) = digests(&db, &links, budget, now, &mut report).await {
         worker::console_error!("alerts: digests stopped: {}", e.detail);
     }
+    let t1 = wall_ms();
+    report.digest_ms = t1.saturating_sub(t);
+    if let Err(e) = check_projects(&db, &links, per_run, budget, now, &mut report).await {
+        worker::console_error!("alerts: checking projects stopped: {}", e.detail);
+    }
     let t2 = wall_ms();
-    report.digest_ms = t2.saturating_sub(t1);
+    report.check_ms = t2.saturating_sub(t1);
     let delivered = deliver(env, &db, now, &mut report).await;
     report.deliver_ms = wall_ms().saturating_sub(t2);
     delivered?;
@@ -207,14 +218,13 @@ pub async fn check_projects(
     db: &clearhours_storage::Db,
     links: &Links,
     per_run: usize,
+    budget: usize,
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> ApiResult<()> {
     let mut cursor = alerts::cursor(db).await?;
     let mut restarted = false;
-    while report.projects_checked + report.projects_failed < per_run
-        && db.statements() + PAGE_STATEMENTS + DIGEST_STATEMENTS + SEND_STATEMENTS <= STATEMENT_BUDGET
-    {
+    while report.projects_checked + report.projects_failed < per_run && db.statements() + PAGE_STATEMENTS + SEND_STATEMENTS <= budget {
         let asked = PAGE.min(per_run - report.projects_checked - report.projects_failed);
         let page = alert_page(db, &cursor, asked, now).await?;
         if page.is_empty() && !cursor.is_start() && !restarted {
@@ -372,16 +382,17 @@ fn contact_alerts(pp: &ProviderProject, item: &AlertProject, links: &Links, now:
 /// sees signed in, enqueued once per (contact, week) — the week is the outbox period — and the
 /// next digest scheduled for the start of the client's next week, in one batch. A contact who
 /// just opted in is scheduled without a digest. Bounded per run; the rest wait for the next.
-pub async fn digests(db: &clearhours_storage::Db, links: &Links, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
-    if db.statements() + 1 + SEND_STATEMENTS > STATEMENT_BUDGET {
+pub async fn digests(db: &clearhours_storage::Db, links: &Links, budget: usize, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
+    if db.statements() + 1 + DIGEST_STATEMENTS + SEND_STATEMENTS > budget {
         return Ok(());
     }
-    let (due, broken) = alerts::digests_due(db, now, DIGESTS_PER_RUN).await?;
+    let room = (budget.saturating_sub(db.statements() + 1 + SEND_STATEMENTS) / DIGEST_STATEMENTS).min(DIGESTS_PER_RUN as usize);
+    let (due, broken) = alerts::digests_due(db, now, i64::try_from(room).unwrap_or(1)).await?;
     for e in broken {
         worker::console_error!("alerts: {e}");
     }
     for d in due {
-        if db.statements() + DIGEST_STATEMENTS + SEND_STATEMENTS > STATEMENT_BUDGET {
+        if db.statements() + DIGEST_STATEMENTS + SEND_STATEMENTS > budget {
             break;
         }
         let settings = d.scope.settings();
