@@ -73,7 +73,7 @@ before(async () => {
   stack = await startStack({ bindings: { ALERTS_SEND_TIMEOUT_MS: '500', ALERTS_SLACK_SPACING_MS: '0', ALERTS_SLACK_PER_RUN: '50' } });
   const fx = smallFixture(stack.capture.url);
   fx.clients[1].projects.push(budgeted('prj_bw'));
-  fx.clients[0].projects.push(budgeted('prj_race1'), budgeted('prj_race2'), budgeted('prj_race3'));
+  fx.clients[0].projects.push(budgeted('prj_race1'), budgeted('prj_race2'), budgeted('prj_race3'), { ...budgeted('prj_end', 100), ends_on: '2027-06-30' });
   await stack.loadFixture(fx, NOW);
 });
 after(async () => stack && (await stack.close()));
@@ -104,7 +104,7 @@ test('a shared threshold reaches the contacts who opted in, once, from the clien
   assert.ok(!row.payload.includes(LOGINS.a.email));
   for (let i = 0; i < 3; i++) await run(at(NOW, 600 * i));
   assert.equal(got.email().length, 1, 'never twice');
-  assert.equal(got.slack().filter((s) => /prj_a|Website/.test(s.body)).length, 2, 'the provider gets 75 and 90 on Slack');
+  assert.equal(got.slack().filter((s) => /Website.*crossed/.test(s.body)).length, 2, 'the provider gets 75 and 90 on Slack');
 });
 
 test('a weekly-summary client hears about a shared threshold only once its completed weeks show it', async () => {
@@ -236,6 +236,40 @@ test('weekly digest: exactly once per week and contact across the spring DST cha
   within(bo, [['2027-02-21', '2027-03-05T12:00:00Z', 4], ['2027-02-28', '2027-03-06T23:00:00Z'], ['2027-03-07', '2027-03-13T23:00:00Z'], ['2027-03-14', '2027-03-20T23:00:00Z'], ['2027-03-21', '2027-03-27T23:00:00Z'], ['2027-03-28', '2027-04-03T22:00:00Z']]);
   const counts = (await stack.db.prepare("SELECT recipient, period_key, COUNT(*) AS n FROM alert_outbox WHERE kind = 'weekly_digest' GROUP BY 1, 2 HAVING n > 1").all()).results;
   assert.deepEqual(counts, []);
+});
+
+test('provider notes: a run-out before the end date once, again only a week earlier; unmapped entries and ingest flags', async () => {
+  const when = '2027-04-07T10:00:00Z';
+  const got = since();
+  const notes = () => got.slack().map((s) => JSON.parse(s.body).text).filter((t) => /prj_end|waiting to be mapped|invoiced entries/.test(t));
+  for (const day of ['2027-03-16', '2027-03-23', '2027-03-30']) await work('prj_end', 900, day, { now: when });
+  await run(when);
+  await run(at(when, 600));
+  const first = notes().filter((t) => /runs out on/.test(t));
+  assert.equal(first.length, 1, notes().join('\n'));
+  const day = /runs out on (\d{4}-\d\d-\d\d)/.exec(first[0])[1];
+  // A little more work moves the run-out a few days earlier: not told again.
+  await work('prj_end', 60, '2027-04-06', { now: when });
+  await run(at(when, 1200));
+  assert.equal(notes().filter((t) => /runs out on/.test(t)).length, 1, notes().join('\n'));
+  // Much more: at least a week earlier, told again with the earlier date.
+  for (const day of ['2027-04-05', '2027-04-06']) await work('prj_end', 900, day, { now: when });
+  await run(at(when, 1800));
+  const again = notes().filter((t) => /now runs out on/.test(t));
+  assert.equal(again.length, 1, notes().join('\n'));
+  assert.match(again[0], new RegExp(`\\(was ${day}\\)`));
+  for (let i = 0; i < 3; i++) await run(at(when, 2400 + 600 * i));
+  assert.equal(notes().filter((t) => /runs out on/.test(t)).length, 2);
+
+  // Unmapped entries waiting: at most once a day; a new ingest flag: once.
+  await stack.db.prepare("INSERT INTO unmapped_entries (integration_id, provider_id, external_id, version, payload, reason, received_at) VALUES ('int_api', 'prv_t', 'x-1', 1, '{}', 'unknown project', ?1)").bind(when).run();
+  await stack.db.prepare("INSERT INTO ingest_flags (provider_id, integration_id, entry_id, external_id, invoice_id, change, delivery_id, received_at) VALUES ('prv_t', 'int_api', 'e', 'x', 'inv', 'update', 'd', ?1)").bind(when).run();
+  await run(at(when, 3600));
+  await run(at(when, 4200));
+  assert.deepEqual(notes().filter((t) => !/prj_end/.test(t)).map((t) => t.split('\n')[0]), ['1 time entries are waiting to be mapped', '1 changes arrived for invoiced entries and were not applied']);
+  await run(at(when, 86400));
+  assert.equal(notes().filter((t) => /waiting to be mapped/.test(t)).length, 2, 'the next day, a reminder');
+  assert.equal(notes().filter((t) => /invoiced entries/.test(t)).length, 1, 'the same flag is not told again');
 });
 
 test('two overlapping cron runs deliver each message exactly once', async () => {

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod password;
 pub mod payment_webhook;
 pub mod project;
+pub mod provider_note;
 pub mod rollup;
 pub mod sealed;
 pub mod settings;

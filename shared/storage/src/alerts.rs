@@ -38,7 +38,9 @@ pub struct NewAlert {
     pub client_id: String,
     pub project_id: String,
     pub kind: &'static str,
-    pub threshold: u16,
+    /// The threshold (percent); for other kinds the number that tells occurrences apart (a
+    /// run-out's date as a day number, the newest ingest flag's id; 0 when the period suffices).
+    pub threshold: i64,
     pub period_key: String,
     pub channel: &'static str,
     /// Who gets it: `provider` (the project's or else the provider's Slack webhook or alert
@@ -488,7 +490,7 @@ pub async fn schedule_digest(
                 a.client_id.as_str(),
                 a.project_id.as_str(),
                 a.kind,
-                i64::from(a.threshold),
+                a.threshold,
                 a.period_key.as_str(),
                 a.channel,
                 a.recipient.as_str(),
@@ -503,4 +505,56 @@ pub async fn schedule_digest(
     )?);
     let results = db.batch(statements).await?;
     Ok(digest.is_some() && results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1)
+}
+
+/// What a page of the alert job needs beyond its projects: the names of members, tasks and
+/// phases (for "what changed" notes) and, per provider, unmapped entries waiting and open
+/// ingest flags on invoiced entries. One batch of two statements.
+#[derive(Default)]
+pub struct PageExtras {
+    /// (`member`|`task`|`phase`, id) → name.
+    pub names: HashMap<(String, String), String>,
+    /// provider → (unmapped entries, open ingest flags, newest open flag id).
+    pub waiting: HashMap<String, (i64, i64, i64)>,
+}
+
+pub async fn page_extras(db: &Db, providers: &[&str], projects: &[&str]) -> Result<PageExtras> {
+    #[derive(Deserialize)]
+    struct Name {
+        dim: String,
+        id: String,
+        name: String,
+    }
+    #[derive(Deserialize)]
+    struct Waiting {
+        provider_id: String,
+        unmapped: i64,
+        flags: i64,
+        newest_flag: Option<i64>,
+    }
+    let results = db
+        .batch(vec![
+            db.stmt(
+                "SELECT 'member' AS dim, id, name FROM members WHERE provider_id IN (SELECT value FROM json_each(?1))
+                 UNION ALL SELECT 'task', id, name FROM tasks WHERE provider_id IN (SELECT value FROM json_each(?1))
+                 UNION ALL SELECT 'phase', id, name FROM phases WHERE project_id IN (SELECT value FROM json_each(?2))",
+                &[Arg::json(&providers)?, Arg::json(&projects)?],
+            )?,
+            db.stmt(
+                "SELECT j.value AS provider_id,
+                        (SELECT COUNT(*) FROM unmapped_entries u WHERE u.provider_id = j.value) AS unmapped,
+                        (SELECT COUNT(*) FROM ingest_flags f WHERE f.provider_id = j.value AND f.resolved_at IS NULL) AS flags,
+                        (SELECT MAX(f.id) FROM ingest_flags f WHERE f.provider_id = j.value AND f.resolved_at IS NULL) AS newest_flag
+                   FROM json_each(?1) j",
+                &[Arg::json(&providers)?],
+            )?,
+        ])
+        .await?;
+    let [n, w] = results.as_slice() else {
+        return Err(StorageError::D1("batch returned an unexpected number of results".into()));
+    };
+    let names = crate::db::rows::<Name>(n)?.into_iter().map(|r| ((r.dim, r.id), r.name)).collect();
+    let waiting =
+        crate::db::rows::<Waiting>(w)?.into_iter().map(|r| (r.provider_id, (r.unmapped, r.flags, r.newest_flag.unwrap_or(0)))).collect();
+    Ok(PageExtras { names, waiting })
 }

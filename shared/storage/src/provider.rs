@@ -68,7 +68,7 @@ async fn load_projects(
     args: Vec<Arg>,
     order: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, String, Channels, Option<ClientSide>, Result<ProviderProject>)>> {
+) -> Result<Vec<(String, String, Channels, Option<ClientSide>, HashMap<String, i64>, Result<ProviderProject>)>> {
     let window = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS)).to_string();
     // The earliest "today" on Earth is the UTC date's day before (offsets reach −12 h).
     let earliest_today = (now.date_naive() - chrono::Duration::days(1)).to_string();
@@ -93,7 +93,9 @@ async fn load_projects(
                               (SELECT json_group_array(k.id) FROM contacts k
                                 WHERE k.client_id = c.id AND k.notify_thresholds = 1 AND k.disabled_at IS NULL
                                   AND (k.all_projects = 1 OR EXISTS (SELECT 1 FROM contact_projects kp WHERE kp.contact_id = k.id AND kp.project_id = p.id)))
-                            END AS contact_ids
+                            END AS contact_ids,
+                            (SELECT json_group_object(t.period_key, t.m) FROM (SELECT o.period_key, MIN(o.threshold) AS m FROM alert_outbox o
+                              WHERE o.project_id = p.id AND o.kind = 'runout' AND o.recipient = 'provider' GROUP BY o.period_key) t) AS runout_told
                        FROM projects p JOIN clients c ON c.id = p.client_id JOIN providers pr ON pr.id = p.provider_id
                       WHERE p.id IN ({selection}) ORDER BY {order}"
                 ),
@@ -177,12 +179,14 @@ async fn load_projects(
         let flag = |k: &str| v.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0) != 0;
         let channels = Channels { slack: flag("has_slack"), email: flag("has_email") };
         let client = client_side(&v);
+        let runout_told: HashMap<String, i64> =
+            v.get("runout_told").and_then(serde_json::Value::as_str).and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
         let rollups = by_project.remove(&project_id).unwrap_or_else(empty_rollups);
         let project = match broken.remove(&project_id) {
             Some(e) => Err(StorageError::Corrupt(e)),
             None => decode_project(v, rollups),
         };
-        out.push((provider_id, project_id, channels, client, project));
+        out.push((provider_id, project_id, channels, client, runout_told, project));
     }
     Ok(out)
 }
@@ -212,7 +216,7 @@ pub async fn provider_projects(db: &Db, scope: &ProviderScope, only_budgeted: bo
     )
     .await?
     .into_iter()
-    .map(|(_, _, _, _, p)| p)
+    .map(|(_, _, _, _, _, p)| p)
     .collect()
 }
 
@@ -271,6 +275,8 @@ pub struct AlertProject {
     /// The client's side: contacts who opted in to the thresholds their provider shares (and
     /// may see this project), with what the client may see. `None` when nobody is to be told.
     pub client: Option<ClientSide>,
+    /// The earliest run-out told to the provider per budget period (days since 1970-01-01).
+    pub runout_told: HashMap<String, i64>,
     pub project: Result<ProviderProject>,
 }
 
@@ -292,7 +298,14 @@ pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(provider_id, project_id, channels, client, project)| AlertProject { provider_id, project_id, channels, client, project })
+        .map(|(provider_id, project_id, channels, client, runout_told, project)| AlertProject {
+            provider_id,
+            project_id,
+            channels,
+            client,
+            runout_told,
+            project,
+        })
         .collect())
 }
 

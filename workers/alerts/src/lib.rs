@@ -42,8 +42,9 @@ const PROJECTS_PER_RUN: usize = 400;
 const SENDS_PER_RUN: i64 = 15;
 /// D1 statements one run may use: under the free plan's 50 per invocation.
 const STATEMENT_BUDGET: usize = 45;
-/// Statements a page costs: four reads, then the enqueue and the cursor.
-const PAGE_STATEMENTS: usize = 6;
+/// Statements a page costs: five reads, two more for the notes (names, waiting entries), then
+/// the enqueue and the cursor.
+const PAGE_STATEMENTS: usize = 9;
 /// Statements kept for sending: the claim (lease + three recipient reads) and one mark per row,
 /// each right after its POST, so a run that dies can repeat at most the one message in flight.
 const SEND_STATEMENTS: usize = 4 + SENDS_PER_RUN as usize;
@@ -247,6 +248,10 @@ pub async fn check_projects(
                 }
             }
         }
+        match provider_notes(db, &page, &links.base, now).await {
+            Ok(notes) => new.extend(notes),
+            Err(e) => worker::console_error!("alerts: provider notes of this page skipped: {}", e.detail),
+        }
         let at_end = page.len() < asked;
         let next = match page.last() {
             Some(last) if !at_end => Cursor { provider_id: last.provider_id.clone(), project_id: last.project_id.clone() },
@@ -295,7 +300,7 @@ fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTi
                 client_id: pp.project.client_id.to_string(),
                 project_id: pp.project.id.to_string(),
                 kind: "budget_threshold",
-                threshold,
+                threshold: i64::from(threshold),
                 period_key: period_key.clone(),
                 channel,
                 recipient: "provider".to_string(),
@@ -313,6 +318,108 @@ fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTi
         }
     }
     out
+}
+
+/// The provider's notes of a page (besides thresholds), on each channel the provider (or the
+/// project) has: a run-out before the end date (once per period, again when a week earlier),
+/// the week's "what changed" callouts, unmapped entries waiting (at most daily) and new ingest
+/// flags on invoiced entries. Names come from one extra read; nothing is read when no project
+/// of the page has callouts and no provider of it has channels.
+async fn provider_notes(db: &clearhours_storage::Db, page: &[AlertProject], base: &str, now: DateTime<Utc>) -> ApiResult<Vec<NewAlert>> {
+    use clearhours_domain::figures::{EndCheck, Projection};
+    use clearhours_domain::provider_note::{callout_line, day_number, runout_due, NoteKind, ProviderNote};
+    let told = |item: &AlertProject| item.channels.slack || item.channels.email;
+    let mut providers: Vec<&str> = page.iter().filter(|i| told(i)).map(|i| i.provider_id.as_str()).collect();
+    providers.dedup();
+    if providers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let projects: Vec<&str> = page.iter().filter(|i| told(i)).map(|i| i.project_id.as_str()).collect();
+    let extras = alerts::page_extras(db, &providers, &projects).await?;
+    let mut out = Vec::new();
+    let mut push = |item: &AlertProject, client_id: &str, project_id: &str, note: &ProviderNote, number: i64, period: &str| {
+        let new = |channel: &'static str, payload: String| NewAlert {
+            provider_id: item.provider_id.clone(),
+            client_id: client_id.to_string(),
+            project_id: project_id.to_string(),
+            kind: note.kind_key(),
+            threshold: number,
+            period_key: period.to_string(),
+            channel,
+            recipient: "provider".to_string(),
+            payload,
+        };
+        if item.channels.slack {
+            out.push(new("slack", note.slack_message().to_string()));
+        }
+        if item.channels.email {
+            match note.email().map_err(|e| e.to_string()).and_then(|m| serde_json::to_string(&m).map_err(|e| e.to_string())) {
+                Ok(payload) => out.push(new("email", payload)),
+                Err(e) => worker::console_error!("alerts: note not rendered: {e}"),
+            }
+        }
+    };
+    let mut seen_providers: Vec<&str> = Vec::new();
+    for item in page.iter().filter(|i| told(i)) {
+        let Ok(pp) = &item.project else { continue };
+        let f = pp.figures(now);
+        let subject = format!("{} · {}", pp.client_name, pp.project.name);
+        let url = format!("{base}/admin/projects/{}", pp.project.id);
+        let (client_id, project_id) = (pp.project.client_id.to_string(), pp.project.id.to_string());
+        if let Projection::RunsOut { date, end: Some(EndCheck::RunsOutEarly { end, days_early }), .. } = f.projection {
+            let period = period_key(pp.project.is_monthly(), f.period.start);
+            let before = item.runout_told.get(&period).copied();
+            if runout_due(date, before) {
+                let told_before = before.map(|d| chrono::NaiveDate::default() + chrono::Duration::days(d));
+                let note = ProviderNote {
+                    subject: subject.clone(),
+                    kind: NoteKind::RunOut { run_out: date, end, days_early, told_before },
+                    url: url.clone(),
+                };
+                push(item, &client_id, &project_id, &note, day_number(date), &period);
+            }
+        }
+        if let Some(week) = f.changes.weeks.last().filter(|_| !f.changes.callouts.is_empty()) {
+            let lines = f
+                .changes
+                .callouts
+                .iter()
+                .map(|c| {
+                    let dim = match c.dim {
+                        clearhours_domain::rollup::Dim::Member => "member",
+                        clearhours_domain::rollup::Dim::Task => "task",
+                        clearhours_domain::rollup::Dim::Phase => "phase",
+                        clearhours_domain::rollup::Dim::All => "all",
+                    };
+                    let name = extras.names.get(&(dim.to_string(), c.id.clone())).cloned().unwrap_or_else(|| c.id.clone());
+                    callout_line(c, &name)
+                })
+                .collect();
+            let note = ProviderNote { subject, kind: NoteKind::Changes { week: week.start, lines }, url };
+            push(item, &client_id, &project_id, &note, 0, &week.start.to_string());
+        }
+        if !seen_providers.contains(&item.provider_id.as_str()) {
+            seen_providers.push(item.provider_id.as_str());
+            let (unmapped, flags, newest) = extras.waiting.get(&item.provider_id).copied().unwrap_or_default();
+            if unmapped > 0 {
+                let note = ProviderNote {
+                    subject: String::new(),
+                    kind: NoteKind::Unmapped { count: unmapped },
+                    url: format!("{base}/admin/unmapped"),
+                };
+                push(item, "", "", &note, 0, &now.date_naive().to_string());
+            }
+            if flags > 0 {
+                let note = ProviderNote {
+                    subject: String::new(),
+                    kind: NoteKind::IngestFlags { count: flags },
+                    url: format!("{base}/admin/invoices"),
+                };
+                push(item, "", "", &note, newest, "all");
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The shared thresholds a project has crossed *as its client sees it* (the client's view mode
@@ -364,7 +471,7 @@ fn contact_alerts(pp: &ProviderProject, item: &AlertProject, links: &Links, now:
                     client_id: pp.project.client_id.to_string(),
                     project_id: pp.project.id.to_string(),
                     kind: "budget_threshold",
-                    threshold,
+                    threshold: i64::from(threshold),
                     period_key: period_key.clone(),
                     channel: "email",
                     recipient: format!("contact:{contact}"),
