@@ -73,7 +73,7 @@ before(async () => {
   stack = await startStack({ bindings: { ALERTS_SEND_TIMEOUT_MS: '500', ALERTS_SLACK_SPACING_MS: '0', ALERTS_SLACK_PER_RUN: '50' } });
   const fx = smallFixture(stack.capture.url);
   fx.clients[1].projects.push(budgeted('prj_bw'));
-  fx.clients[0].projects.push(budgeted('prj_race1'), budgeted('prj_race2'), budgeted('prj_race3'), { ...budgeted('prj_end', 100), ends_on: '2027-06-30' });
+  fx.clients[0].projects.push(budgeted('prj_race1'), budgeted('prj_race2'), budgeted('prj_race3'), { ...budgeted('prj_end', 100), ends_on: '2027-06-30' }, budgeted('prj_own'));
   await stack.loadFixture(fx, NOW);
 });
 after(async () => stack && (await stack.close()));
@@ -135,7 +135,7 @@ test('unsubscribe: GET confirms, the one-click POST turns e-mails off; forged, d
 
   const token = url.searchParams.get('t');
   const [id, exp, sig] = token.split('.');
-  const forged = [`${Buffer.from('con_bo').toString('base64url')}.${exp}.${sig}`, `${id}.${Number(exp) + 86400}.${sig}`, `${id}.${exp}.${sig.slice(0, -2)}AA`, 'x', '', '...', 'a'.repeat(600)];
+  const forged = [`${Buffer.from('con_bo').toString('base64url')}.${exp}.${sig}`, `${id}.${Number(exp) + 86400}.${sig}`, `${id}.${exp}.${sig.slice(0, -2)}AA`, 'x', '...', 'a'.repeat(600)];
   for (const t of forged) {
     for (const method of ['GET', 'POST']) {
       const res = await stack.fetch('portal', `/unsubscribe?t=${encodeURIComponent(t)}`, { method, headers: { 'x-clearhours-now': NOW, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: method === 'POST' ? 'List-Unsubscribe=One-Click' : undefined });
@@ -143,6 +143,8 @@ test('unsubscribe: GET confirms, the one-click POST turns e-mails off; forged, d
       assert.match(await res.text(), /unsubscribe link/);
     }
   }
+  const none = await stack.fetch('portal', '/unsubscribe', { method: 'POST', headers: { 'x-clearhours-now': NOW, 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+  assert.equal(none.status, 403, 'no token: refused like a missing CSRF token');
   const html = await stack.fetch('portal', '/unsubscribe?t=x', { headers: { 'x-clearhours-now': NOW, accept: 'text/html' } });
   assert.equal(html.status, 400);
   assert.match(await html.text(), /unsubscribe link/);
@@ -270,6 +272,30 @@ test('provider notes: a run-out before the end date once, again only a week earl
   await run(at(when, 86400));
   assert.equal(notes().filter((t) => /waiting to be mapped/.test(t)).length, 2, 'the next day, a reminder');
   assert.equal(notes().filter((t) => /invoiced entries/.test(t)).length, 1, 'the same flag is not told again');
+});
+
+test('a project can have its own Slack webhook (sealed) and address', async () => {
+  const when = '2027-04-08T10:00:00Z';
+  const staff = await signIn(LOGINS.staff, when, true);
+  const csrf = await staff.csrf('/admin/alerts');
+  assert.equal((await staff.post('/admin/alerts/projects', { csrf, project_id: 'prj_own', slack_webhook_url: 'ftp://x', alert_email: '' })).status, 400);
+  assert.equal((await staff.post('/admin/alerts/projects', { csrf, project_id: 'prj_b_other_provider', slack_webhook_url: '', alert_email: '' })).status, 400);
+  const res = await staff.post('/admin/alerts/projects', { csrf, project_id: 'prj_own', slack_webhook_url: `${stack.capture.url}/slack/own`, alert_email: 'own@agency.test' });
+  assert.equal(res.status, 303);
+  const stored = await stack.db.prepare("SELECT alert_slack_webhook_url AS u, alert_email AS e FROM projects WHERE id = 'prj_own'").first();
+  assert.ok(stored.u && !stored.u.includes('127.0.0.1') && !stored.u.includes('slack'), 'sealed at rest');
+  assert.equal(stored.e, 'own@agency.test');
+  const page = await (await staff.get('/admin/alerts')).text();
+  assert.match(page, /Project prj_own: own Slack webhook, own@agency\.test/);
+  assert.doesNotMatch(page, /127\.0\.0\.1/);
+  const got = since();
+  await work('prj_own', 480, '2027-04-07', { now: when });
+  await run(when);
+  const own = got.slack().filter((s) => /prj_own/.test(s.body));
+  assert.equal(own.length, 1);
+  assert.equal(own[0].url, '/slack/own');
+  const mails = got.email().filter((m) => /prj_own/.test(m.subject));
+  assert.deepEqual(mails.map((m) => m.to), ['own@agency.test']);
 });
 
 test('two overlapping cron runs deliver each message exactly once', async () => {

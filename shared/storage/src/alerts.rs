@@ -266,6 +266,8 @@ pub struct OutboxItem {
     pub threshold: i64,
     pub period_key: String,
     pub channel: String,
+    /// `provider` or `contact:<id>`.
+    pub recipient: String,
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: String,
@@ -274,11 +276,35 @@ pub struct OutboxItem {
     pub created_at: String,
 }
 
+impl OutboxItem {
+    /// What the row is, in words, for the admin table.
+    pub fn what(&self) -> String {
+        match self.kind.as_str() {
+            "budget_threshold" => format!("{}% · {}", self.threshold, self.period_key),
+            "runout" => format!("Run-out before the end date · {}", self.period_key),
+            "changes" => format!("What changed · week of {}", self.period_key),
+            "unmapped" => format!("Unmapped entries · {}", self.period_key),
+            "ingest_flags" => "Changes to invoiced entries".to_string(),
+            "weekly_digest" => format!("Weekly digest · week of {}", self.period_key),
+            other => format!("{other} · {}", self.period_key),
+        }
+    }
+
+    /// Who it goes to, in words (never the address).
+    pub fn to_whom(&self) -> &'static str {
+        if self.recipient.starts_with("contact:") {
+            "a client contact"
+        } else {
+            "your agency"
+        }
+    }
+}
+
 /// The provider's alerts that need attention (failed, or waiting after an error) and the most
 /// recent ones sent: one statement, at most 100 rows.
 pub async fn recent(db: &Db, scope: &ProviderScope) -> Result<Vec<OutboxItem>> {
     db.all(
-        "SELECT o.id, o.client_id, o.project_id, p.name AS project_name, o.kind, o.threshold, o.period_key, o.channel, o.status,
+        "SELECT o.id, o.client_id, o.project_id, p.name AS project_name, o.kind, o.threshold, o.period_key, o.channel, o.recipient, o.status,
                 o.attempts, o.next_attempt_at, o.sent_at, o.last_error, o.created_at
            FROM alert_outbox o LEFT JOIN projects p ON p.id = o.project_id
           WHERE o.provider_id = ?1
@@ -557,4 +583,57 @@ pub async fn page_extras(db: &Db, providers: &[&str], projects: &[&str]) -> Resu
     let waiting =
         crate::db::rows::<Waiting>(w)?.into_iter().map(|r| (r.provider_id, (r.unmapped, r.flags, r.newest_flag.unwrap_or(0)))).collect();
     Ok(PageExtras { names, waiting })
+}
+
+/// A project's own alert channels as staff see them (the webhook never shown).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ProjectChannels {
+    pub id: String,
+    pub name: String,
+    pub client_name: String,
+    pub slack: i64,
+    pub alert_email: Option<String>,
+}
+
+/// The provider's active projects with their own channels, if any (one statement).
+pub async fn project_channels(db: &Db, scope: &ProviderScope) -> Result<Vec<ProjectChannels>> {
+    db.all(
+        "SELECT p.id, p.name, c.name AS client_name,
+                (p.alert_slack_webhook_url IS NOT NULL AND p.alert_slack_webhook_url <> '') AS slack, p.alert_email
+           FROM projects p JOIN clients c ON c.id = p.client_id
+          WHERE p.provider_id = ?1 AND p.status = 'active' ORDER BY c.name, p.name LIMIT 500",
+        &args![scope.provider_id.as_str()],
+    )
+    .await
+}
+
+/// Sets a project's own alert address ('' = the provider's) and, when `slack` is `Some`,
+/// replaces its own webhook (sealed under the project's context; '' = the provider's). False
+/// when the project is not the provider's.
+pub async fn save_project_channels(
+    db: &Db,
+    scope: &ProviderScope,
+    project_id: &str,
+    slack: Option<&str>,
+    alert_email: &str,
+) -> Result<bool> {
+    let email = Some(alert_email.to_string()).filter(|e| !e.is_empty());
+    let changed = match slack {
+        Some(url) => {
+            let sealed = if url.is_empty() { None } else { Some(db.seal(&project_slack_context(project_id), url)?) };
+            db.run(
+                "UPDATE projects SET alert_slack_webhook_url = ?1, alert_email = ?2 WHERE id = ?3 AND provider_id = ?4",
+                &args![sealed, email, project_id, scope.provider_id.as_str()],
+            )
+            .await?
+        }
+        None => {
+            db.run(
+                "UPDATE projects SET alert_email = ?1 WHERE id = ?2 AND provider_id = ?3",
+                &args![email, project_id, scope.provider_id.as_str()],
+            )
+            .await?
+        }
+    };
+    Ok(changed == 1)
 }

@@ -23,8 +23,12 @@ fn query_token(req: &Request) -> String {
 
 /// The contact a token names, or the 4xx saying why not.
 fn contact_of(env: &Env, req: &Request, token: &str) -> ApiResult<String> {
-    if token.is_empty() || token.len() > 512 {
-        return Err(ApiError::bad_request("the unsubscribe link has no valid token"));
+    if token.is_empty() {
+        // The signed token is this POST's CSRF protection: none is refused like a missing token.
+        return Err(ApiError::forbidden("the unsubscribe link has no token"));
+    }
+    if token.len() > 512 {
+        return Err(ApiError::bad_request("the unsubscribe link is not valid"));
     }
     let key =
         clearhours_http::unsubscribe_key(env).ok_or_else(|| ApiError::new(503, "not_configured", "unsubscribing is not configured"))?;
