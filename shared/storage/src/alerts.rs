@@ -106,7 +106,7 @@ pub struct OutboxRow {
 }
 
 /// Leases up to `limit` due rows to this run (one statement, so two overlapping runs never claim
-/// the same row) and resolves their recipients (one batch of three reads): `provider` is the
+/// the same row) and resolves their recipients (one more read): `provider` is the
 /// project's own Slack webhook or address when it has one, else the provider's (webhooks opened
 /// from their sealed form); `contact:<id>` is that contact's address while the contact is
 /// enabled — whatever kind of message it is.
@@ -155,22 +155,31 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
     let providers = ids(&|c| Some(c.provider_id.as_str()));
     let projects = ids(&|c| (c.recipient == "provider").then_some(c.project_id.as_str()));
     let contacts = ids(&|c| c.recipient.strip_prefix("contact:"));
-    let results = db
-        .batch(vec![
-            db.stmt("SELECT id, slack_webhook_url, alert_email FROM providers WHERE id IN (SELECT value FROM json_each(?1))", &[Arg::json(&providers)?])?,
-            db.stmt(
-                "SELECT id, alert_slack_webhook_url AS slack_webhook_url, alert_email FROM projects WHERE id IN (SELECT value FROM json_each(?1))",
-                &[Arg::json(&projects)?],
-            )?,
-            db.stmt("SELECT id, email FROM contacts WHERE disabled_at IS NULL AND id IN (SELECT value FROM json_each(?1))", &[Arg::json(&contacts)?])?,
-        ])
+    #[derive(Deserialize)]
+    struct Dest {
+        k: String,
+        id: String,
+        slack_webhook_url: Option<String>,
+        alert_email: Option<String>,
+    }
+    // One statement: the providers' and projects' channels and the contacts' addresses.
+    let dests: Vec<Dest> = db
+        .all(
+            "SELECT 'provider' AS k, id, slack_webhook_url, alert_email FROM providers WHERE id IN (SELECT value FROM json_each(?1))
+             UNION ALL SELECT 'project', id, alert_slack_webhook_url, alert_email FROM projects WHERE id IN (SELECT value FROM json_each(?2))
+             UNION ALL SELECT 'contact', id, NULL, email FROM contacts WHERE disabled_at IS NULL AND id IN (SELECT value FROM json_each(?3))",
+            &[Arg::json(&providers)?, Arg::json(&projects)?, Arg::json(&contacts)?],
+        )
         .await?;
-    let [p, j, c] = results.as_slice() else {
-        return Err(StorageError::D1("batch returned an unexpected number of results".into()));
+    let of = |kind: &str| -> Vec<Channels> {
+        dests
+            .iter()
+            .filter(|d| d.k == kind)
+            .map(|d| Channels { id: d.id.clone(), slack_webhook_url: d.slack_webhook_url.clone(), alert_email: d.alert_email.clone() })
+            .collect()
     };
-    let providers: Vec<Channels> = crate::db::rows(p)?;
-    let projects: Vec<Channels> = crate::db::rows(j)?;
-    let contacts: Vec<Contact> = crate::db::rows(c)?;
+    let (providers, projects, contacts) = (of("provider"), of("project"), of("contact"));
+    let contacts: Vec<Contact> = contacts.into_iter().map(|c| Contact { id: c.id, email: c.alert_email.unwrap_or_default() }).collect();
     let provider: HashMap<&str, &Channels> = providers.iter().map(|p| (p.id.as_str(), p)).collect();
     let project: HashMap<&str, &Channels> = projects.iter().map(|p| (p.id.as_str(), p)).collect();
     let contact: HashMap<&str, &str> = contacts.iter().map(|c| (c.id.as_str(), c.email.as_str())).collect();
@@ -535,7 +544,7 @@ pub async fn schedule_digest(
 
 /// What a page of the alert job needs beyond its projects: the names of members, tasks and
 /// phases (for "what changed" notes) and, per provider, unmapped entries waiting and open
-/// ingest flags on invoiced entries. One batch of two statements.
+/// ingest flags on invoiced entries. One statement.
 #[derive(Default)]
 pub struct PageExtras {
     /// (`member`|`task`|`phase`, id) → name.
@@ -546,43 +555,37 @@ pub struct PageExtras {
 
 pub async fn page_extras(db: &Db, providers: &[&str], projects: &[&str]) -> Result<PageExtras> {
     #[derive(Deserialize)]
-    struct Name {
-        dim: String,
-        id: String,
-        name: String,
+    struct Row {
+        k: String,
+        a: String,
+        b: Option<String>,
+        n1: Option<i64>,
+        n2: Option<i64>,
+        n3: Option<i64>,
     }
-    #[derive(Deserialize)]
-    struct Waiting {
-        provider_id: String,
-        unmapped: i64,
-        flags: i64,
-        newest_flag: Option<i64>,
-    }
-    let results = db
-        .batch(vec![
-            db.stmt(
-                "SELECT 'member' AS dim, id, name FROM members WHERE provider_id IN (SELECT value FROM json_each(?1))
-                 UNION ALL SELECT 'task', id, name FROM tasks WHERE provider_id IN (SELECT value FROM json_each(?1))
-                 UNION ALL SELECT 'phase', id, name FROM phases WHERE project_id IN (SELECT value FROM json_each(?2))",
-                &[Arg::json(&providers)?, Arg::json(&projects)?],
-            )?,
-            db.stmt(
-                "SELECT j.value AS provider_id,
-                        (SELECT COUNT(*) FROM unmapped_entries u WHERE u.provider_id = j.value) AS unmapped,
-                        (SELECT COUNT(*) FROM ingest_flags f WHERE f.provider_id = j.value AND f.resolved_at IS NULL) AS flags,
-                        (SELECT MAX(f.id) FROM ingest_flags f WHERE f.provider_id = j.value AND f.resolved_at IS NULL) AS newest_flag
-                   FROM json_each(?1) j",
-                &[Arg::json(&providers)?],
-            )?,
-        ])
+    // One statement: names, then one row per provider with its waiting counts.
+    let rows: Vec<Row> = db
+        .all(
+            "SELECT 'member' AS k, id AS a, name AS b, NULL AS n1, NULL AS n2, NULL AS n3 FROM members WHERE provider_id IN (SELECT value FROM json_each(?1))
+             UNION ALL SELECT 'task', id, name, NULL, NULL, NULL FROM tasks WHERE provider_id IN (SELECT value FROM json_each(?1))
+             UNION ALL SELECT 'phase', id, name, NULL, NULL, NULL FROM phases WHERE project_id IN (SELECT value FROM json_each(?2))
+             UNION ALL SELECT 'waiting', j.value, NULL,
+                    (SELECT COUNT(*) FROM unmapped_entries u WHERE u.provider_id = j.value),
+                    (SELECT COUNT(*) FROM ingest_flags f WHERE f.provider_id = j.value AND f.resolved_at IS NULL),
+                    (SELECT MAX(f.id) FROM ingest_flags f WHERE f.provider_id = j.value AND f.resolved_at IS NULL)
+               FROM json_each(?1) j",
+            &[Arg::json(&providers)?, Arg::json(&projects)?],
+        )
         .await?;
-    let [n, w] = results.as_slice() else {
-        return Err(StorageError::D1("batch returned an unexpected number of results".into()));
-    };
-    let names = crate::db::rows::<Name>(n)?.into_iter().map(|r| ((r.dim, r.id), r.name)).collect();
-    let waiting =
-        crate::db::rows::<Waiting>(w)?.into_iter().map(|r| (r.provider_id, (r.unmapped, r.flags, r.newest_flag.unwrap_or(0)))).collect();
-    Ok(PageExtras { names, waiting })
+    let mut out = PageExtras::default();
+    for r in rows {
+        if r.k == "waiting" {
+            out.waiting.insert(r.a, (r.n1.unwrap_or(0), r.n2.unwrap_or(0), r.n3.unwrap_or(0)));
+        } else {
+            out.names.insert((r.k, r.a), r.b.unwrap_or_default());
+        }
+    }
+    Ok(out)
 }
 
 /// A project's own alert channels as staff see them (the webhook never shown).

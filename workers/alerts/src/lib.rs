@@ -42,12 +42,12 @@ const PROJECTS_PER_RUN: usize = 400;
 const SENDS_PER_RUN: i64 = 15;
 /// D1 statements one run may use: under the free plan's 50 per invocation.
 const STATEMENT_BUDGET: usize = 45;
-/// Statements a page costs: five reads, two more for the notes (names, waiting entries), then
+/// Statements a page costs: five reads, one more for the notes (names, waiting entries), then
 /// the enqueue and the cursor.
-const PAGE_STATEMENTS: usize = 9;
-/// Statements kept for sending: the claim (lease + three recipient reads) and one mark per row,
+const PAGE_STATEMENTS: usize = 8;
+/// Statements kept for sending: the claim (lease + one read of the recipients) and one mark per row,
 /// each right after its POST, so a run that dies can repeat at most the one message in flight.
-const SEND_STATEMENTS: usize = 4 + SENDS_PER_RUN as usize;
+const SEND_STATEMENTS: usize = 2 + SENDS_PER_RUN as usize;
 /// A request that has not answered after this long counts as a temporary failure
 /// (`ALERTS_SEND_TIMEOUT_MS` overrides it).
 const SEND_TIMEOUT_MS: u64 = 10_000;
@@ -59,8 +59,10 @@ const SLACK_PER_WEBHOOK_PER_RUN: usize = 3;
 /// Retainers are also checked against the month just ended during its first days.
 const CATCH_UP_DAYS: u32 = 7;
 
-/// Digests built per run (each reads one contact's dashboards: a batch of a few statements).
-const DIGESTS_PER_RUN: i64 = 4;
+/// Digests built per run at most; the statement budget decides (each reads one contact's
+/// dashboards, a batch of nine): one per run on the free plan's 50 statements, up to this many
+/// with `ALERTS_STATEMENT_BUDGET` raised on a paid plan.
+const DIGESTS_PER_RUN: i64 = 40;
 /// Statements one digest costs: its dashboards' reads (one batch of nine) and the
 /// enqueue/schedule batch (two).
 const DIGEST_STATEMENTS: usize = 11;
@@ -490,16 +492,18 @@ fn contact_alerts(pp: &ProviderProject, item: &AlertProject, links: &Links, now:
 /// next digest scheduled for the start of the client's next week, in one batch. A contact who
 /// just opted in is scheduled without a digest. Bounded per run; the rest wait for the next.
 pub async fn digests(db: &clearhours_storage::Db, links: &Links, budget: usize, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
-    if db.statements() + 1 + DIGEST_STATEMENTS + SEND_STATEMENTS > budget {
+    // Room for one page of projects is always kept, so digests never stall the pass either.
+    if db.statements() + 1 + DIGEST_STATEMENTS + PAGE_STATEMENTS + SEND_STATEMENTS > budget {
         return Ok(());
     }
-    let room = (budget.saturating_sub(db.statements() + 1 + SEND_STATEMENTS) / DIGEST_STATEMENTS).min(DIGESTS_PER_RUN as usize);
+    let room =
+        (budget.saturating_sub(db.statements() + 1 + PAGE_STATEMENTS + SEND_STATEMENTS) / DIGEST_STATEMENTS).min(DIGESTS_PER_RUN as usize);
     let (due, broken) = alerts::digests_due(db, now, i64::try_from(room).unwrap_or(1)).await?;
     for e in broken {
         worker::console_error!("alerts: {e}");
     }
     for d in due {
-        if db.statements() + DIGEST_STATEMENTS + SEND_STATEMENTS > budget {
+        if db.statements() + DIGEST_STATEMENTS + PAGE_STATEMENTS + SEND_STATEMENTS > budget {
             break;
         }
         let settings = d.scope.settings();
