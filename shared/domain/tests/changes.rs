@@ -7,18 +7,15 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use clearhours_domain::calendar::{add_days, ClientCalendar, Week};
-use clearhours_domain::client_view::{project_dashboard, ClientContext, ClientDashboard, MemberRecord, PhaseRecord, TaskRecord};
 use clearhours_domain::figures::changes::{self, Direction, CHANGE_WEEKS};
-use clearhours_domain::figures::{self, compute, FigureInputs, Status, StatusReason};
-use clearhours_domain::fixture::{anchor_day, Fixture, FxClient, FxProject, RelDate};
-use clearhours_domain::ids::{ClientId, MemberId, PhaseId, ProjectId, TaskId};
-use clearhours_domain::locale::Locale;
-use clearhours_domain::money::{Currency, HourlyRate, Money};
+use clearhours_domain::figures::{compute, FigureInputs, Status, StatusReason};
+use clearhours_domain::fixture::{Fixture, FxClient, FxProject};
+use clearhours_domain::ids::{ClientId, ProjectId};
+use clearhours_domain::money::Currency;
 use clearhours_domain::project::{Budget, BudgetPeriod, Project, Thresholds};
-use clearhours_domain::rollup::{recompute, Dim, EntryFacts, Sums, TotalRow, WeekRow};
+use clearhours_domain::rollup::{Dim, EntryFacts, Sums, WeekRow};
 use clearhours_domain::settings::{TeamDisplay, ViewMode, Visibility};
 use proptest::prelude::*;
-use std::collections::BTreeMap;
 
 const DEMO: &str = include_str!("../../../fixtures/demo.json");
 
