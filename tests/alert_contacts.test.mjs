@@ -166,6 +166,14 @@ test('unsubscribe: GET confirms, the one-click POST turns e-mails off; forged, d
   await work('prj_a', 60, '2026-11-24');
   await run(at(NOW, 3600));
   assert.equal(got.email().filter((m) => m.to === LOGINS.a.email).length, 0);
+  // A digest queued before the unsubscribe is not sent after it.
+  await stack.db.prepare(`INSERT INTO alert_outbox (provider_id, client_id, project_id, kind, threshold, period_key, channel, recipient, payload, created_at)
+    VALUES ('prv_t', 'cli_a', '', 'weekly_digest', 0, '2026-11-16', 'email', 'contact:con_ada', ?1, ?2)`).bind(row.payload, NOW).run();
+  await run(at(NOW, 4000));
+  assert.equal(got.email().filter((m) => m.to === LOGINS.a.email).length, 0);
+  const queued = await stack.db.prepare("SELECT status, last_error FROM alert_outbox WHERE kind = 'weekly_digest' AND period_key = '2026-11-16'").first();
+  assert.deepEqual({ ...queued }, { status: 'failed', last_error: 'the contact turned these e-mails off' });
+  await stack.db.prepare("DELETE FROM alert_outbox WHERE kind = 'weekly_digest' AND period_key = '2026-11-16'").run(); // (the next tests count digests)
 });
 
 /** Due digests, by contact: [{ period, created_at }] in order. */

@@ -116,6 +116,7 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
         id: i64,
         provider_id: String,
         project_id: String,
+        kind: String,
         channel: String,
         recipient: String,
         payload: String,
@@ -131,6 +132,8 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
     struct Contact {
         id: String,
         email: String,
+        thresholds: bool,
+        digest: bool,
     }
     let stale = ts(now - Duration::minutes(LEASE_MINUTES));
     let mut claimed: Vec<Claimed> = db
@@ -138,7 +141,7 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
             "UPDATE alert_outbox SET status = 'sending', claimed_at = ?1, attempts = attempts + 1
               WHERE id IN (SELECT id FROM alert_outbox WHERE (status = 'pending' AND next_attempt_at <= ?1)
                                                            OR (status = 'sending' AND claimed_at < ?2) ORDER BY id LIMIT ?3)
-             RETURNING id, provider_id, project_id, channel, recipient, payload, attempts",
+             RETURNING id, provider_id, project_id, kind, channel, recipient, payload, attempts",
             &args![ts(now), stale.as_str(), limit],
         )
         .await?;
@@ -167,7 +170,8 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
         .all(
             "SELECT 'provider' AS k, id, slack_webhook_url, alert_email FROM providers WHERE id IN (SELECT value FROM json_each(?1))
              UNION ALL SELECT 'project', id, alert_slack_webhook_url, alert_email FROM projects WHERE id IN (SELECT value FROM json_each(?2))
-             UNION ALL SELECT 'contact', id, NULL, email FROM contacts WHERE disabled_at IS NULL AND id IN (SELECT value FROM json_each(?3))",
+             UNION ALL SELECT 'contact', id, notify_thresholds || ',' || notify_digest, email FROM contacts
+                        WHERE disabled_at IS NULL AND id IN (SELECT value FROM json_each(?3))",
             &[Arg::json(&providers)?, Arg::json(&projects)?, Arg::json(&contacts)?],
         )
         .await?;
@@ -179,16 +183,31 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
             .collect()
     };
     let (providers, projects, contacts) = (of("provider"), of("project"), of("contact"));
-    let contacts: Vec<Contact> = contacts.into_iter().map(|c| Contact { id: c.id, email: c.alert_email.unwrap_or_default() }).collect();
+    // For contacts the second column holds their choices ("thresholds,digest").
+    let contacts: Vec<Contact> = contacts
+        .into_iter()
+        .map(|c| {
+            let flags = c.slack_webhook_url.unwrap_or_default();
+            Contact { id: c.id, email: c.alert_email.unwrap_or_default(), thresholds: flags.starts_with('1'), digest: flags.ends_with('1') }
+        })
+        .collect();
     let provider: HashMap<&str, &Channels> = providers.iter().map(|p| (p.id.as_str(), p)).collect();
     let project: HashMap<&str, &Channels> = projects.iter().map(|p| (p.id.as_str(), p)).collect();
-    let contact: HashMap<&str, &str> = contacts.iter().map(|c| (c.id.as_str(), c.email.as_str())).collect();
+    let contact: HashMap<&str, &Contact> = contacts.iter().map(|c| (c.id.as_str(), c)).collect();
     let set = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
     Ok(claimed
         .into_iter()
         .map(|c| {
             let target = if let Some(id) = c.recipient.strip_prefix("contact:") {
-                contact.get(id).map(|e| (*e).to_string()).ok_or_else(|| "the contact no longer exists or is disabled".to_string())
+                // Any kind of message reaches an enabled contact; the opt-in e-mails only while the
+                // contact still wants them (an unsubscribe takes effect before the next send).
+                match contact.get(id) {
+                    None => Err("the contact no longer exists or is disabled".to_string()),
+                    Some(k) if (c.kind == "weekly_digest" && !k.digest) || (c.kind == "budget_threshold" && !k.thresholds) => {
+                        Err("the contact turned these e-mails off".to_string())
+                    }
+                    Some(k) => Ok(k.email.clone()),
+                }
             } else {
                 let own = project.get(c.project_id.as_str());
                 let theirs = provider.get(c.provider_id.as_str());
