@@ -21,6 +21,15 @@ fn snapshot(name: &str, got: &str) {
     assert_eq!(got, want, "snapshot {name} changed; review and rerun with UPDATE_SNAPSHOTS=1");
 }
 
+/// Whether `n` (e.g. `140.00`) stands as a number of its own in `text` (not inside `3140.00`).
+fn has_number(text: &str, n: &str) -> bool {
+    text.match_indices(n).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + n.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit() || c == ',' || c == '.') && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
 fn links() -> Links {
     Links { portal_url: "https://portal.example".into(), unsubscribe_url: "https://portal.example/unsubscribe?t=TOKEN".into() }
 }
@@ -51,53 +60,100 @@ fn client_emails_snapshots() {
     assert!(d.text.contains("By person:") && d.text.contains("By task:"), "{}", d.text);
 }
 
-/// Canary: with rates hidden, anonymous team labels and amounts off, no member name, e-mail,
-/// internal note, personal note or money reaches a client e-mail, whatever the demo holds.
+/// Canary, under all 96 visibility combinations of every demo client: no member e-mail, phone,
+/// personal note or entry's internal note ever reaches a client e-mail; real names only with
+/// `team = names`; no money at all unless budget money is shown as amounts; never a rate.
 #[test]
 fn client_emails_show_nothing_hidden() {
-    let mut fx: Fixture = serde_json::from_str(DEMO).unwrap();
-    let mut secrets: Vec<String> = Vec::new();
-    for m in &fx.members {
-        secrets.extend([m.name.clone(), m.email.clone(), m.personal_notes.clone()].into_iter().filter(|s| s.len() > 3));
+    use clearhours_domain::settings::{DescriptionMode, NonBillable, ViewMode};
+    let base: Fixture = serde_json::from_str(DEMO).unwrap();
+    let mut always: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut rates: Vec<String> = Vec::new();
+    for m in &base.members {
+        always.extend([m.email.clone(), m.phone.clone(), m.personal_notes.clone()].into_iter().filter(|s| s.len() > 3));
+        names.push(m.name.clone());
+        rates.extend([m.cost_rate.clone(), m.default_rate.clone()].into_iter().flatten());
     }
-    for c in &mut fx.clients {
-        c.visibility = Visibility {
-            rates: RatesVisibility::Hidden,
-            team: TeamDisplay::Anonymous,
-            budget_money: BudgetMoney::Percentages,
-            ..c.visibility
-        };
+    for c in &base.clients {
         for p in &c.projects {
-            secrets.extend(p.entries.iter().map(|e| e.internal_note.clone()).filter(|s| s.len() > 3));
+            always.extend(p.entries.iter().map(|e| e.internal_note.clone()).filter(|s| s.len() > 3));
+            rates.extend(p.rate.clone());
         }
     }
     let l = links();
-    for client in &fx.clients {
-        let dashboards: Vec<_> = client.projects.iter().map(|p| demo_dashboard(&fx, client, p, today())).collect();
-        let Some(first) = dashboards.first() else { continue };
-        let mut out = Vec::new();
-        for d in &dashboards {
-            out.push(ClientThreshold { client_name: &client.name, dashboard: d, threshold: 75, links: &l }.render().unwrap());
-        }
-        out.push(
-            WeeklyDigest {
-                client_name: &client.name,
-                week_start: first.last_week.start,
-                week_end: first.last_week.end,
-                dashboards: &dashboards,
-                links: &l,
-            }
-            .render()
-            .unwrap(),
-        );
-        for e in &out {
-            let all = format!("{}\n{}\n{}", e.subject, e.text, e.html);
-            for s in &secrets {
-                assert!(!all.contains(s.as_str()), "client {}: {s:?} leaked into an e-mail", client.id);
-            }
-            for sym in ["$", "€", "£", "AUD", "USD", "EUR", "GBP"] {
-                assert!(!all.contains(sym), "client {}: money ({sym}) in an e-mail with amounts hidden:\n{all}", client.id);
+    let mut checked = 0;
+    for &rates_v in RatesVisibility::ALL {
+        for &descriptions in DescriptionMode::ALL {
+            for &team in TeamDisplay::ALL {
+                for &view in ViewMode::ALL {
+                    for &non_billable in NonBillable::ALL {
+                        for &budget_money in BudgetMoney::ALL {
+                            let v = Visibility { rates: rates_v, descriptions, team, view, non_billable, budget_money };
+                            for client in &base.clients {
+                                let mut client = client.clone();
+                                client.visibility = v;
+                                let dashboards: Vec<_> =
+                                    client.projects.iter().map(|p| demo_dashboard(&base, &client, p, today())).collect();
+                                let Some(first) = dashboards.first() else { continue };
+                                let mut out = Vec::new();
+                                for d in &dashboards {
+                                    out.push(
+                                        ClientThreshold { client_name: &client.name, dashboard: d, threshold: 75, links: &l }
+                                            .render()
+                                            .unwrap(),
+                                    );
+                                }
+                                out.push(
+                                    WeeklyDigest {
+                                        client_name: &client.name,
+                                        week_start: first.last_week.start,
+                                        week_end: first.last_week.end,
+                                        dashboards: &dashboards,
+                                        links: &l,
+                                    }
+                                    .render()
+                                    .unwrap(),
+                                );
+                                for e in &out {
+                                    let all = format!("{}\n{}\n{}", e.subject, e.text, e.html);
+                                    let at = format!("client {} under {v:?}", client.id);
+                                    for s in &always {
+                                        assert!(!all.contains(s.as_str()), "{at}: {s:?} leaked into an e-mail");
+                                    }
+                                    if team != TeamDisplay::Names {
+                                        for s in &names {
+                                            assert!(!all.contains(s.as_str()), "{at}: the name {s:?} is hidden but was e-mailed");
+                                        }
+                                    }
+                                    assert!(!e.text.contains("/h") && !all.contains("per hour"), "{at}: a rate in an e-mail");
+                                    // A rate would show as money ("$140.00", "140,00 €"); hour
+                                    // figures may share its digits ("40.00 h").
+                                    for r in &rates {
+                                        let comma = r.replace('.', ",");
+                                        for form in [
+                                            format!("${r}"),
+                                            format!("€{r}"),
+                                            format!("£{r}"),
+                                            format!("{comma}\u{a0}€"),
+                                            format!("{comma} €"),
+                                        ] {
+                                            assert!(!has_number(&all, &form), "{at}: rate {form} in an e-mail");
+                                        }
+                                    }
+                                    if budget_money != BudgetMoney::Amounts {
+                                        for sym in ["$", "€", "£", "AUD", "USD", "EUR", "GBP"] {
+                                            assert!(!all.contains(sym), "{at}: money ({sym}) with amounts hidden:\n{all}");
+                                        }
+                                    }
+                                }
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
             }
         }
     }
+    assert!(checked >= 96, "{checked}");
 }
