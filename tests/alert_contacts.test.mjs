@@ -158,6 +158,8 @@ test('unsubscribe: GET confirms, the one-click POST turns e-mails off; forged, d
   assert.equal(res.status, 200);
   const c = await stack.db.prepare("SELECT notify_thresholds AS t, notify_digest AS d FROM contacts WHERE id = 'con_ada'").first();
   assert.deepEqual({ ...c }, { t: 0, d: 0 });
+  const logged = await stack.db.prepare("SELECT actor_kind, actor_id, provider_id FROM access_log WHERE action = 'unsubscribe'").first();
+  assert.deepEqual({ ...logged }, { actor_kind: 'contact', actor_id: 'con_ada', provider_id: 'prv_t' });
   // The confirm form's POST (token in the body) works the same and is idempotent.
   const again = await stack.fetch('portal', '/unsubscribe', { method: 'POST', headers: { 'x-clearhours-now': NOW, 'content-type': 'application/x-www-form-urlencoded' }, body: `t=${encodeURIComponent(token)}` });
   assert.equal(again.status, 200);

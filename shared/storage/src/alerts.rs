@@ -445,9 +445,27 @@ pub async fn set_contact_prefs(db: &Db, scope: &ClientScope, thresholds: bool, d
 }
 
 /// The one-click unsubscribe (a signed token names the contact): every client e-mail off.
-/// Returns false for an unknown contact.
-pub async fn unsubscribe(db: &Db, contact_id: &str) -> Result<bool> {
-    Ok(db.run("UPDATE contacts SET notify_thresholds = 0, notify_digest = 0 WHERE id = ?1", &args![contact_id]).await? == 1)
+/// Returns the contact's (provider, client) for the access log, or `None` for an unknown contact.
+pub async fn unsubscribe(db: &Db, contact_id: &str) -> Result<Option<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        provider_id: String,
+        client_id: String,
+    }
+    let results = db
+        .batch(vec![
+            db.stmt("UPDATE contacts SET notify_thresholds = 0, notify_digest = 0 WHERE id = ?1", &args![contact_id])?,
+            db.stmt(
+                "SELECT cl.provider_id, c.client_id FROM contacts c JOIN clients cl ON cl.id = c.client_id WHERE c.id = ?1",
+                &args![contact_id],
+            )?,
+        ])
+        .await?;
+    let rows: Vec<Row> = match results.get(1) {
+        Some(r) => crate::db::rows(r)?,
+        None => Vec::new(),
+    };
+    Ok(rows.into_iter().next().map(|r| (r.provider_id, r.client_id)))
 }
 
 /// The thresholds a client's contacts may hear about (staff's client page).

@@ -52,7 +52,25 @@ pub async fn post(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let contact = contact_of(env, &req, &token)?;
     let db = clearhours_http::db(env)?;
-    clearhours_storage::alerts::unsubscribe(&db, &contact).await?;
+    if let Some((provider, client)) = clearhours_storage::alerts::unsubscribe(&db, &contact).await? {
+        // Logged like any change a contact makes, in their provider's log.
+        clearhours_storage::access_log::append(
+            &db,
+            &clearhours_storage::access_log::AccessEvent {
+                at: clearhours_http::now(&req, env),
+                provider_id: Some(&provider),
+                client_id: Some(&client),
+                actor_kind: "contact",
+                actor_id: &contact,
+                action: "unsubscribe",
+                target: "",
+                outcome: "success",
+                ip: &clearhours_http::client_ip(&req),
+                user_agent: &clearhours_http::user_agent(&req),
+            },
+        )
+        .await?;
+    }
     let body = pages::render_unsubscribe("", true).map_err(ApiError::internal)?;
     html(200, body)
 }
