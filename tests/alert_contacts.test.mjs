@@ -73,7 +73,7 @@ before(async () => {
   stack = await startStack({ bindings: { ALERTS_SEND_TIMEOUT_MS: '500', ALERTS_SLACK_SPACING_MS: '0', ALERTS_SLACK_PER_RUN: '50' } });
   const fx = smallFixture(stack.capture.url);
   fx.clients[1].projects.push(budgeted('prj_bw'));
-  fx.clients[0].projects.push(budgeted('prj_race1'), budgeted('prj_race2'), budgeted('prj_race3'), { ...budgeted('prj_end', 100), ends_on: '2027-06-30' }, budgeted('prj_own'));
+  fx.clients[0].projects.push(budgeted('prj_race1'), budgeted('prj_race2'), budgeted('prj_race3'), { ...budgeted('prj_end', 100), ends_on: '2027-06-30' }, budgeted('prj_own'), budgeted('prj_chg', 1000));
   await stack.loadFixture(fx, NOW);
 });
 after(async () => stack && (await stack.close()));
@@ -282,6 +282,25 @@ test('provider notes: a run-out before the end date once, again only a week earl
   await run(at(when, 86400));
   assert.equal(notes().filter((t) => /waiting to be mapped/.test(t)).length, 2, 'the next day, a reminder');
   assert.equal(notes().filter((t) => /invoiced entries/.test(t)).length, 1, 'the same flag is not told again');
+});
+
+test("provider notes: the week's 'what changed' callouts, with names, once per week", async () => {
+  const when = '2027-05-12T15:00:00Z'; // a Wednesday; Client A's weeks start on Monday
+  for (const day of ['2027-03-15', '2027-03-22', '2027-03-29', '2027-04-05', '2027-04-12', '2027-04-19']) await work('prj_chg', 120, day, { now: when });
+  for (const day of ['2027-04-26', '2027-05-03']) await work('prj_chg', 600, day, { now: when });
+  const got = since();
+  const notes = () => got.slack().map((s) => JSON.parse(s.body)).filter((m) => /prj_chg: what changed/.test(m.text));
+  await run(when);
+  await run(at(when, 3600));
+  await run(at(when, 2 * 86400));
+  assert.equal(notes().length, 1, 'once for the week');
+  const m = notes()[0];
+  assert.match(m.text, /^Client A · Project prj_chg: what changed in the week of 2027-05-03\n• Team member Dev Dana: up to 10\.0 h a week over the last 2 weeks/);
+  assert.equal(m.blocks[0].type, 'section');
+  assert.match(m.blocks[1].elements[0].text, /\/admin\/projects\/prj_chg\|Open in Clearhours>/);
+  await run('2027-05-19T15:00:00Z'); // the next week: its own note while the change is recent
+  assert.equal(notes().length, 2);
+  assert.match(notes()[1].text, /week of 2027-05-10/);
 });
 
 test('a project can have its own Slack webhook (sealed) and address', async () => {

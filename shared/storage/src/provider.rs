@@ -56,6 +56,9 @@ impl ProviderProject {
 /// client's calendar (the previous week, or the week of the month's first day). The client
 /// dashboard's "what changed" needs 12 weeks, but no provider-side job shows it.
 const WINDOW_DAYS: i64 = 40;
+/// The alert job's window: also the 12 complete weeks of "what changed" (its weekly provider
+/// note), the current week and a day of time-zone slack.
+const CHANGES_WINDOW_DAYS: i64 = 7 * (clearhours_domain::figures::changes::CHANGE_WEEKS + 1) + 8;
 
 /// The projects chosen by `selection` (a subquery of project ids binding ?1..?n) with their
 /// clients' calendars and rollups, and their entries dated after yesterday (UTC) — a superset
@@ -68,8 +71,9 @@ async fn load_projects(
     args: Vec<Arg>,
     order: &str,
     now: DateTime<Utc>,
+    window_days: i64,
 ) -> Result<Vec<(String, String, Channels, Option<ClientSide>, HashMap<String, i64>, Result<ProviderProject>)>> {
-    let window = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS)).to_string();
+    let window = (now.date_naive() - chrono::Duration::days(window_days)).to_string();
     // The earliest "today" on Earth is the UTC date's day before (offsets reach −12 h).
     let earliest_today = (now.date_naive() - chrono::Duration::days(1)).to_string();
     let w = args.len() + 1;
@@ -213,6 +217,7 @@ pub async fn provider_projects(db: &Db, scope: &ProviderScope, only_budgeted: bo
         args![scope.provider_id.as_str(), only_budgeted],
         "c.name, p.name",
         now,
+        WINDOW_DAYS,
     )
     .await?
     .into_iter()
@@ -281,7 +286,9 @@ pub struct AlertProject {
 }
 
 /// The next `limit` active budgeted projects after `after`, in (provider, project) order, of
-/// providers with a Slack webhook or an alert e-mail: one round trip of four statements.
+/// providers with a Slack webhook or an alert e-mail (or the project's own, or a client sharing
+/// thresholds with contacts): one round trip of five statements. Its rows reach back
+/// [`CHANGES_WINDOW_DAYS`], so `figures::changes` is complete for the weekly provider note.
 pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc>) -> Result<Vec<AlertProject>> {
     let rows = load_projects(
         db,
@@ -294,6 +301,7 @@ pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc
         args![after.provider_id.as_str(), after.project_id.as_str(), i64::try_from(limit).unwrap_or(100)],
         "p.provider_id, p.id",
         now,
+        CHANGES_WINDOW_DAYS,
     )
     .await?;
     Ok(rows
