@@ -54,7 +54,8 @@ impl ProviderProject {
 /// Rows of `rollup_*` older than this many days before today (UTC) are never needed by the
 /// provider-side figures: `figures::budget_window_start` lies at most ~37 days back in any
 /// client's calendar (the previous week, or the week of the month's first day). The client
-/// dashboard's "what changed" needs 12 weeks, but no provider-side job shows it.
+/// dashboard's "what changed" needs 12 weeks: the staff overview does not show it; the alert
+/// job, which sends it as a weekly note, reads [`CHANGES_WINDOW_DAYS`].
 const WINDOW_DAYS: i64 = 40;
 /// The alert job's window: also the 12 complete weeks of "what changed" (its weekly provider
 /// note), the current week and a day of time-zone slack.
