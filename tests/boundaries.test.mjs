@@ -208,6 +208,14 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
   // The alerts page (issue 14): settings and the retry button.
   await getAs(staff, '/admin/alerts', false);
   await fuzzForm(staff, '/admin/alerts/settings', { slack_webhook_url: 'https://hooks.example/x', alert_email: 'ops@agency.test', remove_slack: '' }, '/admin/alerts');
+  await fuzzForm(staff, '/admin/alerts/projects', { project_id: 'prj_a', slack_webhook_url: 'https://hooks.example/p', alert_email: 'p@agency.test', remove_slack: '' }, '/admin/alerts');
+  await fuzzForm(staff, '/admin/clients/cli_a/alerts', { shared_thresholds: '90,100' }, '/admin/clients/cli_a');
+  // One-click unsubscribe: any token, in the query or the form, is a 4xx unless signed.
+  for (const v of BOUNDARY) {
+    await getAs(staff, `/unsubscribe?t=${enc(v)}`, false);
+    await postAs(staff, `/unsubscribe?t=${enc(v)}`, { 'List-Unsubscribe': 'One-Click' });
+    await postAs(staff, '/unsubscribe', { t: v });
+  }
   const alertsCsrf = await staff.csrf('/admin/alerts');
   for (const id of ['1', '-1', '0', HUGE, '9223372036854775808', 'x', '😀']) await postAs(staff, `/admin/alerts/${enc(id)}/retry`, { csrf: alertsCsrf });
   const c = await staff.csrf('/admin/clients/cli_a');
@@ -290,6 +298,7 @@ test('last: forms that change who may sign in, and signing out', async () => {
   await fuzzForm(client, '/account/password', { current: 'not the password', password: 'a long enough password 1', password2: 'a long enough password 1' }, '/account');
   await fuzzForm(client, '/account/recovery-codes', { current: 'not the password' }, '/account');
   await fuzzForm(client, '/account/sessions', { which: 'others' }, '/account', { values: ['', HUGE, '😀', 'others'] });
+  await fuzzForm(client, '/account/notifications', { thresholds: '1', digest: '1' }, '/account');
   await fuzzForm(client, '/logout', { x: '' }, '/projects', { values: ['', HUGE] });
   await fuzzForm(staff, '/admin/clients/cli_a/network', { ip_allowlist: '' }, '/admin/clients/cli_a');
   await fuzzForm(staff, '/admin/clients/cli_a/mfa', { mfa_required: '' }, '/admin/clients/cli_a');

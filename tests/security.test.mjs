@@ -97,6 +97,7 @@ const ROUTES = [
   ['GET', '/api/v1/projects'], ['GET', '/api/v1/projects/prj_a/dashboard'], ['GET', '/api/v1/projects/prj_a/entries'], ['GET', '/api/v1/activity'],
   ['GET', '/admin'], ['GET', '/admin/clients/cli_a'], ['GET', '/admin/audit'], ['GET', '/admin/audit/verify'], ['GET', '/admin/audit/checkpoint'], ['GET', '/admin/audit/key'], ['GET', '/admin/preview/con_ada/projects'],
   ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'], ['GET', '/admin/alerts'],
+  ['GET', '/unsubscribe'], ['GET', '/unsubscribe?t=x'],
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
@@ -109,11 +110,14 @@ const POSTS = [
   '/admin/projects/prj_a/phases/x', '/admin/tasks', '/admin/tasks/tsk_dev', '/admin/team', '/admin/team/mem_ada',
   '/admin/integrations', '/admin/integrations/x/secrets', '/admin/integrations/x/mappings', '/admin/integrations/x/mappings/delete',
   '/admin/integrations/x/flags/x/resolve', '/admin/import', '/admin/audit/verify', '/admin/alerts/settings', '/admin/alerts/1/retry',
+  '/admin/alerts/projects', '/admin/clients/cli_a/alerts',
   '/admin/clients/cli_a/invoices', '/admin/clients/cli_a/billing', '/admin/invoices/x/issue', '/admin/invoices/x/payments',
   '/admin/invoices/x/void', '/admin/invoices/x/payment-url', '/admin/payment-endpoints',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
-  '/account/password', '/account/recovery-codes', '/account/sessions',
+  '/account/password', '/account/recovery-codes', '/account/sessions', '/account/notifications',
+  // One-click unsubscribe (RFC 8058): its signed token is its CSRF token; none → 403.
+  '/unsubscribe',
 ];
 
 test('every route carries the security headers, as anyone', async () => {

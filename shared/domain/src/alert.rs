@@ -193,6 +193,22 @@ pub struct EmailBody {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The one-click unsubscribe URL of a client e-mail (RFC 8058): sent as `List-Unsubscribe`
+    /// with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`. `None` for staff e-mails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
+}
+
+impl EmailBody {
+    /// The headers a message carries beyond subject and addresses.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match &self.list_unsubscribe {
+            Some(url) => {
+                vec![("List-Unsubscribe", format!("<{url}>")), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_string())]
+            }
+            None => Vec::new(),
+        }
+    }
 }
 
 #[derive(askama::Template)]
@@ -236,7 +252,7 @@ impl ThresholdAlert {
         let subject = format!("Budget alert: {} · {} crossed {}%", self.client_name, self.project_name, self.threshold);
         let text = askama::Template::render(&ThresholdText { a: self, used: self.used_text(), period: self.period_text() })?;
         let html = askama::Template::render(&ThresholdHtml { a: self, used: self.used_text(), period: self.period_text() })?;
-        Ok(EmailBody { subject, text, html })
+        Ok(EmailBody { subject, text, html, list_unsubscribe: None })
     }
 }
 

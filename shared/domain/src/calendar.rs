@@ -128,6 +128,17 @@ impl ClientCalendar {
         at.with_timezone(&self.tz).date_naive()
     }
 
+    /// The instant the local day `date` begins in the client's time zone (midnight, or the first
+    /// minute that exists when a DST change skips midnight); `None` only if no minute of the
+    /// day's first hours exists.
+    pub fn start_of_day_utc(&self, date: NaiveDate) -> Option<DateTime<Utc>> {
+        use chrono::TimeZone;
+        (0..180).find_map(|m| {
+            let t = date.and_hms_opt(0, 0, 0)? + chrono::Duration::minutes(m);
+            self.tz.from_local_datetime(&t).earliest().map(|l| l.with_timezone(&Utc))
+        })
+    }
+
     /// "Today" for this client at the instant `now`.
     pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
         self.local_date(now)
@@ -139,6 +150,23 @@ impl ClientCalendar {
 
     pub fn bucket_of(&self, date: NaiveDate) -> Bucket {
         Bucket { week_start: week_start_of(date, self.first_day), month: month_start_of(date) }
+    }
+}
+
+#[cfg(test)]
+mod start_of_day_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn start_of_day_follows_dst() {
+        let berlin = ClientCalendar::parse("Europe/Berlin", "monday").unwrap_or_else(|_| unreachable!());
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        assert_eq!(berlin.start_of_day_utc(d(2026, 3, 30)), Some(Utc.with_ymd_and_hms(2026, 3, 29, 22, 0, 0).unwrap()));
+        assert_eq!(berlin.start_of_day_utc(d(2026, 3, 23)), Some(Utc.with_ymd_and_hms(2026, 3, 22, 23, 0, 0).unwrap()));
+        // Havana skips midnight on its spring change: the day starts at 01:00 local.
+        let havana = ClientCalendar::parse("America/Havana", "sunday").unwrap_or_else(|_| unreachable!());
+        assert_eq!(havana.start_of_day_utc(d(2026, 3, 8)), Some(Utc.with_ymd_and_hms(2026, 3, 8, 5, 0, 0).unwrap()));
     }
 }
 

@@ -113,8 +113,8 @@ pub fn window_start(calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {
     oldest.min(budget_window_start(calendar, today))
 }
 
-/// The narrower window for provider-side jobs that never show "what changed" (the alert job,
-/// the staff overview): the previous week, or the current month's first week if earlier. With
+/// The narrower window for provider-side views that never show "what changed" (the staff
+/// overview; the alert job reads 12 weeks for its weekly note): the previous week, or the current month's first week if earlier. With
 /// rows from here every figure is right except [`ProjectFigures::changes`], which is then
 /// incomplete and must not be shown.
 pub fn budget_window_start(calendar: &ClientCalendar, today: NaiveDate) -> NaiveDate {

@@ -5,6 +5,8 @@
 //! logged and never shown.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
+pub mod dashboards;
+
 use chrono::{DateTime, Utc};
 use clearhours_domain::{FieldError, ValidationError};
 use clearhours_storage::StorageError;
@@ -158,6 +160,12 @@ pub fn db(env: &Env) -> ApiResult<clearhours_storage::Db> {
         Ok(k) => Ok(db.with_seal_key(clearhours_domain::sealed::SealKey::parse(&k).map_err(ApiError::internal)?)),
         Err(_) => Ok(db),
     }
+}
+
+/// The key of the signed unsubscribe links in client e-mails, derived from `DATA_KEY`
+/// (`clearhours_domain::notify::unsubscribe_key`): the same in the portal and the alerts worker.
+pub fn unsubscribe_key(env: &Env) -> Option<[u8; 32]> {
+    secret(env, "DATA_KEY").as_deref().and_then(clearhours_domain::notify::unsubscribe_key)
 }
 
 /// A Worker secret (or, in dev and tests, a var of the same name).

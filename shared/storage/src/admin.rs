@@ -56,7 +56,7 @@ impl ClientRow {
     }
 }
 
-const CLIENT_COLUMNS: &str =
+pub(crate) const CLIENT_COLUMNS: &str =
     "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, data_version, ip_allowlist, mfa_required, idle_timeout_minutes, locale";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {

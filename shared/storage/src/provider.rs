@@ -54,8 +54,12 @@ impl ProviderProject {
 /// Rows of `rollup_*` older than this many days before today (UTC) are never needed by the
 /// provider-side figures: `figures::budget_window_start` lies at most ~37 days back in any
 /// client's calendar (the previous week, or the week of the month's first day). The client
-/// dashboard's "what changed" needs 12 weeks, but no provider-side job shows it.
+/// dashboard's "what changed" needs 12 weeks: the staff overview does not show it; the alert
+/// job, which sends it as a weekly note, reads [`CHANGES_WINDOW_DAYS`].
 const WINDOW_DAYS: i64 = 40;
+/// The alert job's window: also the 12 complete weeks of "what changed" (its weekly provider
+/// note), the current week and a day of time-zone slack.
+const CHANGES_WINDOW_DAYS: i64 = 7 * (clearhours_domain::figures::changes::CHANGE_WEEKS + 1) + 8;
 
 /// The projects chosen by `selection` (a subquery of project ids binding ?1..?n) with their
 /// clients' calendars and rollups, and their entries dated after yesterday (UTC) — a superset
@@ -68,8 +72,9 @@ async fn load_projects(
     args: Vec<Arg>,
     order: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, String, Channels, Result<ProviderProject>)>> {
-    let window = (now.date_naive() - chrono::Duration::days(WINDOW_DAYS)).to_string();
+    window_days: i64,
+) -> Result<Vec<(String, String, Channels, Option<ClientSide>, HashMap<String, i64>, Result<ProviderProject>)>> {
+    let window = (now.date_naive() - chrono::Duration::days(window_days)).to_string();
     // The earliest "today" on Earth is the UTC date's day before (offsets reach −12 h).
     let earliest_today = (now.date_naive() - chrono::Duration::days(1)).to_string();
     let w = args.len() + 1;
@@ -84,8 +89,18 @@ async fn load_projects(
                 &format!(
                     "SELECT {PROJECT_COLUMNS}, c.name AS client_name, c.time_zone, c.week_start, c.view_mode,
                             p.provider_id,
-                            (pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '') AS has_slack,
-                            (pr.alert_email IS NOT NULL AND pr.alert_email <> '') AS has_email
+                            ((pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '')
+                              OR (p.alert_slack_webhook_url IS NOT NULL AND p.alert_slack_webhook_url <> '')) AS has_slack,
+                            ((pr.alert_email IS NOT NULL AND pr.alert_email <> '') OR (p.alert_email IS NOT NULL AND p.alert_email <> '')) AS has_email,
+                            c.show_rates, c.descriptions, c.team_display, c.non_billable, c.budget_money, c.locale AS client_locale,
+                            c.shared_thresholds,
+                            CASE WHEN c.shared_thresholds = '' THEN '[]' ELSE
+                              (SELECT json_group_array(k.id) FROM contacts k
+                                WHERE k.client_id = c.id AND k.notify_thresholds = 1 AND k.disabled_at IS NULL
+                                  AND (k.all_projects = 1 OR EXISTS (SELECT 1 FROM contact_projects kp WHERE kp.contact_id = k.id AND kp.project_id = p.id)))
+                            END AS contact_ids,
+                            (SELECT json_group_object(t.period_key, t.m) FROM (SELECT o.period_key, MIN(o.threshold) AS m FROM alert_outbox o
+                              WHERE o.project_id = p.id AND o.kind = 'runout' AND o.recipient = 'provider' GROUP BY o.period_key) t) AS runout_told
                        FROM projects p JOIN clients c ON c.id = p.client_id JOIN providers pr ON pr.id = p.provider_id
                       WHERE p.id IN ({selection}) ORDER BY {order}"
                 ),
@@ -168,12 +183,15 @@ async fn load_projects(
         let project_id = text("id").unwrap_or_default();
         let flag = |k: &str| v.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0) != 0;
         let channels = Channels { slack: flag("has_slack"), email: flag("has_email") };
+        let client = client_side(&v);
+        let runout_told: HashMap<String, i64> =
+            v.get("runout_told").and_then(serde_json::Value::as_str).and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
         let rollups = by_project.remove(&project_id).unwrap_or_else(empty_rollups);
         let project = match broken.remove(&project_id) {
             Some(e) => Err(StorageError::Corrupt(e)),
             None => decode_project(v, rollups),
         };
-        out.push((provider_id, project_id, channels, project));
+        out.push((provider_id, project_id, channels, client, runout_told, project));
     }
     Ok(out)
 }
@@ -200,10 +218,11 @@ pub async fn provider_projects(db: &Db, scope: &ProviderScope, only_budgeted: bo
         args![scope.provider_id.as_str(), only_budgeted],
         "c.name, p.name",
         now,
+        WINDOW_DAYS,
     )
     .await?
     .into_iter()
-    .map(|(_, _, _, p)| p)
+    .map(|(_, _, _, _, _, p)| p)
     .collect()
 }
 
@@ -230,30 +249,72 @@ pub struct Channels {
 
 /// A budgeted project checked by the alert job, with the provider's alert channels; `project`
 /// is an error when its stored data does not decode (the job logs it and goes on).
+/// What the alert job needs to tell a client's contacts about a project.
+pub struct ClientSide {
+    pub visibility: clearhours_domain::settings::Visibility,
+    pub locale: clearhours_domain::locale::Locale,
+    pub shared: Vec<u16>,
+    pub contact_ids: Vec<String>,
+}
+
+fn client_side(v: &serde_json::Value) -> Option<ClientSide> {
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or_default();
+    let shared = clearhours_domain::notify::parse_shared_thresholds(text("shared_thresholds")).ok().filter(|s| !s.is_empty())?;
+    let contact_ids: Vec<String> = serde_json::from_str(text("contact_ids")).ok().filter(|c: &Vec<String>| !c.is_empty())?;
+    let visibility = clearhours_domain::settings::Visibility::from_stored(
+        text("show_rates"),
+        text("descriptions"),
+        text("team_display"),
+        text("view_mode"),
+        text("non_billable"),
+        text("budget_money"),
+    )
+    .ok()?;
+    let locale = clearhours_domain::locale::Locale::resolve(text("client_locale"), text("time_zone"));
+    Some(ClientSide { visibility, locale, shared, contact_ids })
+}
+
 pub struct AlertProject {
     pub provider_id: String,
     pub project_id: String,
     pub channels: Channels,
+    /// The client's side: contacts who opted in to the thresholds their provider shares (and
+    /// may see this project), with what the client may see. `None` when nobody is to be told.
+    pub client: Option<ClientSide>,
+    /// The earliest run-out told to the provider per budget period (days since 1970-01-01).
+    pub runout_told: HashMap<String, i64>,
     pub project: Result<ProviderProject>,
 }
 
 /// The next `limit` active budgeted projects after `after`, in (provider, project) order, of
-/// providers with a Slack webhook or an alert e-mail: one round trip of four statements.
+/// providers with a Slack webhook or an alert e-mail (or the project's own, or a client sharing
+/// thresholds with contacts): one round trip of five statements. Its rows reach back
+/// [`CHANGES_WINDOW_DAYS`], so `figures::changes` is complete for the weekly provider note.
 pub async fn alert_page(db: &Db, after: &Cursor, limit: usize, now: DateTime<Utc>) -> Result<Vec<AlertProject>> {
     let rows = load_projects(
         db,
         "SELECT p.id FROM projects p JOIN providers pr ON pr.id = p.provider_id
-          WHERE ((pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '') OR (pr.alert_email IS NOT NULL AND pr.alert_email <> ''))
+          WHERE ((pr.slack_webhook_url IS NOT NULL AND pr.slack_webhook_url <> '') OR (pr.alert_email IS NOT NULL AND pr.alert_email <> '')
+                 OR (p.alert_slack_webhook_url IS NOT NULL AND p.alert_slack_webhook_url <> '') OR (p.alert_email IS NOT NULL AND p.alert_email <> '')
+                 OR EXISTS (SELECT 1 FROM clients c WHERE c.id = p.client_id AND c.shared_thresholds <> ''))
             AND p.status = 'active' AND p.budget_period IS NOT NULL AND (p.provider_id, p.id) > (?1, ?2)
           ORDER BY p.provider_id, p.id LIMIT ?3",
         args![after.provider_id.as_str(), after.project_id.as_str(), i64::try_from(limit).unwrap_or(100)],
         "p.provider_id, p.id",
         now,
+        CHANGES_WINDOW_DAYS,
     )
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(provider_id, project_id, channels, project)| AlertProject { provider_id, project_id, channels, project })
+        .map(|(provider_id, project_id, channels, client, runout_told, project)| AlertProject {
+            provider_id,
+            project_id,
+            channels,
+            client,
+            runout_told,
+            project,
+        })
         .collect())
 }
 

@@ -42,10 +42,11 @@ const PROJECTS_PER_RUN: usize = 400;
 const SENDS_PER_RUN: i64 = 15;
 /// D1 statements one run may use: under the free plan's 50 per invocation.
 const STATEMENT_BUDGET: usize = 45;
-/// Statements a page costs: four reads, then the enqueue and the cursor.
-const PAGE_STATEMENTS: usize = 6;
-/// Statements kept for sending: the claim (lease + destinations) and one mark per row, each
-/// right after its POST, so a run that dies can repeat at most the one message in flight.
+/// Statements a page costs: five reads, one more for the notes (names, waiting entries), then
+/// the enqueue and the cursor.
+const PAGE_STATEMENTS: usize = 8;
+/// Statements kept for sending: the claim (lease + one read of the recipients) and one mark per row,
+/// each right after its POST, so a run that dies can repeat at most the one message in flight.
 const SEND_STATEMENTS: usize = 2 + SENDS_PER_RUN as usize;
 /// A request that has not answered after this long counts as a temporary failure
 /// (`ALERTS_SEND_TIMEOUT_MS` overrides it).
@@ -58,6 +59,37 @@ const SLACK_PER_WEBHOOK_PER_RUN: usize = 3;
 /// Retainers are also checked against the month just ended during its first days.
 const CATCH_UP_DAYS: u32 = 7;
 
+/// Digests built per run at most; the statement budget decides (each reads one contact's
+/// dashboards, a batch of nine): one per run on the free plan's 50 statements, up to this many
+/// with `ALERTS_STATEMENT_BUDGET` raised on a paid plan.
+const DIGESTS_PER_RUN: i64 = 40;
+/// Statements one digest costs: its dashboards' reads (one batch of nine) and the
+/// enqueue/schedule batch (two).
+const DIGEST_STATEMENTS: usize = 11;
+
+/// What the checking steps need beyond the database: where the portal is, and the key that
+/// signs unsubscribe links (derived from `DATA_KEY`; without it no client e-mail is made).
+pub struct Links {
+    pub base: String,
+    pub unsubscribe_key: Option<[u8; 32]>,
+}
+
+impl Links {
+    fn from_env(env: &Env) -> Self {
+        let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
+        Links { base, unsubscribe_key: clearhours_http::unsubscribe_key(env) }
+    }
+
+    /// The links of an e-mail to `contact_id`, or `None` without the key (then nothing is sent
+    /// to contacts: an e-mail without a working unsubscribe link is never made).
+    fn for_contact(&self, contact_id: &str, now: DateTime<Utc>) -> Option<clearhours_domain::notify::Links> {
+        let key = self.unsubscribe_key.as_ref()?;
+        let token = clearhours_domain::notify::sign_unsubscribe(key, contact_id, now);
+        let base = self.base.trim_end_matches('/');
+        Some(clearhours_domain::notify::Links { portal_url: base.to_string(), unsubscribe_url: format!("{base}/unsubscribe?t={token}") })
+    }
+}
+
 /// What one run did.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -65,6 +97,8 @@ pub struct Report {
     /// Projects skipped because their stored data does not decode (logged with the provider).
     pub projects_failed: usize,
     pub alerts_enqueued: usize,
+    /// Weekly digests enqueued for contacts.
+    pub digests_enqueued: usize,
     pub sent: usize,
     /// Temporary failures, to be tried again later.
     pub retrying: usize,
@@ -76,6 +110,7 @@ pub struct Report {
     pub cursor: String,
     /// Wall time of each step (ms): checking projects, delivering.
     pub check_ms: u64,
+    pub digest_ms: u64,
     pub deliver_ms: u64,
 }
 
@@ -145,21 +180,36 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 /// is logged with its provider and skipped; the others are checked all the same.
 pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
     let db = clearhours_http::db(env)?;
-    let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
+    let links = Links::from_env(env);
     let per_run = env
         .var("ALERTS_PROJECTS_PER_RUN")
         .ok()
         .and_then(|v| v.to_string().parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(PROJECTS_PER_RUN);
+    // D1 allows 50 statements per invocation on the free plan (1,000 on paid):
+    // ALERTS_STATEMENT_BUDGET raises the budget where the plan allows.
+    let budget = env
+        .var("ALERTS_STATEMENT_BUDGET")
+        .ok()
+        .and_then(|v| v.to_string().parse::<usize>().ok())
+        .unwrap_or(STATEMENT_BUDGET)
+        .clamp(30, 900);
     let mut report = Report::default();
     // Each step on its own: one that fails is logged, and what comes after still runs.
     let t = wall_ms();
-    if let Err(e) = check_projects(&db, &base, per_run, now, &mut report).await {
+    // Digests first (one statement when none is due), so a long pass over many projects never
+    // starves them; the project pages use what is left.
+    if let Err(e) = digests(&db, &links, budget, now, &mut report).await {
+        worker::console_error!("alerts: digests stopped: {}", e.detail);
+    }
+    let t1 = wall_ms();
+    report.digest_ms = t1.saturating_sub(t);
+    if let Err(e) = check_projects(&db, &links, per_run, budget, now, &mut report).await {
         worker::console_error!("alerts: checking projects stopped: {}", e.detail);
     }
     let t2 = wall_ms();
-    report.check_ms = t2.saturating_sub(t);
+    report.check_ms = t2.saturating_sub(t1);
     let delivered = deliver(env, &db, now, &mut report).await;
     report.deliver_ms = wall_ms().saturating_sub(t2);
     delivered?;
@@ -169,16 +219,15 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
 /// Step 1: the next pages of projects after the cursor → alerts enqueued, cursor moved.
 pub async fn check_projects(
     db: &clearhours_storage::Db,
-    base: &str,
+    links: &Links,
     per_run: usize,
+    budget: usize,
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> ApiResult<()> {
     let mut cursor = alerts::cursor(db).await?;
     let mut restarted = false;
-    while report.projects_checked + report.projects_failed < per_run
-        && db.statements() + PAGE_STATEMENTS + SEND_STATEMENTS <= STATEMENT_BUDGET
-    {
+    while report.projects_checked + report.projects_failed < per_run && db.statements() + PAGE_STATEMENTS + SEND_STATEMENTS <= budget {
         let asked = PAGE.min(per_run - report.projects_checked - report.projects_failed);
         let page = alert_page(db, &cursor, asked, now).await?;
         if page.is_empty() && !cursor.is_start() && !restarted {
@@ -192,13 +241,18 @@ pub async fn check_projects(
             match &item.project {
                 Ok(pp) => {
                     report.projects_checked += 1;
-                    new.extend(alerts_for(pp, item, base, now));
+                    new.extend(alerts_for(pp, item, &links.base, now));
+                    new.extend(contact_alerts(pp, item, links, now));
                 }
                 Err(e) => {
                     report.projects_failed += 1;
                     worker::console_error!("alerts: provider {} project {} skipped: {e}", item.provider_id, item.project_id);
                 }
             }
+        }
+        match provider_notes(db, &page, &links.base, now).await {
+            Ok(notes) => new.extend(notes),
+            Err(e) => worker::console_error!("alerts: provider notes of this page skipped: {}", e.detail),
         }
         let at_end = page.len() < asked;
         let next = match page.last() {
@@ -248,7 +302,7 @@ fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTi
                 client_id: pp.project.client_id.to_string(),
                 project_id: pp.project.id.to_string(),
                 kind: "budget_threshold",
-                threshold,
+                threshold: i64::from(threshold),
                 period_key: period_key.clone(),
                 channel,
                 recipient: "provider".to_string(),
@@ -266,6 +320,235 @@ fn alerts_for(pp: &ProviderProject, item: &AlertProject, base: &str, now: DateTi
         }
     }
     out
+}
+
+/// The provider's notes of a page (besides thresholds), on each channel the provider (or the
+/// project) has: a run-out before the end date (once per period, again when a week earlier),
+/// the week's "what changed" callouts, unmapped entries waiting (at most daily) and new ingest
+/// flags on invoiced entries. Names come from one extra read; nothing is read when no project
+/// of the page has callouts and no provider of it has channels.
+async fn provider_notes(db: &clearhours_storage::Db, page: &[AlertProject], base: &str, now: DateTime<Utc>) -> ApiResult<Vec<NewAlert>> {
+    use clearhours_domain::figures::{EndCheck, Projection};
+    use clearhours_domain::provider_note::{callout_line, day_number, runout_due, NoteKind, ProviderNote};
+    let told = |item: &AlertProject| item.channels.slack || item.channels.email;
+    let mut providers: Vec<&str> = page.iter().filter(|i| told(i)).map(|i| i.provider_id.as_str()).collect();
+    providers.dedup();
+    if providers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let projects: Vec<&str> = page.iter().filter(|i| told(i)).map(|i| i.project_id.as_str()).collect();
+    let extras = alerts::page_extras(db, &providers, &projects).await?;
+    let mut out = Vec::new();
+    let mut push = |item: &AlertProject, client_id: &str, project_id: &str, note: &ProviderNote, number: i64, period: &str| {
+        let new = |channel: &'static str, payload: String| NewAlert {
+            provider_id: item.provider_id.clone(),
+            client_id: client_id.to_string(),
+            project_id: project_id.to_string(),
+            kind: note.kind_key(),
+            threshold: number,
+            period_key: period.to_string(),
+            channel,
+            recipient: "provider".to_string(),
+            payload,
+        };
+        if item.channels.slack {
+            out.push(new("slack", note.slack_message().to_string()));
+        }
+        if item.channels.email {
+            match note.email().map_err(|e| e.to_string()).and_then(|m| serde_json::to_string(&m).map_err(|e| e.to_string())) {
+                Ok(payload) => out.push(new("email", payload)),
+                Err(e) => worker::console_error!("alerts: note not rendered: {e}"),
+            }
+        }
+    };
+    let mut seen_providers: Vec<&str> = Vec::new();
+    for item in page.iter().filter(|i| told(i)) {
+        let Ok(pp) = &item.project else { continue };
+        let f = pp.figures(now);
+        let subject = format!("{} · {}", pp.client_name, pp.project.name);
+        let url = format!("{base}/admin/projects/{}", pp.project.id);
+        let (client_id, project_id) = (pp.project.client_id.to_string(), pp.project.id.to_string());
+        if let Projection::RunsOut { date, end: Some(EndCheck::RunsOutEarly { end, days_early }), .. } = f.projection {
+            let period = period_key(pp.project.is_monthly(), f.period.start);
+            let before = item.runout_told.get(&period).copied();
+            if runout_due(date, before) {
+                let told_before = before.map(|d| chrono::NaiveDate::default() + chrono::Duration::days(d));
+                let note = ProviderNote {
+                    subject: subject.clone(),
+                    kind: NoteKind::RunOut { run_out: date, end, days_early, told_before },
+                    url: url.clone(),
+                };
+                push(item, &client_id, &project_id, &note, day_number(date), &period);
+            }
+        }
+        if let Some(week) = f.changes.weeks.last().filter(|_| !f.changes.callouts.is_empty()) {
+            let lines = f
+                .changes
+                .callouts
+                .iter()
+                .map(|c| {
+                    let dim = match c.dim {
+                        clearhours_domain::rollup::Dim::Member => "member",
+                        clearhours_domain::rollup::Dim::Task => "task",
+                        clearhours_domain::rollup::Dim::Phase => "phase",
+                        clearhours_domain::rollup::Dim::All => "all",
+                    };
+                    let name = extras.names.get(&(dim.to_string(), c.id.clone())).cloned().unwrap_or_else(|| c.id.clone());
+                    callout_line(c, &name)
+                })
+                .collect();
+            let note = ProviderNote { subject, kind: NoteKind::Changes { week: week.start, lines }, url };
+            push(item, &client_id, &project_id, &note, 0, &week.start.to_string());
+        }
+        if !seen_providers.contains(&item.provider_id.as_str()) {
+            seen_providers.push(item.provider_id.as_str());
+            let (unmapped, flags, newest) = extras.waiting.get(&item.provider_id).copied().unwrap_or_default();
+            if unmapped > 0 {
+                let note = ProviderNote {
+                    subject: String::new(),
+                    kind: NoteKind::Unmapped { count: unmapped },
+                    url: format!("{base}/admin/unmapped"),
+                };
+                push(item, "", "", &note, 0, &now.date_naive().to_string());
+            }
+            if flags > 0 {
+                let note = ProviderNote {
+                    subject: String::new(),
+                    kind: NoteKind::IngestFlags { count: flags },
+                    url: format!("{base}/admin/invoices"),
+                };
+                push(item, "", "", &note, newest, "all");
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The shared thresholds a project has crossed *as its client sees it* (the client's view mode
+/// and non-billable rule: a weekly-summary client is told only what its completed weeks show),
+/// one e-mail per opted-in contact who may see the project. The message is rendered from the
+/// client-view projection only.
+fn contact_alerts(pp: &ProviderProject, item: &AlertProject, links: &Links, now: DateTime<Utc>) -> Vec<NewAlert> {
+    use clearhours_domain::client_view::{project_dashboard, ClientContext};
+    use clearhours_domain::figures::{compute, FigureInputs};
+    let Some(cs) = &item.client else { return Vec::new() };
+    let today = pp.calendar.today(now);
+    let f = compute(&FigureInputs {
+        project: &pp.project,
+        calendar: &pp.calendar,
+        today,
+        view: cs.visibility.view,
+        show_non_billable: cs.visibility.shows_non_billable(),
+        all_weeks: &pp.rollups.all_weeks,
+        recent: &pp.rollups.recent,
+        totals: &pp.rollups.totals,
+        future: &pp.rollups.future,
+    });
+    let Some(b) = f.budget.as_ref() else { return Vec::new() };
+    let crossed = crossed_budget(b, &cs.shared);
+    if crossed.is_empty() {
+        return Vec::new();
+    }
+    let period_key = period_key(pp.project.is_monthly(), f.period.start);
+    // No member, task or phase records: a threshold e-mail names none of them.
+    let cx = ClientContext {
+        visibility: cs.visibility,
+        currency: pp.project.currency,
+        locale: cs.locale,
+        time_zone: pp.calendar.tz,
+        members: &[],
+        tasks: &[],
+        phases: &[],
+    };
+    let dashboard = project_dashboard(&cx, &pp.project, &f, None);
+    let mut out = Vec::new();
+    for contact in &cs.contact_ids {
+        let Some(l) = links.for_contact(contact, now) else { continue };
+        for &threshold in &crossed {
+            let mail =
+                clearhours_domain::notify::ClientThreshold { client_name: &pp.client_name, dashboard: &dashboard, threshold, links: &l };
+            match mail.render().map_err(|e| e.to_string()).and_then(|m| serde_json::to_string(&m).map_err(|e| e.to_string())) {
+                Ok(payload) => out.push(NewAlert {
+                    provider_id: item.provider_id.clone(),
+                    client_id: pp.project.client_id.to_string(),
+                    project_id: pp.project.id.to_string(),
+                    kind: "budget_threshold",
+                    threshold: i64::from(threshold),
+                    period_key: period_key.clone(),
+                    channel: "email",
+                    recipient: format!("contact:{contact}"),
+                    payload,
+                }),
+                Err(e) => worker::console_error!("alerts: project {} contact e-mail not rendered: {e}", pp.project.id),
+            }
+        }
+    }
+    out
+}
+
+/// The weekly digests that are due: for each opted-in contact whose client's week has started
+/// (in the client's time zone), the week that ended, built from the same dashboards the contact
+/// sees signed in, enqueued once per (contact, week) — the week is the outbox period — and the
+/// next digest scheduled for the start of the client's next week, in one batch. A contact who
+/// just opted in is scheduled without a digest. Bounded per run; the rest wait for the next.
+pub async fn digests(db: &clearhours_storage::Db, links: &Links, budget: usize, now: DateTime<Utc>, report: &mut Report) -> ApiResult<()> {
+    // Room for one page of projects is always kept, so digests never stall the pass either.
+    if db.statements() + 1 + DIGEST_STATEMENTS + PAGE_STATEMENTS + SEND_STATEMENTS > budget {
+        return Ok(());
+    }
+    let room =
+        (budget.saturating_sub(db.statements() + 1 + PAGE_STATEMENTS + SEND_STATEMENTS) / DIGEST_STATEMENTS).min(DIGESTS_PER_RUN as usize);
+    let (due, broken) = alerts::digests_due(db, now, i64::try_from(room).unwrap_or(1)).await?;
+    for e in broken {
+        worker::console_error!("alerts: {e}");
+    }
+    for d in due {
+        if db.statements() + DIGEST_STATEMENTS + PAGE_STATEMENTS + SEND_STATEMENTS > budget {
+            break;
+        }
+        let settings = d.scope.settings();
+        let cal = settings.calendar;
+        let today = cal.today(now);
+        let this_week = cal.week_of(today);
+        let next = clearhours_domain::calendar::add_days(this_week.start, 7);
+        let next_at = cal.start_of_day_utc(next).map(clearhours_storage::auth::ts).unwrap_or_default();
+        let contact = d.scope.contact_id().to_string();
+        let mut digest = None;
+        if !d.next_at.is_empty() {
+            let dashboards = clearhours_http::dashboards::for_scope(db, &d.scope, now, None).await?;
+            let last = clearhours_domain::calendar::add_days(this_week.start, -7);
+            let Some(l) = links.for_contact(&contact, now) else { continue };
+            if !dashboards.is_empty() {
+                let mail = clearhours_domain::notify::WeeklyDigest {
+                    client_name: &settings.name,
+                    week_start: last,
+                    week_end: clearhours_domain::calendar::add_days(this_week.start, -1),
+                    dashboards: &dashboards,
+                    links: &l,
+                };
+                match mail.render().map_err(|e| e.to_string()).and_then(|m| serde_json::to_string(&m).map_err(|e| e.to_string())) {
+                    Ok(payload) => {
+                        digest = Some(NewAlert {
+                            provider_id: d.scope.provider_id().to_string(),
+                            client_id: d.scope.client_id().to_string(),
+                            project_id: String::new(),
+                            kind: "weekly_digest",
+                            threshold: 0,
+                            period_key: last.to_string(),
+                            channel: "email",
+                            recipient: format!("contact:{contact}"),
+                            payload,
+                        });
+                    }
+                    Err(e) => worker::console_error!("alerts: digest of contact {contact} not rendered: {e}"),
+                }
+            }
+        }
+        if alerts::schedule_digest(db, digest.as_ref(), &d.scope, &d.next_at, &next_at, now).await? {
+            report.digests_enqueued += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Step 2: claims due rows (one round trip), sends each, and records each outcome right after
@@ -388,7 +671,11 @@ async fn send(env: &Env, row: &OutboxRow, target: &str, timeout_ms: u64, now: Da
     };
     let key = env.secret("EMAIL_API_KEY").ok().map(|k| k.to_string());
     let from = env.var("EMAIL_FROM").map(|v| v.to_string()).unwrap_or_else(|_| "alerts@clearhours.invalid".into());
-    let msg = serde_json::json!({ "from": from, "to": target, "subject": body.subject, "text": body.text, "html": body.html });
+    let headers: serde_json::Map<String, serde_json::Value> = body.headers().into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
+    let mut msg = serde_json::json!({ "from": from, "to": target, "subject": body.subject, "text": body.text, "html": body.html });
+    if !headers.is_empty() {
+        msg["headers"] = serde_json::Value::Object(headers);
+    }
     post(&url, &msg.to_string(), key.as_deref(), timeout_ms, "email", now).await
 }
 
@@ -401,6 +688,17 @@ async fn send_binding(env: &Env, to: &str, body: &EmailBody) -> Outcome {
     let builder = worker::SendEmailBuilder::new(&from, to, &body.subject);
     builder.set_text(&body.text);
     builder.set_html(&body.html);
+    let extra = body.headers();
+    if !extra.is_empty() {
+        // workers-rs 0.8.7 types `headers` as a JS object of strings; build one.
+        let obj = worker::js_sys::Object::new();
+        for (k, v) in extra {
+            if worker::js_sys::Reflect::set(&obj, &k.into(), &v.into()).is_err() {
+                return Outcome::Retry { error: format!("the {k} header could not be set"), retry_after_secs: None };
+            }
+        }
+        builder.set_headers(wasm_bindgen::JsCast::unchecked_ref(&obj));
+    }
     match binding.send_with_builder(&builder).await {
         Ok(_) => Outcome::Sent,
         Err(e) => {

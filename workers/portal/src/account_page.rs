@@ -34,6 +34,8 @@ struct Who {
     /// Times are shown in the client's time zone (staff: UTC).
     calendar: Option<ClientCalendar>,
     nav: Nav,
+    /// A contact's scope (their e-mail choices are read and saved through it).
+    scope: Option<clearhours_storage::scope::ClientScope>,
 }
 
 impl Who {
@@ -46,6 +48,7 @@ impl Who {
             provider_id: ctx.scope.provider_id().to_string(),
             client_id: Some(ctx.scope.client_id().to_string()),
             calendar: Some(ctx.scope.settings().calendar),
+            scope: Some(ctx.scope.clone()),
             csrf: ctx.csrf,
             db: ctx.db,
             now: ctx.now,
@@ -62,6 +65,7 @@ impl Who {
             provider_id: ctx.scope.provider_id().to_string(),
             client_id: None,
             calendar: None,
+            scope: None,
             csrf: ctx.csrf,
             db: ctx.db,
             now: ctx.now,
@@ -138,6 +142,8 @@ struct AccountPage<'a> {
     sessions: Vec<SessionRow>,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    /// A contact's e-mail choices (staff: `None`).
+    prefs: Option<clearhours_storage::alerts::ContactPrefs>,
 }
 
 /// "Chrome on macOS" from a user-agent string (or "Unknown device").
@@ -174,7 +180,12 @@ async fn render(w: &Who, notice: Option<&str>, error: Option<&str>, new_codes: O
             current: s.id == w.session_id,
         })
         .collect();
+    let prefs = match &w.scope {
+        Some(scope) => Some(clearhours_storage::alerts::contact_prefs(&w.db, scope).await?),
+        None => None,
+    };
     let body = AccountPage {
+        prefs,
         nav: &w.nav,
         csrf: &w.csrf,
         mfa_since: account.mfa_since.as_deref().map(|t| w.time(t)),
@@ -196,6 +207,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "password" => "Password changed. You stay signed in here; every other session was signed out.",
         "others" => "Signed out of every other session.",
         "mfa" => "Two-step verification is on.",
+        "notifications" => "Your e-mail choices are saved.",
         _ => return None,
     })
 }
@@ -278,6 +290,14 @@ pub async fn post(mut req: Request, env: &Env, action: &str) -> ApiResult<Respon
             } else {
                 redirect("/account?done=others")
             }
+        }
+        "notifications" => {
+            let Some(scope) = &w.scope else { return Err(ApiError::not_found()) };
+            let on = |name: &str| field(&form, name) == "1";
+            let (thresholds, digest) = (on("thresholds"), on("digest"));
+            clearhours_storage::alerts::set_contact_prefs(&w.db, scope, thresholds, digest).await?;
+            w.log(&req, "notification_settings", "success").await?;
+            redirect("/account?done=notifications")
         }
         _ => Err(ApiError::not_found()),
     }

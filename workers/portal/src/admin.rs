@@ -46,6 +46,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "note" => "Note added. The client sees it on the project's dashboard.",
         "note_deleted" => "Note deleted.",
         "network" => "Network access saved.",
+        "shared_thresholds" => "Shared alerts saved. Contacts who opted in hear about these thresholds.",
         "mfa" => "Two-step verification setting saved. It applies from each contact's next sign-in.",
         _ => return None,
     })
@@ -61,7 +62,15 @@ async fn render_client(ctx: &StaffCtx, id: &str, notice: Option<&str>, error: Op
     let notes = clearhours_storage::notes::notes(&ctx.db, &ctx.scope, &id).await?;
     let provider = provider_name(&ctx.db, &ctx.scope).await?;
     let nav = Nav::Staff { provider_name: provider, csrf: ctx.csrf.clone() };
-    let data = ClientPageData { client: &client, visibility: &visibility, contacts: &views, projects: &projects, notes: &notes };
+    let shared_thresholds = clearhours_storage::alerts::shared_thresholds(&ctx.db, &ctx.scope, &id).await?;
+    let data = ClientPageData {
+        client: &client,
+        visibility: &visibility,
+        contacts: &views,
+        projects: &projects,
+        notes: &notes,
+        shared_thresholds: &shared_thresholds,
+    };
     let body = admin_pages::render_client(&nav, &data, &ctx.csrf, notice, error).map_err(ApiError::internal)?;
     html(status, body)
 }
@@ -392,6 +401,26 @@ pub async fn save_network(mut req: Request, env: &Env, id: &str) -> ApiResult<Re
     }
     log(&ctx, &req, Some(cid.as_str()), "admin_ip_allowlist", &list.to_stored()).await?;
     redirect(&format!("/admin/clients/{cid}?done=network"))
+}
+
+/// POST /admin/clients/{id}/alerts — which budget thresholds the client's contacts may opt in to
+/// hear about by e-mail (`"90,100"`; empty = none).
+pub async fn save_shared_thresholds(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let list = match clearhours_domain::notify::parse_shared_thresholds(&field(&form, "shared_thresholds")) {
+        Ok(l) => l.iter().map(u16::to_string).collect::<Vec<_>>().join(","),
+        Err(e) => return render_client(&ctx, id, None, Some(&format!("Not saved: shared thresholds: {e}")), 400).await,
+    };
+    let cid = ClientId::parse(id).map_err(|_| ApiError::not_found())?;
+    if !clearhours_storage::alerts::set_shared_thresholds(&ctx.db, &ctx.scope, &cid, &list).await? {
+        return Err(ApiError::not_found());
+    }
+    log(&ctx, &req, Some(cid.as_str()), "admin_shared_thresholds", &list).await?;
+    redirect(&format!("/admin/clients/{cid}?done=shared_thresholds"))
 }
 
 /// POST /admin/clients/{id}/mfa — whether the client's contacts must use two-step verification.

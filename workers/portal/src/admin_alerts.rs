@@ -4,6 +4,7 @@
 //!
 //! - GET `/admin/alerts`
 //! - POST `/admin/alerts/settings` (Slack webhook, alert e-mail)
+//! - POST `/admin/alerts/projects` (a project's own webhook and address, instead of the provider's)
 //! - POST `/admin/alerts/{id}/retry`
 
 use crate::pages::Nav;
@@ -21,6 +22,9 @@ struct AlertsPage<'a> {
     csrf: &'a str,
     settings: &'a AlertSettings,
     rows: &'a [OutboxItem],
+    projects: &'a [alerts::ProjectChannels],
+    /// Projects with channels of their own.
+    overrides: usize,
     notice: Option<&'a str>,
     error: Option<&'a str>,
 }
@@ -30,6 +34,7 @@ pub async fn route(req: Request, env: &Env) -> ApiResult<Response> {
     match (req.method(), segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
         (Method::Get, ["admin", "alerts"]) => page(&req, env).await,
         (Method::Post, ["admin", "alerts", "settings"]) => save_settings(req, env).await,
+        (Method::Post, ["admin", "alerts", "projects"]) => save_project(req, env).await,
         (Method::Post, ["admin", "alerts", id, "retry"]) => retry(req, env, id).await,
         (Method::Get | Method::Post, _) => Err(ApiError::not_found()),
         _ => Err(ApiError::method_not_allowed()),
@@ -39,9 +44,12 @@ pub async fn route(req: Request, env: &Env) -> ApiResult<Response> {
 async fn render(ctx: &crate::auth::StaffCtx, notice: Option<&str>, error: Option<&str>, status: u16) -> ApiResult<Response> {
     let settings = alerts::settings(&ctx.db, &ctx.scope).await?;
     let rows = alerts::recent(&ctx.db, &ctx.scope).await?;
+    let projects = alerts::project_channels(&ctx.db, &ctx.scope).await?;
+    let overrides = projects.iter().filter(|p| p.slack != 0 || p.alert_email.is_some()).count();
     let nav = nav(ctx).await?;
-    let body =
-        AlertsPage { nav: &nav, csrf: &ctx.csrf, settings: &settings, rows: &rows, notice, error }.render().map_err(ApiError::internal)?;
+    let body = AlertsPage { nav: &nav, csrf: &ctx.csrf, settings: &settings, rows: &rows, projects: &projects, overrides, notice, error }
+        .render()
+        .map_err(ApiError::internal)?;
     html(status, body)
 }
 
@@ -110,6 +118,48 @@ async fn save_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
         if email.is_empty() { "none" } else { "set" }
     );
     log(&ctx, &req, None, "admin_alert_settings", &what).await?;
+    redirect("/admin/alerts?done=saved")
+}
+
+/// POST /admin/alerts/projects — a project's own Slack webhook (sealed, write-only) and alert
+/// address, used instead of the provider's for that project's alerts and notes.
+async fn save_project(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let ctx = match staff_or_login(&req, env).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = staff_form(&mut req, &ctx).await?;
+    let project = field(&form, "project_id");
+    let url = field(&form, "slack_webhook_url").trim().to_string();
+    let email = field(&form, "alert_email").trim().to_string();
+    if !url.is_empty() && !valid_webhook(&url) {
+        return render(&ctx, None, Some("Not saved: the project's Slack webhook must be an https:// URL."), 400).await;
+    }
+    if !email.is_empty() && !valid_email(&email) {
+        return render(&ctx, None, Some("Not saved: the project's alert e-mail is not an e-mail address."), 400).await;
+    }
+    let slack = if field(&form, "remove_slack") == "1" {
+        Some("")
+    } else if url.is_empty() {
+        None
+    } else {
+        Some(url.as_str())
+    };
+    if clearhours_domain::ids::ProjectId::parse(&project).is_err()
+        || !alerts::save_project_channels(&ctx.db, &ctx.scope, &project, slack, &email).await?
+    {
+        return render(&ctx, None, Some("Not saved: choose one of your projects."), 400).await;
+    }
+    let what = format!(
+        "project={project} slack={} email={}",
+        match slack {
+            Some("") => "provider's",
+            Some(_) => "replaced",
+            None => "kept",
+        },
+        if email.is_empty() { "provider's" } else { "set" }
+    );
+    log(&ctx, &req, None, "admin_project_alert_channels", &what).await?;
     redirect("/admin/alerts?done=saved")
 }
 

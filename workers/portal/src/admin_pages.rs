@@ -131,6 +131,7 @@ struct ClientPage<'a> {
     error: Option<&'a str>,
     projects: &'a [ProjectOption],
     notes: &'a [NoteRow],
+    shared_thresholds: &'a str,
 }
 
 /// Everything the admin's client page shows.
@@ -140,6 +141,8 @@ pub struct ClientPageData<'a> {
     pub contacts: &'a [ContactView],
     pub projects: &'a [ProjectOption],
     pub notes: &'a [NoteRow],
+    /// Thresholds shared with the client's contacts (`"90,100"`).
+    pub shared_thresholds: &'a str,
 }
 
 /// One choice of the client's locale select.
@@ -191,6 +194,7 @@ pub fn render_client(
         error,
         projects: data.projects,
         notes: data.notes,
+        shared_thresholds: data.shared_thresholds,
     }
     .render()
 }

@@ -47,6 +47,7 @@ mod pages;
 mod qr;
 mod session;
 mod staff;
+mod unsubscribe;
 mod views;
 
 use clearhours_http::{json, secure, segments, ApiError, ApiResult, Kind};
@@ -151,6 +152,9 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Post, ["admin", "clients", id, "timeout"]) => private(admin::save_timeout(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "mfa"]) => private(admin::save_mfa(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "network"]) => private(admin::save_network(req, env, id).await),
+        (Method::Post, ["admin", "clients", id, "alerts"]) => private(admin::save_shared_thresholds(req, env, id).await),
+        (Method::Get, ["unsubscribe"]) => private(unsubscribe::page(&req, env).await),
+        (Method::Post, ["unsubscribe"]) => private(unsubscribe::post(req, env).await),
         (Method::Post, ["admin", "clients", id, "notes"]) => private(admin::add_note(req, env, id).await),
         (Method::Post, ["admin", "notes", id, "delete"]) => private(admin::delete_note(req, env, id).await),
         (Method::Post, ["admin", "clients", id, "contacts"]) => private(admin::create_contact(req, env, id).await),
@@ -189,7 +193,7 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         (Method::Get, ["login", "link", "confirm"]) => private(account::page(&req, account::Form::LinkConfirm)),
         (Method::Post, ["login", "link", "confirm"]) => private(account::use_link(req, env, account::Form::LinkConfirm).await),
         (Method::Get, ["account"]) => private(account_page::page(&req, env).await),
-        (Method::Post, ["account", action @ ("password" | "recovery-codes" | "sessions")]) => {
+        (Method::Post, ["account", action @ ("password" | "recovery-codes" | "sessions" | "notifications")]) => {
             private(account_page::post(req, env, action).await)
         }
         (Method::Get, ["mfa"]) => private(mfa::prompt_page(&req, env).await),

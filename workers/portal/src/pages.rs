@@ -667,3 +667,16 @@ pub fn render_error(nav: &Nav, status: u16, message: &str) -> Result<String, ask
     };
     ErrorPage { nav, status, title, message }.render()
 }
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage<'a> {
+    nav: &'a Nav,
+    token: &'a str,
+    done: bool,
+}
+
+/// The unsubscribe confirm page (`done` = false, a form posting the signed token) or its result.
+pub fn render_unsubscribe(token: &str, done: bool) -> Result<String, askama::Error> {
+    UnsubscribePage { nav: &Nav::None, token, done }.render()
+}

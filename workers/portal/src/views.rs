@@ -6,12 +6,10 @@ use crate::auth::{self, ContactCtx};
 use crate::pages::{self, AdminProjectRow, Nav};
 use crate::{html, redirect};
 use chrono::{DateTime, Utc};
-use clearhours_domain::client_view::{project_dashboard, project_notes, ClientContext, ClientDashboard};
-use clearhours_domain::figures::{self, FigureInputs};
+use clearhours_domain::client_view::ClientDashboard;
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
 use clearhours_http::{json, ApiError, ApiResult};
-use clearhours_storage::dashboard::{self as store, ProjectData};
 use clearhours_storage::scope::ClientScope;
 use clearhours_storage::Db;
 use worker::{Env, Request, Response};
@@ -38,38 +36,7 @@ pub(crate) async fn dashboards_for(
     now: DateTime<Utc>,
     only: Option<&ProjectId>,
 ) -> ApiResult<Vec<ClientDashboard>> {
-    let settings = scope.settings();
-    let calendar = settings.calendar;
-    let today = calendar.today(now);
-    let (projects, catalogue) = store::load_visible(db, scope, only, figures::window_start(&calendar, today), today).await?;
-    let cx = ClientContext {
-        visibility: settings.visibility,
-        currency: settings.currency,
-        locale: settings.locale,
-        time_zone: calendar.tz,
-        members: &catalogue.members,
-        tasks: &catalogue.tasks,
-        phases: &catalogue.phases,
-    };
-    Ok(projects
-        .into_iter()
-        .map(|ProjectData { project, as_of, rollups: r, notes }| {
-            let f = figures::compute(&FigureInputs {
-                project: &project,
-                calendar: &calendar,
-                today,
-                view: settings.visibility.view,
-                show_non_billable: settings.visibility.shows_non_billable(),
-                all_weeks: &r.all_weeks,
-                recent: &r.recent,
-                totals: &r.totals,
-                future: &r.future,
-            });
-            let mut d = project_dashboard(&cx, &project, &f, as_of);
-            d.notes = project_notes(&notes, &project.id, settings.visibility.view, calendar.week_of(today).start);
-            d
-        })
-        .collect())
+    clearhours_http::dashboards::for_scope(db, scope, now, only).await
 }
 
 /// The dashboard of `id` if this contact may see it; 404 otherwise (never 403: no hint that
