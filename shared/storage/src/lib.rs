@@ -28,6 +28,7 @@ pub mod mfa;
 pub mod notes;
 pub mod provider;
 pub mod scope;
+pub mod shards;
 pub mod throttle;
 
 pub use db::{Db, StorageError};

@@ -23,8 +23,14 @@ pub enum Who {
     Staff,
 }
 
+/// The directory database (and default shard): sign-in lookups, links, invitations.
 pub fn db(env: &Env) -> ApiResult<Db> {
     clearhours_http::db(env)
+}
+
+/// The database of a shard named by a signed session token or the directory.
+pub fn shard_db(env: &Env, binding: &str) -> ApiResult<Db> {
+    clearhours_http::db_for(env, binding)
 }
 
 /// The sign-in form with a fresh double-submit CSRF cookie.
@@ -62,11 +68,12 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     if email.is_empty() || email.len() > 254 || pw.is_empty() || pw.len() > 1024 {
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     }
-    let db = db(env)?;
     let (actor_kind, subject) = match kind {
         LoginKind::Client => ("contact", SubjectKind::Contact),
         LoginKind::Staff => ("staff", SubjectKind::Staff),
     };
+    // Sign-in is global: the directory says which shard holds the account (one indexed read).
+    let db = shard_db(env, &clearhours_storage::shards::login_binding(&db(env)?, &email, subject.as_str()).await?)?;
     // The account is looked up first (one cheap read) so every refusal below lands in its
     // provider's log; the typed e-mail itself is never logged.
     let candidate = match kind {
@@ -195,7 +202,7 @@ pub async fn sign_in(
     .await?;
     let keys = Keys::from_env(env)?;
     let lifetime = Duration::hours(store::ABSOLUTE_HOURS);
-    let token = keys.issue(&s.id, subject.as_str(), now, lifetime)?;
+    let token = keys.issue(&s.id, subject.as_str(), db.binding(), now, lifetime)?;
     let next = match (mfa_state, subject) {
         ("pending", _) => "/mfa",
         ("enroll", _) => "/mfa/setup",
@@ -238,15 +245,16 @@ pub async fn network_allows(
 
 pub const NETWORK_DENIED_MESSAGE: &str = NETWORK_DENIED;
 
-/// The live session behind the request's cookie, if any.
-async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys)>> {
+/// The live session behind the request's cookie, if any, with its shard's database.
+async fn live(req: &Request, env: &Env, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys, Db)>> {
     let Some(token) = session::session_token(req) else { return Ok(None) };
     let keys = Keys::from_env(env)?;
-    let Some((sid, knd)) = keys.verify(&token, now) else { return Ok(None) };
-    if knd != kind.as_str() {
+    let Some(v) = keys.verify(&token, now) else { return Ok(None) };
+    if v.knd != kind.as_str() {
         return Ok(None);
     }
-    Ok(store::live_session(db, &sid, now).await?.map(|s| (s, keys)))
+    let db = shard_db(env, &v.shard)?;
+    Ok(store::live_session(&db, &v.sid, now).await?.map(|s| (s, keys, db)))
 }
 
 /// An authorised client contact.
@@ -267,7 +275,7 @@ impl ContactCtx {
     /// Records a view or read as this contact. The row is written after the response (see
     /// `access_log::defer`): a view never waits for, or fails on, the log.
     pub async fn log(&self, action: &str, target: &str, outcome: &str) -> ApiResult<()> {
-        access_log::defer(&self.event(action, target, outcome));
+        access_log::defer_on(self.db.binding(), &self.event(action, target, outcome));
         Ok(())
     }
 
@@ -296,15 +304,16 @@ impl ContactCtx {
 }
 
 pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> {
-    let db = db(env)?;
     let now = now(req, env);
     let Some(token) = session::session_token(req) else { return Ok(None) };
     let keys = Keys::from_env(env)?;
-    let Some((sid, knd)) = keys.verify(&token, now) else { return Ok(None) };
-    if knd != SubjectKind::Contact.as_str() {
+    let Some(v) = keys.verify(&token, now) else { return Ok(None) };
+    if v.knd != SubjectKind::Contact.as_str() {
         return Ok(None);
     }
-    let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
+    // The token names the shard; the session row and every query of the request are there.
+    let db = shard_db(env, &v.shard)?;
+    let Some((session, scope)) = store::live_contact(&db, &v.sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
     let ctx = ContactCtx {
         session_id: session.id,
@@ -334,9 +343,8 @@ pub struct StaffCtx {
 }
 
 pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
-    let db = db(env)?;
     let now = now(req, env);
-    let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Staff).await? else { return Ok(None) };
+    let Some((session, keys, db)) = live(req, env, now, SubjectKind::Staff).await? else { return Ok(None) };
     let Some(scope) = store::staff_scope(&db, &session).await? else { return Ok(None) };
     let ip = client_ip(req);
     if !scope.staff_ip_allowlist().allows(&ip) {
@@ -358,31 +366,33 @@ pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
     let csrf = keys.csrf_token(&session.id);
     if req.method() == worker::Method::Get {
         // Staff page views are on record like clients' (written after the response).
-        access_log::defer(&AccessEvent {
-            at: now,
-            provider_id: Some(scope.provider_id().as_str()),
-            client_id: None,
-            actor_kind: "staff",
-            actor_id: scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
-            action: "admin_view",
-            target: &req.path(),
-            outcome: "success",
-            ip: &ip,
-            user_agent: &user_agent(req),
-        });
+        access_log::defer_on(
+            db.binding(),
+            &AccessEvent {
+                at: now,
+                provider_id: Some(scope.provider_id().as_str()),
+                client_id: None,
+                actor_kind: "staff",
+                actor_id: scope.staff_id().map(|s| s.as_str()).unwrap_or_default(),
+                action: "admin_view",
+                target: &req.path(),
+                outcome: "success",
+                ip: &ip,
+                user_agent: &user_agent(req),
+            },
+        );
     }
     Ok(Some(StaffCtx { session_id: session.id, db, now, scope, csrf }))
 }
 
 /// POST only, with the session's CSRF token; revokes the session row at once.
 pub async fn logout(mut req: Request, env: &Env, who: Who) -> ApiResult<Response> {
-    let db = db(env)?;
     let now = now(&req, env);
     let kind = if who == Who::Contact { SubjectKind::Contact } else { SubjectKind::Staff };
     let login = if who == Who::Contact { "/login" } else { "/admin/login" };
-    let live = live(&req, env, &db, now, kind).await?;
+    let live = live(&req, env, now, kind).await?;
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the sign-out form"))?;
-    if let Some((s, keys)) = live {
+    if let Some((s, keys, db)) = live {
         if !keys.csrf_ok(&s.id, &field(&form, "csrf")) {
             return Err(ApiError::forbidden("CSRF token missing or wrong"));
         }
