@@ -96,11 +96,18 @@ impl ViewCache {
         Self { kv }
     }
 
-    /// The cached value under `key`, if any.
+    /// The cached value under `key`, if any: from this isolate's memory, else from KV.
     pub async fn get(&self, key: &str) -> Option<String> {
         let kv = self.kv.as_ref()?;
+        if let Some(v) = L1.with(|l| l.borrow_mut().get(key)) {
+            return Some(v);
+        }
         match kv.get(key).text().await {
-            Ok(v) => v,
+            Ok(Some(v)) => {
+                L1.with(|l| l.borrow_mut().put(key, &v));
+                Some(v)
+            }
+            Ok(None) => None,
             Err(e) => {
                 worker::console_error!("view cache: read failed: {e}");
                 None
@@ -124,6 +131,7 @@ impl ViewCache {
         if value.len() > MAX_VALUE_BYTES {
             return;
         }
+        L1.with(|l| l.borrow_mut().put(key, value));
         let put = match kv.put(key, value) {
             Ok(p) => p.expiration_ttl(TTL_SECONDS),
             Err(e) => return worker::console_error!("view cache: write failed: {e}"),
@@ -134,7 +142,43 @@ impl ViewCache {
     }
 }
 
+/// Bytes of values an isolate keeps in memory in front of KV (isolates have 128 MB in all).
+pub const L1_BYTES: usize = 8 << 20;
+
+/// The isolate's own copy of recent values (first in, first out). Keys are immutable (see the
+/// module docs), so a value held here is exactly what KV holds: memory is only faster, never
+/// staler. It saves KV's read (a network hop in production) on the views an isolate serves
+/// again and again.
+#[derive(Default)]
+struct L1 {
+    values: std::collections::HashMap<String, std::rc::Rc<str>>,
+    order: std::collections::VecDeque<String>,
+    bytes: usize,
+}
+
+impl L1 {
+    fn get(&mut self, key: &str) -> Option<String> {
+        self.values.get(key).map(|v| v.to_string())
+    }
+
+    fn put(&mut self, key: &str, value: &str) {
+        if value.len() > L1_BYTES / 4 || self.values.contains_key(key) {
+            return;
+        }
+        self.bytes += key.len() + value.len();
+        self.values.insert(key.to_string(), std::rc::Rc::from(value));
+        self.order.push_back(key.to_string());
+        while self.bytes > L1_BYTES {
+            let Some(old) = self.order.pop_front() else { break };
+            if let Some(v) = self.values.remove(&old) {
+                self.bytes -= old.len() + v.len();
+            }
+        }
+    }
+}
+
 thread_local! {
+    static L1: std::cell::RefCell<L1> = std::cell::RefCell::new(L1::default());
     static DEFERRED: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -155,6 +199,21 @@ pub fn take_deferred() -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memory_tier_stays_within_its_bytes() {
+        let mut l = L1::default();
+        let big = "x".repeat(L1_BYTES / 8);
+        for i in 0..20 {
+            l.put(&format!("k{i}"), &big);
+        }
+        assert!(l.bytes <= L1_BYTES);
+        assert!(l.get("k0").is_none(), "the oldest went first");
+        assert_eq!(l.get("k19").as_deref(), Some(big.as_str()));
+        // A key is written once: values under a key never change.
+        l.put("k19", "other");
+        assert_eq!(l.get("k19").as_deref(), Some(big.as_str()));
+    }
 
     #[test]
     fn hex16_is_sixteen_hex_digits() {
