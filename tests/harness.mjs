@@ -50,6 +50,8 @@ function guardDb(db, meter) {
     get(t, p) {
       if (p === 'prepare') return (sql) => guardStatement(t.prepare(sql), meter);
       if (p === 'batch') return (list) => { meter.n += list.length; return t.batch(list); };
+      // D1 sessions (read replication, issue 16) prepare and batch the same way.
+      if (p === 'withSession') return (c) => guardDb(t.withSession(c), meter);
       const v = Reflect.get(t, p, t);
       return typeof v === 'function' && p !== 'constructor' ? v.bind(t) : v;
     },

@@ -25,7 +25,7 @@ test('a signed-in view gets a bookmark cookie; carrying it back, the cookie is n
   // The sign-in itself (a write, first-primary) already hands out a bookmark.
   assert.ok(a.cookies.get(BOOKMARK), 'sign-in sets the bookmark cookie');
   const first = a.cookies.get(BOOKMARK);
-  assert.match(first, /^DB~[0-9A-Za-z-]+$/);
+  assert.match(first, /^DB~[0-9A-Za-z-]+~[0-9a-f]{32}$/, 'binding, bookmark and its MAC');
   const res = await a.get('/api/v1/projects/prj_a/dashboard');
   assert.equal(res.status, 200);
   const c = setCookie(res);
@@ -55,6 +55,15 @@ test('a write is read back by the next request that carries the bookmark', async
 test('a forged or foreign bookmark cookie is ignored, never an error', async () => {
   const a = new Browser(stack, 'portal', NOW);
   await a.login(LOGINS.a.email, LOGINS.a.password);
+  const [binding, bookmark, mac] = a.cookies.get(BOOKMARK).split('~');
+  // A made-up "future" bookmark under a real MAC is not ours: the request starts fresh, and the
+  // answer hands back a genuine bookmark.
+  const future = bookmark.replace(/[0-9a-f]/g, 'f');
+  a.cookies.set(BOOKMARK, `${binding}~${future}~${mac}`);
+  const res = await a.get('/api/v1/projects/prj_a/dashboard');
+  assert.equal(res.status, 200);
+  const back = setCookie(res);
+  assert.ok(back && !back.includes(future), 'the forged bookmark is replaced, never echoed');
   for (const bad of ['garbage', 'DB~not a bookmark', 'NOPE~0000', 'DB~' + 'f'.repeat(300), 'db~abc', 'DB_9~00000001-00000001', 'DB~0000', 'DB~00000000-00000000-00000000-ffffffffffffffffffffffffffffffff', 'DB~ffffffff-ffffffff-ffffffff-ffffffffffffffffffffffffffffffff']) {
     a.cookies.set(BOOKMARK, bad);
     const res = await a.get('/api/v1/projects/prj_a/dashboard');

@@ -185,7 +185,7 @@ pub fn db_for(env: &Env, binding: &str) -> ApiResult<clearhours_storage::Db> {
 }
 
 /// A Worker secret (or, in dev and tests, a var of the same name).
-fn secret(env: &Env, name: &str) -> Option<String> {
+pub(crate) fn secret(env: &Env, name: &str) -> Option<String> {
     env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|s| s.to_string())).ok()
 }
 

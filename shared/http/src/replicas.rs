@@ -25,7 +25,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::d1::D1DatabaseSession;
 use worker::{Env, Method, Request};
 
-/// The cookie that carries the D1 bookmark between requests: `<binding>~<bookmark>`.
+/// The cookie that carries the D1 bookmark between requests: `<binding>~<bookmark>~<mac>`, the
+/// MAC an HMAC-SHA256 (first 16 bytes, hex) under a key derived from `DATA_KEY`, so only
+/// bookmarks this service issued are used (a made-up "future" bookmark could make a session
+/// wait for a replica that never catches up). Without `DATA_KEY` no bookmark is used.
 pub const BOOKMARK_COOKIE: &str = "__Host-ch_d1";
 /// The binding of the directory database (and of shard 0).
 pub const DEFAULT_BINDING: &str = "DB";
@@ -43,10 +46,37 @@ fn valid_binding(b: &str) -> bool {
     !b.is_empty() && b.len() <= 32 && b.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
 }
 
-/// The bookmark cookie's `(binding, bookmark)`, if well-formed.
-pub fn parse_cookie(value: &str) -> Option<(&str, &str)> {
-    let (binding, bookmark) = value.split_once('~')?;
-    (valid_binding(binding) && valid_bookmark(bookmark)).then_some((binding, bookmark))
+/// The bookmark cookie's `(binding, bookmark)`, if well-formed and signed with `key`.
+pub fn parse_cookie<'a>(value: &'a str, key: &[u8]) -> Option<(&'a str, &'a str)> {
+    let mut parts = value.splitn(3, '~');
+    let (binding, bookmark, mac) = (parts.next()?, parts.next()?, parts.next()?);
+    if !(valid_binding(binding) && valid_bookmark(bookmark)) {
+        return None;
+    }
+    let expected = sign(key, binding, bookmark);
+    // Constant time is not needed for a bookmark, but costs nothing.
+    let same = expected.len() == mac.len() && expected.bytes().zip(mac.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    same.then_some((binding, bookmark))
+}
+
+fn sign(key: &[u8], binding: &str, bookmark: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else { return String::new() };
+    mac.update(b"d1-bookmark:");
+    mac.update(binding.as_bytes());
+    mac.update(b"~");
+    mac.update(bookmark.as_bytes());
+    mac.finalize().into_bytes().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The cookie's value for `binding` at `bookmark`.
+fn cookie_value(key: &[u8], binding: &str, bookmark: &str) -> String {
+    format!("{binding}~{bookmark}~{}", sign(key, binding, bookmark))
+}
+
+/// The key that signs bookmark cookies (from `DATA_KEY`; none without it).
+fn cookie_key(env: &Env) -> Option<Vec<u8>> {
+    crate::secret(env, "DATA_KEY").filter(|k| !k.is_empty()).map(|k| format!("clearhours d1 bookmark\u{0}{k}").into_bytes())
 }
 
 /// Starts the request's D1 sessions: an `Env` of its own that [`session`] reads. Sessions
@@ -60,8 +90,8 @@ pub fn start(env: Env, req: &Request) -> Env {
     if !ok {
         return env;
     }
-    if let Some(cookie) = crate::cookie(req, BOOKMARK_COOKIE) {
-        if let Some((binding, bookmark)) = parse_cookie(&cookie) {
+    if let (Some(cookie), Some(key)) = (crate::cookie(req, BOOKMARK_COOKIE), cookie_key(&env)) {
+        if let Some((binding, bookmark)) = parse_cookie(&cookie, &key) {
             let _ = Reflect::set(&own, &JsValue::from_str(&format!("{BOOKMARK}_{binding}")), &JsValue::from_str(bookmark));
         }
     }
@@ -87,6 +117,7 @@ pub fn session(env: &Env, binding: &str) -> Option<D1DatabaseSession> {
 /// binding with one), if it has one and it differs from what the request brought.
 /// `cookies` is the request's `Cookie` header (the request itself is consumed by then).
 pub fn bookmark_cookie(env: &Env, cookies: Option<&str>) -> Option<String> {
+    let key = cookie_key(env)?;
     let sessions = Reflect::get(env, &JsValue::from_str(SESSIONS)).ok().filter(JsValue::is_object)?;
     let bindings = Object::keys(sessions.unchecked_ref::<Object>());
     for binding in bindings.iter().filter_map(|b| b.as_string()) {
@@ -96,7 +127,7 @@ pub fn bookmark_cookie(env: &Env, cookies: Option<&str>) -> Option<String> {
         if !valid_bookmark(&bookmark) {
             continue;
         }
-        let value = format!("{binding}~{bookmark}");
+        let value = cookie_value(&key, &binding, &bookmark);
         if crate::cookie_in(cookies.unwrap_or_default(), BOOKMARK_COOKIE).as_deref() == Some(value.as_str()) {
             return None;
         }
@@ -110,13 +141,22 @@ pub fn bookmark_cookie(env: &Env, cookies: Option<&str>) -> Option<String> {
 mod tests {
     use super::*;
 
+    const KEY: &[u8] = b"test key";
+
     #[test]
-    fn only_well_formed_cookies_are_used() {
-        assert_eq!(parse_cookie("DB~00000001-00000002-00004f9f-abc"), Some(("DB", "00000001-00000002-00004f9f-abc")));
-        assert_eq!(parse_cookie("DB_1~0a-0b"), Some(("DB_1", "0a-0b")));
-        for bad in ["", "DB", "DB~", "~abc", "db~abc", "DB~a b", "DB~a;b", "DB~a\"b", "D B~abc"] {
-            assert_eq!(parse_cookie(bad), None, "{bad}");
+    fn only_signed_well_formed_cookies_are_used() {
+        let v = cookie_value(KEY, "DB", "00000001-00000002-00004f9f-abc");
+        assert_eq!(parse_cookie(&v, KEY), Some(("DB", "00000001-00000002-00004f9f-abc")));
+        assert_eq!(parse_cookie(&cookie_value(KEY, "DB_1", "0a-0b"), KEY), Some(("DB_1", "0a-0b")));
+        // Another key, another bookmark or binding under the same MAC, or no MAC: ignored.
+        assert_eq!(parse_cookie(&v, b"other key"), None);
+        let mac = v.rsplit('~').next().unwrap();
+        assert_eq!(parse_cookie(&format!("DB~ffffffff-ffffffff-ffffffff-fff~{mac}"), KEY), None);
+        assert_eq!(parse_cookie(&format!("DB_2~00000001-00000002-00004f9f-abc~{mac}"), KEY), None);
+        for bad in ["", "DB", "DB~", "~abc", "DB~abc", "db~abc~00", "DB~a b~00", "DB~a;b~00", "D B~abc~00"] {
+            assert_eq!(parse_cookie(bad, KEY), None, "{bad}");
         }
-        assert_eq!(parse_cookie(&format!("DB~{}", "a".repeat(201))), None);
+        let long = "a".repeat(201);
+        assert_eq!(parse_cookie(&cookie_value(KEY, "DB", &long), KEY), None);
     }
 }
