@@ -81,7 +81,13 @@ fn cookie_key(env: &Env) -> Option<Vec<u8>> {
 
 /// Starts the request's D1 sessions: an `Env` of its own that [`session`] reads. Sessions
 /// themselves are opened on first use, per binding.
+///
+/// `D1_SESSIONS = "off"` (a var) turns sessions off: every statement goes to the primary, as
+/// before issue 16 — an operator's switch, and the benchmark's comparison.
 pub fn start(env: Env, req: &Request) -> Env {
+    if env.var("D1_SESSIONS").is_ok_and(|v| v.to_string() == "off") {
+        return env;
+    }
     let own = Object::create(env.unchecked_ref::<Object>());
     let write = !matches!(req.method(), Method::Get | Method::Head);
     let start = if write { "first-primary" } else { "first-unconstrained" };
