@@ -27,6 +27,8 @@ audit_seed=$(node -e 'console.log(require("crypto").randomBytes(32).toString("ba
 
 echo "dev: applying migrations"
 wrangler d1 migrations apply DB --local --persist-to "$STATE" >"$STATE/migrate.log" 2>&1 || { cat "$STATE/migrate.log"; exit 1; }
+# The second shard (issue 16): same schema; providers loaded with ?shard=DB_2 live there.
+wrangler d1 migrations apply DB_2 --local --persist-to "$STATE" >>"$STATE/migrate.log" 2>&1 || { cat "$STATE/migrate.log"; exit 1; }
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -92,6 +94,11 @@ sed "s#http://127.0.0.1:8799/#http://127.0.0.1:$CAPTURE_PORT/#g" "$FIXTURE" >"$S
 curl -fsS -X POST "http://127.0.0.1:$INGEST_PORT/__dev/fixtures" \
   -H "authorization: Bearer $token" -H 'content-type: application/json' --data-binary "@$STATE/fixture-in.json" >"$STATE/fixture.json" \
   || { echo "dev: fixture load failed"; cat "$STATE/fixture.json" 2>/dev/null; exit 1; }
+# A second agency on the second shard (issue 16): its rows are only in DB_2.
+curl -fsS -X POST "http://127.0.0.1:$INGEST_PORT/__dev/fixtures?shard=DB_2" \
+  -H "authorization: Bearer $token" -H 'content-type: application/json' --data-binary "@fixtures/shard2.json" >"$STATE/fixture-shard2.json" \
+  || { echo "dev: second-shard fixture load failed"; cat "$STATE/fixture-shard2.json" 2>/dev/null; exit 1; }
+echo "dev: fixtures/shard2.json on shard DB_2 (sign in as ada@shard2-client-a.test / client-a-password-1)"
 curl -fsS -X POST "http://127.0.0.1:$ALERTS_PORT/__dev/run" >"$STATE/alerts-run.json" || true
 
 node scripts/print-logins.mjs "$FIXTURE" "$PORTAL_PORT" "$INGEST_PORT" "$ALERTS_PORT" "$CAPTURE_PORT"

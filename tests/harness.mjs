@@ -50,6 +50,8 @@ function guardDb(db, meter) {
     get(t, p) {
       if (p === 'prepare') return (sql) => guardStatement(t.prepare(sql), meter);
       if (p === 'batch') return (list) => { meter.n += list.length; return t.batch(list); };
+      // D1 sessions (read replication, issue 16) prepare and batch the same way.
+      if (p === 'withSession') return (c) => guardDb(t.withSession(c), meter);
       const v = Reflect.get(t, p, t);
       return typeof v === 'function' && p !== 'constructor' ? v.bind(t) : v;
     },
@@ -101,7 +103,8 @@ function workerOptions(name, bindings = {}, { build: dir = 'build', guard = fals
     name,
     ...code,
     compatibilityDate: '2026-07-01',
-    d1Databases: { DB: 'clearhours-test' },
+    // Two shards (issue 16): `DB` is also the directory; `DB_2` holds providers placed there.
+    d1Databases: { DB: 'clearhours-test', DB_2: 'clearhours-test-2' },
     kvNamespaces: { KV: 'clearhours-kv' },
     bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY, AUDIT_KEYS, AUDIT_SIGNING_KEYS, PORTAL_BASE_URL: 'http://portal.test', ...bindings },
   };
@@ -177,21 +180,27 @@ export async function startStack({ workers = ['portal', 'ingest', 'alerts'], bin
   });
   const url = await mf.ready;
   const db = await mf.getD1Database('DB', workers[0]);
-  if (!migrated) await migrate(db);
+  const db2 = await mf.getD1Database('DB_2', workers[0]);
+  if (!migrated) {
+    await migrate(db);
+    await migrate(db2);
+  }
   const stack = {
     mf,
     url: port !== undefined ? url : undefined,
     db,
+    db2,
     capture,
     worker: (name) => mf.getWorker(name),
     async fetch(name, url, init = {}) {
       const w = await mf.getWorker(name);
       return w.fetch(new URL(url, 'http://localhost').toString(), init);
     },
-    async loadFixture(fixture, now) {
+    async loadFixture(fixture, now, { shard } = {}) {
       const headers = { authorization: `Bearer ${DEV_TOKEN}`, 'content-type': 'application/json' };
       if (now) headers['x-clearhours-now'] = now;
-      const res = await stack.fetch('ingest', '/__dev/fixtures', { method: 'POST', headers, body: JSON.stringify(fixture) });
+      const url = shard ? `/__dev/fixtures?shard=${shard}` : '/__dev/fixtures';
+      const res = await stack.fetch('ingest', url, { method: 'POST', headers, body: JSON.stringify(fixture) });
       const body = await res.json();
       if (res.status !== 200) throw new Error(`fixture load failed: ${res.status} ${JSON.stringify(body)}`);
       return body;

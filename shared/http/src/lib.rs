@@ -13,6 +13,8 @@ use clearhours_storage::StorageError;
 use serde::Serialize;
 use worker::{Env, Headers, Request, Response};
 
+pub mod replicas;
+
 /// An error a handler returns. 4xx carry a message for the caller; 5xx carry only a log line.
 #[derive(Debug)]
 pub struct ApiError {
@@ -149,8 +151,30 @@ pub fn secure(mut resp: Response, kind: Kind) -> Response {
 /// In dev mode (dev builds with `DEV_MODE=1`) the handle counts on the invocation's meter and
 /// refuses statements beyond D1's free-plan limit (see [`invocation`]).
 pub fn db(env: &Env) -> ApiResult<clearhours_storage::Db> {
+    db_for(env, replicas::DEFAULT_BINDING)
+}
+
+/// The D1 bindings of every shard: `D1_SHARDS` (comma-separated, e.g. `DB,DB_2`), else `DB`.
+/// Jobs that walk every provider (the alerts cron, sealing) run once per shard.
+pub fn shard_bindings(env: &Env) -> Vec<String> {
+    let listed = env.var("D1_SHARDS").map(|v| v.to_string()).unwrap_or_default();
+    let mut out: Vec<String> =
+        listed.split(',').map(str::trim).filter(|b| clearhours_storage::shards::valid_binding(b)).map(str::to_string).collect();
+    if out.is_empty() {
+        out.push(replicas::DEFAULT_BINDING.to_string());
+    }
+    out
+}
+
+/// The database bound as `binding` (a shard, see `storage::shards`), in the invocation's D1
+/// session when the request started one ([`replicas::start`]), else on the primary.
+pub fn db_for(env: &Env, binding: &str) -> ApiResult<clearhours_storage::Db> {
     #[allow(unused_mut)]
-    let mut db = clearhours_storage::Db::new(env.d1("DB")?);
+    let mut db = match replicas::session(env, binding) {
+        Some(s) => clearhours_storage::Db::in_session(s),
+        None => clearhours_storage::Db::new(env.d1(binding)?),
+    }
+    .with_binding(binding);
     #[cfg(feature = "dev")]
     {
         db = dev::attach(db, env);
@@ -169,7 +193,7 @@ pub fn unsubscribe_key(env: &Env) -> Option<[u8; 32]> {
 }
 
 /// A Worker secret (or, in dev and tests, a var of the same name).
-fn secret(env: &Env, name: &str) -> Option<String> {
+pub(crate) fn secret(env: &Env, name: &str) -> Option<String> {
     env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|s| s.to_string())).ok()
 }
 
@@ -336,6 +360,11 @@ pub fn user_agent(req: &Request) -> String {
 /// A cookie's value from the request.
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
     let header = req.headers().get("cookie").ok().flatten()?;
+    cookie_in(&header, name)
+}
+
+/// A cookie's value from a `Cookie` header.
+pub fn cookie_in(header: &str, name: &str) -> Option<String> {
     header.split(';').find_map(|part| {
         let (k, v) = part.trim().split_once('=')?;
         (k == name).then(|| v.to_string())

@@ -112,7 +112,7 @@ pub async fn append_all(db: &Db, events: &[OwnedEvent]) -> Result<()> {
 }
 
 thread_local! {
-    static DEFERRED: RefCell<Vec<OwnedEvent>> = const { RefCell::new(Vec::new()) };
+    static DEFERRED: RefCell<Vec<(String, OwnedEvent)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Queues a row to be written after the response (page views, API reads, exports): the view
@@ -121,11 +121,17 @@ thread_local! {
 /// interleave may drain each other's rows, which is harmless: every queued row is written by
 /// whichever request drains it.)
 pub fn defer(e: &AccessEvent<'_>) {
-    DEFERRED.with(|q| q.borrow_mut().push(OwnedEvent::from(e)));
+    defer_on(crate::shards::DIRECTORY, e);
 }
 
-/// Everything queued by [`defer`] so far.
-pub fn take_deferred() -> Vec<OwnedEvent> {
+/// [`defer`] for a provider on the shard bound as `binding` (its log is in its own database;
+/// the row carries the binding, since interleaved requests may drain each other's rows).
+pub fn defer_on(binding: &str, e: &AccessEvent<'_>) {
+    DEFERRED.with(|q| q.borrow_mut().push((binding.to_string(), OwnedEvent::from(e))));
+}
+
+/// Everything queued by [`defer`] so far, with the binding of the database it belongs to.
+pub fn take_deferred() -> Vec<(String, OwnedEvent)> {
     DEFERRED.with(|q| std::mem::take(&mut *q.borrow_mut()))
 }
 

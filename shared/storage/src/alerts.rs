@@ -8,10 +8,10 @@
 //! is final; a temporary failure waits until its `next_attempt_at`; a permanent one is `failed`
 //! with the error until staff [`retry`] it. Each function is a fixed number of statements.
 
-use crate::auth::{client_scope, ScopeIds, ScopeSettingsRow, SCOPE_SETTINGS_COLUMNS};
 use crate::args;
 use crate::auth::ts;
-use crate::db::{Arg, Db, Result, StorageError};
+use crate::auth::{client_scope, ScopeIds, ScopeSettingsRow, SCOPE_SETTINGS_COLUMNS};
+use crate::db::{Arg, Db, Result};
 use crate::provider::Cursor;
 use crate::scope::{ClientScope, ProviderScope};
 use chrono::{DateTime, Duration, Utc};

@@ -52,7 +52,9 @@ const PROJECT_SELECT: &str = "SELECT p.id, p.client_id, c.name AS client_name, c
         p.budget_minutes, p.budget_amount_minor, p.budget_includes_non_billable, p.starts_on, p.ends_on, p.default_rate, p.alert_thresholds
    FROM projects p JOIN clients c ON c.id = p.client_id";
 
-/// Rows changed by the `i`th statement of a batch.
+/// Rows changed by the `i`th statement of a batch, counting what its triggers changed (D1
+/// reports the database's total changes): "was a row written" is `>= 1`, never `== 1` — the
+/// data-version triggers (migrations/0022) write more rows.
 fn changes(results: &[D1Result], i: usize) -> usize {
     results.get(i).and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0)
 }
@@ -111,7 +113,7 @@ pub async fn create_project(
             &a,
         )
         .await?;
-    if n != 1 {
+    if n == 0 {
         return Ok(None);
     }
     Ok(Some(ProjectId::parse(&id).map_err(corrupt_id)?))
@@ -140,7 +142,7 @@ pub async fn update_project(db: &Db, scope: &ProviderScope, id: &ProjectId, p: &
             bump_project_client(db, scope, id)?,
         ])
         .await?;
-    Ok(changes(&results, 0) == 1)
+    Ok(changes(&results, 0) >= 1)
 }
 
 fn bump_project_client(db: &Db, scope: &ProviderScope, project: &ProjectId) -> Result<worker::D1PreparedStatement> {
@@ -167,7 +169,7 @@ pub async fn set_project_archived(db: &Db, scope: &ProviderScope, id: &ProjectId
     let status = if archived { "archived" } else { "active" };
     let bump = bump_project_client(db, scope, id)?;
     let sql = "UPDATE projects SET status = ? WHERE id = ? AND provider_id = ?";
-    Ok(write_and_bump(db, bump, sql, &args![status, id.as_str(), scope.provider_id.as_str()]).await? == 1)
+    Ok(write_and_bump(db, bump, sql, &args![status, id.as_str(), scope.provider_id.as_str()]).await? >= 1)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -199,7 +201,7 @@ pub async fn add_phase(db: &Db, scope: &ProviderScope, project: &ProjectId, name
         &args![id.as_str(), name, project.as_str(), scope.provider_id.as_str()],
     )
     .await?;
-    if changed != 1 {
+    if changed == 0 {
         return Ok(None);
     }
     Ok(Some(PhaseId::parse(&id).map_err(corrupt_id)?))
@@ -215,7 +217,7 @@ pub async fn rename_phase(db: &Db, scope: &ProviderScope, project: &ProjectId, p
         &args![name, phase.as_str(), project.as_str(), project.as_str(), scope.provider_id.as_str()],
     )
     .await?;
-    Ok(changed == 1)
+    Ok(changed >= 1)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -263,7 +265,7 @@ pub async fn update_task(db: &Db, scope: &ProviderScope, id: &TaskId, t: &TaskIn
         &args![t.name.as_str(), t.client_explanation.as_str(), t.billable_default, id.as_str(), scope.provider_id.as_str()],
     )
     .await?;
-    Ok(changed == 1)
+    Ok(changed >= 1)
 }
 
 /// A team member with the private fields (staff pages only).
@@ -348,5 +350,5 @@ pub async fn update_member(db: &Db, scope: &ProviderScope, id: &MemberId, m: &Me
         ],
     )
     .await?;
-    Ok(changed == 1)
+    Ok(changed >= 1)
 }

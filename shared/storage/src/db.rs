@@ -17,6 +17,7 @@ use serde::Serialize;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
+use worker::d1::D1DatabaseSession;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
 #[derive(Debug, thiserror::Error)]
@@ -159,24 +160,69 @@ impl Meter {
     }
 }
 
+/// Where statements go: the database itself (the primary), or a D1 Sessions API session
+/// (`withSession`), which may read from a replica but is sequentially consistent: it never
+/// reads older data than it has already seen, and a session started from a bookmark sees at
+/// least everything up to that bookmark — so a client who wrote in one request and carries
+/// the bookmark into the next reads their own write. (`worker` 0.8.7 has the binding:
+/// `D1Database::with_session`, `D1DatabaseSession::{prepare, batch, get_bookmark}`.)
+enum Conn {
+    Primary(D1Database),
+    Session(D1DatabaseSession),
+}
+
+impl Conn {
+    fn prepare(&self, sql: &str) -> D1PreparedStatement {
+        match self {
+            Conn::Primary(d) => d.prepare(sql),
+            Conn::Session(s) => s.prepare(sql),
+        }
+    }
+
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> worker::Result<Vec<D1Result>> {
+        match self {
+            Conn::Primary(d) => d.batch(statements).await,
+            Conn::Session(s) => s.batch(statements).await,
+        }
+    }
+}
+
 /// The database handle plus the invocation's [`Meter`], and the key that seals secrets at rest
 /// (TOTP secrets, integration secrets) — held as a Worker secret, never in D1.
 pub struct Db {
-    d1: D1Database,
+    d1: Conn,
     meter: Rc<Meter>,
     seal_key: Option<SealKey>,
+    /// The Worker binding this handle is on (its shard; see `shards`).
+    binding: Option<String>,
 }
 
 impl Db {
     /// A handle with its own meter and no statement limit.
     pub fn new(d1: D1Database) -> Self {
-        Self { d1, meter: Meter::new(None), seal_key: None }
+        Self { d1: Conn::Primary(d1), meter: Meter::new(None), seal_key: None, binding: None }
+    }
+
+    /// A handle whose statements run in a D1 session (see [`Conn`]).
+    pub fn in_session(session: D1DatabaseSession) -> Self {
+        Self { d1: Conn::Session(session), meter: Meter::new(None), seal_key: None, binding: None }
     }
 
     /// A handle that counts on `meter` (shared by the invocation's handles).
     pub fn with_meter(mut self, meter: Rc<Meter>) -> Self {
         self.meter = meter;
         self
+    }
+
+    /// Names the binding (shard) this handle is on.
+    pub fn with_binding(mut self, binding: &str) -> Self {
+        self.binding = Some(binding.to_string());
+        self
+    }
+
+    /// The binding (shard) this handle is on: the directory database unless told otherwise.
+    pub fn binding(&self) -> &str {
+        self.binding.as_deref().unwrap_or(crate::shards::DIRECTORY)
     }
 
     pub fn with_seal_key(mut self, key: SealKey) -> Self {

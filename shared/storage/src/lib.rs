@@ -30,6 +30,7 @@ mod native_tests;
 pub mod notes;
 pub mod provider;
 pub mod scope;
+pub mod shards;
 #[cfg(test)]
 mod sqlite_tests;
 pub mod stmt;

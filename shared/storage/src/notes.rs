@@ -36,7 +36,8 @@ pub async fn add_note(
             ],
         )
         .await?;
-    Ok(n == 1)
+    // `>= 1`: the data-version trigger changes a row too (D1 counts it).
+    Ok(n >= 1)
 }
 
 pub async fn delete_note(db: &Db, scope: &ProviderScope, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {

@@ -120,16 +120,19 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     #[allow(clippy::cast_possible_truncation)]
     let ms = event.schedule() as i64;
     let now = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_else(real_now);
-    if event.cron() == SEAL_CRON {
-        match seal(&env, now).await {
-            Ok(r) => worker::console_log!("access log sealed: {r:?}"),
-            Err(e) => worker::console_error!("access log sealing failed: {}", e.detail),
+    // Every shard (issue 16, `storage::shards`) in turn: one that fails never stops the next.
+    for binding in clearhours_http::shard_bindings(&env) {
+        if event.cron() == SEAL_CRON {
+            match seal(&env, &binding, now).await {
+                Ok(r) => worker::console_log!("access log sealed ({binding}): {r:?}"),
+                Err(e) => worker::console_error!("access log sealing failed ({binding}): {}", e.detail),
+            }
+            continue;
         }
-        return;
-    }
-    match run(&env, now).await {
-        Ok(r) => worker::console_log!("alerts run: {r:?}"),
-        Err(e) => worker::console_error!("alerts run failed: {}", e.detail),
+        match run(&env, &binding, now).await {
+            Ok(r) => worker::console_log!("alerts run ({binding}): {r:?}"),
+            Err(e) => worker::console_error!("alerts run failed ({binding}): {}", e.detail),
+        }
     }
 }
 
@@ -139,8 +142,8 @@ const SEAL_CRON: &str = "* * * * *";
 /// Seals every provider's waiting access-log rows into its chain: the single writer of the
 /// chains besides verification on demand (`clearhours_storage::access_log`). Stays within
 /// D1's 50 statements per invocation; what is left waits for the next minute.
-pub async fn seal(env: &Env, now: DateTime<Utc>) -> ApiResult<access_log::SealAllReport> {
-    let db = clearhours_http::db(env)?;
+pub async fn seal(env: &Env, binding: &str, now: DateTime<Utc>) -> ApiResult<access_log::SealAllReport> {
+    let db = clearhours_http::db_for(env, binding)?;
     let keys = clearhours_http::audit_keys(env)?;
     // D1 allows 50 statements per invocation on the free plan (1,000 on paid): AUDIT_SEAL_STATEMENTS
     // raises the budget where the plan allows.
@@ -160,26 +163,40 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let resp = match (req.method(), segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
         (Method::Get, ["healthz"]) => json(200, &serde_json::json!({"ok": true})),
         #[cfg(feature = "dev")]
-        (Method::Post, ["__dev", "run"]) if clearhours_http::dev_mode(&env) => match run(&env, clearhours_http::now(&req, &env)).await {
-            Ok(r) => json(200, &r),
-            Err(e) => e.into_response(),
-        },
+        (Method::Post, ["__dev", "run"]) if clearhours_http::dev_mode(&env) => {
+            match run(&env, &dev_shard(&req), clearhours_http::now(&req, &env)).await {
+                Ok(r) => json(200, &r),
+                Err(e) => e.into_response(),
+            }
+        }
         #[cfg(feature = "dev")]
-        (Method::Post, ["__dev", "seal"]) if clearhours_http::dev_mode(&env) => match seal(&env, clearhours_http::now(&req, &env)).await {
-            Ok(r) => json(200, &r),
-            Err(e) => e.into_response(),
-        },
+        (Method::Post, ["__dev", "seal"]) if clearhours_http::dev_mode(&env) => {
+            match seal(&env, &dev_shard(&req), clearhours_http::now(&req, &env)).await {
+                Ok(r) => json(200, &r),
+                Err(e) => e.into_response(),
+            }
+        }
         _ => ApiError::not_found().into_response(),
     };
     Ok(invocation.finish(secure(resp, Kind::Private)))
+}
+
+/// `?shard=<binding>` on the dev routes (default: the directory database).
+#[cfg(feature = "dev")]
+fn dev_shard(req: &Request) -> String {
+    req.url()
+        .ok()
+        .and_then(|u| u.query_pairs().find(|(k, _)| k == "shard").map(|(_, v)| v.to_string()))
+        .filter(|b| clearhours_storage::shards::valid_binding(b))
+        .unwrap_or_else(|| clearhours_storage::shards::DIRECTORY.to_string())
 }
 
 /// One run of the job at `now`: check the next page(s) of budgeted projects after the stored
 /// cursor, enqueue the crossed thresholds and move the cursor (a run that reaches the end starts
 /// the next one from the beginning), then send due outbox rows. A project whose data is broken
 /// is logged with its provider and skipped; the others are checked all the same.
-pub async fn run(env: &Env, now: DateTime<Utc>) -> ApiResult<Report> {
-    let db = clearhours_http::db(env)?;
+pub async fn run(env: &Env, binding: &str, now: DateTime<Utc>) -> ApiResult<Report> {
+    let db = clearhours_http::db_for(env, binding)?;
     let links = Links::from_env(env);
     let per_run = env
         .var("ALERTS_PROJECTS_PER_RUN")

@@ -19,6 +19,16 @@ pub fn db(env: &Env) -> ApiResult<Db> {
     clearhours_http::db(env)
 }
 
+/// The database of the shard that holds integration `id`'s provider (the directory says).
+pub async fn integration_db(env: &Env, id: &IntegrationId) -> ApiResult<Db> {
+    let dir = db(env)?;
+    let binding = clearhours_storage::shards::integration_binding(&dir, id.as_str()).await?;
+    if binding == clearhours_storage::shards::DIRECTORY {
+        return Ok(dir);
+    }
+    clearhours_http::db_for(env, &binding)
+}
+
 /// The enabled integration of this kind; anything else answers like a bad signature.
 pub async fn integration(db: &Db, id: &IntegrationId, kind: &str, now: DateTime<Utc>) -> ApiResult<IntegrationAuth> {
     ingest::integration(db, id, now).await?.filter(|i| i.kind == kind).ok_or_else(|| ApiError::unauthorized("no valid signature"))

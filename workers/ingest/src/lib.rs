@@ -64,6 +64,7 @@ mod dev {
     use clearhours_domain::fixture::Fixture;
     use clearhours_http::{body_limited, json, now, ApiError, ApiResult};
     use clearhours_storage::fixtures;
+    use clearhours_storage::shards;
     use worker::{Env, Request, Response};
 
     /// Largest fixture accepted in dev mode.
@@ -95,8 +96,27 @@ mod dev {
         let now = now(req, env);
         let body = body_limited(req, MAX_FIXTURE).await?;
         let fx: Fixture = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("fixture is not valid: {e}")))?;
+        // The provider's shard: `?shard=<binding>` (tests and `make dev` put a second provider on
+        // `DB_2`), else where the directory already has it, else the directory database. The
+        // directory learns the provider's logins and integrations first.
+        let dir = common::db(env)?;
+        let url = req.url()?;
+        let asked = url.query_pairs().find(|(k, _)| k == "shard").map(|(_, v)| v.to_string());
+        let binding = match asked {
+            Some(b) if shards::valid_binding(&b) && env.d1(&b).is_ok() => b,
+            Some(b) => return Err(ApiError::bad_request(format!("no D1 binding {b:?}"))),
+            None => shards::provider_binding(&dir, &fx.provider.id).await?,
+        };
+        let logins: Vec<(String, &str)> = fx
+            .staff
+            .iter()
+            .map(|s| (s.email.clone(), "staff"))
+            .chain(fx.clients.iter().flat_map(|c| c.contacts.iter().map(|k| (k.email.clone(), "contact"))))
+            .collect();
+        let integrations: Vec<String> = fx.integrations.iter().map(|i| i.id.clone()).collect();
+        shards::register(&dir, &fx.provider.id, &binding, &logins, &integrations, &clearhours_storage::auth::ts(now)).await?;
         // Fixtures load in one large batch, outside the per-invocation statement limit.
-        let db = common::db(env)?.with_meter(clearhours_storage::db::Meter::new(None));
+        let db = clearhours_http::db_for(env, &binding)?.with_meter(clearhours_storage::db::Meter::new(None));
         let loaded = fixtures::load(&db, &fx, now).await.map_err(|e| match e {
             clearhours_storage::StorageError::Conflict(m) => {
                 ApiError::new(409, "conflict", format!("fixture collides with existing data: {m}"))

@@ -17,7 +17,7 @@ use worker::{Env, Request, Response};
 pub async fn deliver(req: &mut Request, env: &Env, id: &IntegrationId) -> ApiResult<Response> {
     let now = now(req, env);
     let body = body_limited(req, MAX_BODY).await?;
-    let db = common::db(env)?;
+    let db = common::integration_db(env, id).await?;
     let integration = common::integration(&db, id, "toggl", now).await?;
     let header = req.headers().get(SIGNATURE_HEADER)?;
     let secrets: Vec<&[u8]> = integration.raw_secrets.iter().map(String::as_bytes).collect();

@@ -156,6 +156,8 @@ pub async fn create_contact(mut req: Request, env: &Env, id: &str) -> ApiResult<
             return render_client(&ctx, id, None, Some("That e-mail address already has a portal account."), 409).await
         }
     };
+    // Sign-in is global: the directory learns which provider (hence shard) holds the address.
+    clearhours_storage::shards::add_login(&crate::auth::db(env)?, &email, "contact", ctx.scope.provider_id().as_str()).await?;
     log(&ctx, &req, Some(cid.as_str()), "admin_contact_create", contact_id.as_str()).await?;
     send_invitation(&ctx, &req, env, &contact_id).await
 }

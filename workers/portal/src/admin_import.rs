@@ -202,6 +202,8 @@ async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         Ok(id) => id,
         Err(e) => return render_list(&ctx, &name, &kind, Some(format!("Not created: {e}.")), 400).await,
     };
+    // Deliveries name the integration only: the directory says which shard holds it.
+    clearhours_storage::shards::add_integration(&crate::auth::db(env)?, id.as_str(), ctx.scope.provider_id().as_str()).await?;
     log(&ctx, &req, None, "admin_integration_create", &format!("{id} {kind}")).await?;
     let notice = "Integration created. Copy its secret now: it is not shown again.".to_string();
     render_integration(&ctx, id.as_str(), Form::default(), Some(notice), None, Some(secret), 200).await

@@ -22,8 +22,14 @@ pub enum Who {
     Staff,
 }
 
+/// The directory database (and default shard): sign-in lookups, links, invitations.
 pub fn db(env: &Env) -> ApiResult<Db> {
     clearhours_http::db(env)
+}
+
+/// The database of a shard named by a signed session token or the directory.
+pub fn shard_db(env: &Env, binding: &str) -> ApiResult<Db> {
+    clearhours_http::db_for(env, binding)
 }
 
 /// The sign-in form with a fresh double-submit CSRF cookie.
@@ -48,11 +54,12 @@ pub async fn login(mut req: Request, env: &Env, kind: LoginKind) -> ApiResult<Re
     if !sign_in::plausible(&email, &pw) {
         return login_form(kind, &email, Some((401, BAD_LOGIN)));
     }
-    let db = db(env)?;
     let (actor_kind, subject) = match kind {
         LoginKind::Client => ("contact", SubjectKind::Contact),
         LoginKind::Staff => ("staff", SubjectKind::Staff),
     };
+    // Sign-in is global: the directory says which shard holds the account (one indexed read).
+    let db = shard_db(env, &clearhours_storage::shards::login_binding(&db(env)?, &email, subject.as_str()).await?)?;
     // The account is looked up first (one cheap read) so every refusal below lands in its
     // provider's log; the typed e-mail itself is never logged.
     let candidate = match kind {
@@ -173,7 +180,7 @@ pub async fn sign_in(
     .await?;
     let keys = Keys::from_env(env)?;
     let lifetime = Duration::hours(store::ABSOLUTE_HOURS);
-    let token = keys.issue(&s.id, subject.as_str(), now, lifetime)?;
+    let token = keys.issue(&s.id, subject.as_str(), db.binding(), now, lifetime)?;
     let mut r = redirect(step.next_page(subject == SubjectKind::Staff))?;
     r.headers_mut().append("set-cookie", &session::session_cookie(&token, lifetime.num_seconds()))?;
     r.headers_mut().append("set-cookie", &format!("{LOGIN_CSRF_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))?;
@@ -211,17 +218,18 @@ pub async fn network_allows(
 pub const NETWORK_DENIED_MESSAGE: &str = NETWORK_DENIED;
 
 /// The session id the request's cookie carries for an account of `kind` (signature and expiry
-/// checked, not yet the stored session), with the keys that checked it.
-fn session_id(req: &Request, env: &Env, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(String, Keys)>> {
+/// checked, not yet the stored session) and its shard, with the keys that checked it.
+fn session_id(req: &Request, env: &Env, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(String, String, Keys)>> {
     let Some(token) = session::session_token(req) else { return Ok(None) };
     let keys = Keys::from_env(env)?;
-    Ok(keys.verify(&token, now).filter(|(_, knd)| knd == kind.as_str()).map(|(sid, _)| (sid, keys)))
+    Ok(keys.verify(&token, now).filter(|v| v.knd == kind.as_str()).map(|v| (v.sid, v.shard, keys)))
 }
 
-/// The live session behind the request's cookie, if any.
-async fn live(req: &Request, env: &Env, db: &Db, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys)>> {
-    let Some((sid, keys)) = session_id(req, env, now, kind)? else { return Ok(None) };
-    Ok(store::live_session(db, &sid, now).await?.map(|s| (s, keys)))
+/// The live session behind the request's cookie, if any, with its shard's database.
+async fn live(req: &Request, env: &Env, now: DateTime<Utc>, kind: SubjectKind) -> ApiResult<Option<(Session, Keys, Db)>> {
+    let Some((sid, shard, keys)) = session_id(req, env, now, kind)? else { return Ok(None) };
+    let db = shard_db(env, &shard)?;
+    Ok(store::live_session(&db, &sid, now).await?.map(|s| (s, keys, db)))
 }
 
 /// An authorised client contact.
@@ -242,7 +250,7 @@ impl ContactCtx {
     /// Records a view or read as this contact. The row is written after the response (see
     /// `access_log::defer`): a view never waits for, or fails on, the log.
     pub async fn log(&self, action: &str, target: &str, outcome: &str) -> ApiResult<()> {
-        access_log::defer(&self.event(action, target, outcome));
+        access_log::defer_on(self.db.binding(), &self.event(action, target, outcome));
         Ok(())
     }
 
@@ -263,9 +271,10 @@ impl ContactCtx {
 }
 
 pub async fn contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> {
-    let db = db(env)?;
     let now = now(req, env);
-    let Some((sid, keys)) = session_id(req, env, now, SubjectKind::Contact)? else { return Ok(None) };
+    let Some((sid, shard, keys)) = session_id(req, env, now, SubjectKind::Contact)? else { return Ok(None) };
+    // The token names the shard; the session row and every query of the request are there.
+    let db = shard_db(env, &shard)?;
     let Some((session, scope)) = store::live_contact(&db, &sid, now).await? else { return Ok(None) };
     let csrf = keys.csrf_token(&session.id);
     let ctx = ContactCtx {
@@ -296,9 +305,8 @@ pub struct StaffCtx {
 }
 
 pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
-    let db = db(env)?;
     let now = now(req, env);
-    let Some((session, keys)) = live(req, env, &db, now, SubjectKind::Staff).await? else { return Ok(None) };
+    let Some((session, keys, db)) = live(req, env, now, SubjectKind::Staff).await? else { return Ok(None) };
     let Some(scope) = store::staff_scope(&db, &session).await? else { return Ok(None) };
     let (ip, ua, path) = (client_ip(req), user_agent(req), req.path());
     let event = |action, outcome| AccessEvent {
@@ -320,20 +328,19 @@ pub async fn staff(req: &Request, env: &Env) -> ApiResult<Option<StaffCtx>> {
     let csrf = keys.csrf_token(&session.id);
     if req.method() == worker::Method::Get {
         // Staff page views are on record like clients' (written after the response).
-        access_log::defer(&event("admin_view", "success"));
+        access_log::defer_on(db.binding(), &event("admin_view", "success"));
     }
     Ok(Some(StaffCtx { session_id: session.id, db, now, scope, csrf }))
 }
 
 /// POST only, with the session's CSRF token; revokes the session row at once.
 pub async fn logout(mut req: Request, env: &Env, who: Who) -> ApiResult<Response> {
-    let db = db(env)?;
     let now = now(&req, env);
     let kind = if who == Who::Contact { SubjectKind::Contact } else { SubjectKind::Staff };
     let login = if who == Who::Contact { "/login" } else { "/admin/login" };
-    let live = live(&req, env, &db, now, kind).await?;
+    let live = live(&req, env, now, kind).await?;
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the sign-out form"))?;
-    if let Some((s, keys)) = live {
+    if let Some((s, keys, db)) = live {
         if !keys.csrf_ok(&s.id, &field(&form, "csrf")) {
             return Err(ApiError::forbidden("CSRF token missing or wrong"));
         }

@@ -31,7 +31,7 @@ use clearhours_domain::client_view::ClientContext;
 use clearhours_domain::ids::{ContactId, ProjectId};
 use clearhours_domain::settings::{DescriptionMode, ViewMode};
 use clearhours_export::{columns, csv, file_name, pdf, xlsx, MAX_DOCUMENT_ROWS};
-use clearhours_http::{json, ApiError, ApiResult};
+use clearhours_http::{ApiError, ApiResult};
 use clearhours_storage::access_log::{self, AccessEvent};
 use clearhours_storage::admin as admin_store;
 use clearhours_storage::dashboard::Catalogue;
@@ -268,16 +268,70 @@ pub async fn page(req: &Request, env: &Env, project: Option<&str>, preview: Opti
             Err(r) => return Ok(r),
         },
     };
+    let key = cache_key(&v, req, project, false);
+    let cache = crate::views::cache(env, req);
+    if let (Some(key), Viewer::Contact(c)) = (&key, &v) {
+        if let Some((target, body)) = cached(&cache, key).await {
+            v.log(req, "view_entries", &target, "success").await?;
+            return crate::views::cached_page(c, &body, true);
+        }
+    }
     let (r, ts) = load(&v, req, project, "view_entries").await?;
+    if let (Some(key), Viewer::Contact(c)) = (key, &v) {
+        let body = render(&crate::views::slot_nav(c), &v.base(), &r, &ts, v.scope()).map_err(ApiError::internal)?;
+        let resp = crate::views::cached_page(c, &body, false)?;
+        cache.defer(key, format!("{}\n{body}", r.target));
+        return with_rows_read(resp, env, v.db());
+    }
     let body = render(&v.nav(), &v.base(), &r, &ts, v.scope()).map_err(ApiError::internal)?;
     with_rows_read(html(200, body)?, env, v.db())
+}
+
+/// The cache key of a contact's timesheet page or API answer (none for the staff preview):
+/// the path's project (or `all`) and the query string exactly as sent.
+fn cache_key(v: &Viewer, req: &Request, project: Option<&str>, api: bool) -> Option<String> {
+    let Viewer::Contact(c) = v else { return None };
+    let url = req.url().ok()?;
+    let today = c.scope.settings().calendar.today(c.now);
+    let view = clearhours_storage::kv::View::Timesheet {
+        project: project.unwrap_or("all"),
+        query: url.query().unwrap_or(""),
+        api,
+        idle: c.idle_minutes,
+    };
+    Some(clearhours_storage::kv::view_key(&c.scope, today, view))
+}
+
+/// A cached timesheet: the access log's target, then the body.
+async fn cached(cache: &clearhours_storage::kv::ViewCache, key: &str) -> Option<(String, String)> {
+    let value = cache.get(key).await?;
+    let (target, body) = value.split_once('\n')?;
+    Some((target.to_string(), body.to_string()))
 }
 
 /// GET the timesheet as JSON (the same value the page renders).
 pub async fn api(req: &Request, env: &Env, project: Option<&str>) -> ApiResult<Response> {
     let v = contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
-    let (_, ts) = load(&v, req, project, "api_entries").await?;
-    with_rows_read(json(200, &ts), env, v.db())
+    let key = cache_key(&v, req, project, true);
+    let cache = crate::views::cache(env, req);
+    if let Some(key) = &key {
+        if let Some((target, body)) = cached(&cache, key).await {
+            v.log(req, "api_entries", &target, "success").await?;
+            return json_text(body, true);
+        }
+    }
+    let (r, ts) = load(&v, req, project, "api_entries").await?;
+    let body = serde_json::to_string(&ts).map_err(ApiError::internal)?;
+    if let Some(key) = key {
+        cache.defer(key, format!("{}\n{body}", r.target));
+    }
+    with_rows_read(json_text(body, false)?, env, v.db())
+}
+
+fn json_text(body: String, hit: bool) -> ApiResult<Response> {
+    let mut r = Response::ok(body)?;
+    r.headers_mut().set("content-type", "application/json; charset=utf-8")?;
+    crate::views::mark(r, hit)
 }
 
 /// The export formats.

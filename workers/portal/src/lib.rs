@@ -56,6 +56,9 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let (env, invocation) = clearhours_http::invocation(env);
+    // D1 sessions for this request: replicas for reads, from the browser's bookmark (issue 16).
+    let env = clearhours_http::replicas::start(env, &req);
+    let bookmark_probe = req.headers().get("cookie").ok().flatten();
     let wants_html = !req.path().starts_with("/api/");
     // A GET has no body, so a copy is cheap: it lets an error page show the signed-in header.
     let probe = if wants_html && req.method() == Method::Get { req.clone().ok() } else { None };
@@ -73,7 +76,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Err(e) => (e.into_response(), Kind::Private),
     };
     write_deferred_log(&env, &ctx);
-    Ok(invocation.finish(secure(resp, kind)))
+    write_deferred_cache(&env, &ctx);
+    let mut resp = secure(resp, kind);
+    if kind == Kind::Private {
+        if let Some(c) = clearhours_http::replicas::bookmark_cookie(&env, bookmark_probe.as_deref()) {
+            let _ = resp.headers_mut().append("set-cookie", &c);
+        }
+    }
+    Ok(invocation.finish(resp))
 }
 
 /// Writes the access-log rows that views queued (`access_log::defer`) after the response, so a
@@ -84,25 +94,52 @@ fn write_deferred_log(env: &Env, ctx: &Context) {
         return;
     }
     // The rows are counted now on the invocation's meter (D1 counts `wait_until` work against the
-    // invocation) and written later on a handle of their own.
-    let db = match clearhours_http::db(env).and_then(|metered| {
-        metered.reserve(rows.len()).map_err(clearhours_http::ApiError::internal)?;
-        Ok(clearhours_storage::Db::new(env.d1("DB")?))
-    }) {
-        Ok(db) => db,
-        Err(e) => return worker::console_error!("access log: {} rows not written: {}", rows.len(), e.detail),
-    };
+    // invocation) and written later on handles of their own — each on its provider's shard.
+    if let Err(e) = clearhours_http::db(env).and_then(|metered| metered.reserve(rows.len()).map_err(clearhours_http::ApiError::internal)) {
+        return worker::console_error!("access log: {} rows not written: {}", rows.len(), e.detail);
+    }
+    let mut by_shard: Vec<(clearhours_storage::Db, Vec<clearhours_storage::access_log::OwnedEvent>)> = Vec::new();
+    for (binding, row) in rows {
+        let db = match env.d1(&binding) {
+            Ok(d1) => clearhours_storage::Db::new(d1).with_binding(&binding),
+            Err(e) => {
+                worker::console_error!("access log: a row for {binding} not written: {e}");
+                continue;
+            }
+        };
+        match by_shard.iter_mut().find(|(d, _)| d.binding() == binding) {
+            Some((_, list)) => list.push(row),
+            None => by_shard.push((db, vec![row])),
+        }
+    }
     ctx.wait_until(async move {
         // A transient database error (a busy local SQLite, a D1 hiccup) gets two more tries; the
         // batch is one transaction, so a retry never writes a row twice.
-        for chunk in rows.chunks(clearhours_storage::access_log::BATCH) {
-            for wait_ms in [50, 250, 0] {
-                match clearhours_storage::access_log::append_all(&db, chunk).await {
-                    Ok(()) => break,
-                    Err(e) if wait_ms == 0 => worker::console_error!("access log: {} rows not written: {e}", chunk.len()),
-                    Err(_) => worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await,
+        for (db, rows) in &by_shard {
+            for chunk in rows.chunks(clearhours_storage::access_log::BATCH) {
+                for wait_ms in [50, 250, 0] {
+                    match clearhours_storage::access_log::append_all(db, chunk).await {
+                        Ok(()) => break,
+                        Err(e) if wait_ms == 0 => worker::console_error!("access log: {} rows not written: {e}", chunk.len()),
+                        Err(_) => worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await,
+                    }
                 }
             }
+        }
+    });
+}
+
+/// Stores the views this request rendered on a cache miss (`kv::defer_put`) after the
+/// response, so a miss does not wait for KV's write either.
+fn write_deferred_cache(env: &Env, ctx: &Context) {
+    let values = clearhours_storage::kv::take_deferred();
+    if values.is_empty() {
+        return;
+    }
+    let cache = clearhours_storage::kv::ViewCache::new(env.kv("KV").ok());
+    ctx.wait_until(async move {
+        for (key, value) in values {
+            cache.put(&key, &value).await;
         }
     });
 }

@@ -98,8 +98,9 @@ async fn ctx(req: &Request, env: &Env) -> ApiResult<Option<Ctx>> {
     let Some(token) = session::session_token(req) else { return Ok(None) };
     let keys = Keys::from_env(env)?;
     let now = now(req, env);
-    let Some((sid, _)) = keys.verify(&token, now) else { return Ok(None) };
-    let db = clearhours_http::db(env)?;
+    let Some(v) = keys.verify(&token, now) else { return Ok(None) };
+    let sid = v.sid;
+    let db = clearhours_http::db_for(env, &v.shard)?;
     let Some(session) = store::live_session(&db, &sid, now).await? else { return Ok(None) };
     Ok(Some(Ctx { db, now, session, keys, ip: client_ip(req), ua: user_agent(req) }))
 }

@@ -24,6 +24,18 @@ struct SessionClaims {
     aud: String,
     sid: String,
     knd: String,
+    /// The D1 binding (shard) of the account's provider; tokens from before sharding have none
+    /// and mean the directory database.
+    #[serde(default)]
+    shd: String,
+}
+
+/// What a valid session token says.
+pub struct Verified {
+    pub sid: String,
+    pub knd: String,
+    /// The shard's binding (see `storage::shards`).
+    pub shard: String,
 }
 
 /// Signing keys from the `SESSION_KEYS` secret: `kid:base64,kid:base64`, newest first.
@@ -62,18 +74,19 @@ impl Keys {
     }
 
     /// A token for session `sid` that expires with the session's absolute lifetime.
-    pub fn issue(&self, sid: &str, kind: &str, now: DateTime<Utc>, lifetime: Duration) -> ApiResult<String> {
+    pub fn issue(&self, sid: &str, kind: &str, shard: &str, now: DateTime<Utc>, lifetime: Duration) -> ApiResult<String> {
         let (kid, key) = self.signing().ok_or_else(|| ApiError::internal("no signing key"))?;
         let options = TimeOptions::new(Duration::seconds(30), move || now);
-        let claims = Claims::new(SessionClaims { iss: ISSUER.into(), aud: AUDIENCE.into(), sid: sid.into(), knd: kind.into() })
-            .set_duration_and_issuance(&options, lifetime);
+        let claims =
+            Claims::new(SessionClaims { iss: ISSUER.into(), aud: AUDIENCE.into(), sid: sid.into(), knd: kind.into(), shd: shard.into() })
+                .set_duration_and_issuance(&options, lifetime);
         Hs256
             .token(&Header::empty().with_key_id(kid.clone()), &claims, &Hs256Key::new(key))
             .map_err(|e| ApiError::internal(format!("token: {e}")))
     }
 
     /// The session id and kind in a valid token; `None` for anything forged, expired or foreign.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<(String, String)> {
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<Verified> {
         let untrusted = UntrustedToken::new(token).ok()?;
         if untrusted.algorithm() != "HS256" {
             return None;
@@ -87,7 +100,12 @@ impl Keys {
             return None;
         }
         let c = &claims.custom;
-        (c.iss == ISSUER && c.aud == AUDIENCE).then(|| (c.sid.clone(), c.knd.clone()))
+        let shard = if c.shd.is_empty() { clearhours_storage::shards::DIRECTORY.to_string() } else { c.shd.clone() };
+        (c.iss == ISSUER && c.aud == AUDIENCE && clearhours_storage::shards::valid_binding(&shard)).then(|| Verified {
+            sid: c.sid.clone(),
+            knd: c.knd.clone(),
+            shard,
+        })
     }
 
     /// The CSRF token of a session: HMAC-SHA256(key, "csrf:" + sid), base64url.

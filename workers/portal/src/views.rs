@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use clearhours_domain::client_view::ClientDashboard;
 use clearhours_domain::ids::ProjectId;
 use clearhours_domain::money::hours;
-use clearhours_http::{json, ApiError, ApiResult};
+use clearhours_http::{ApiError, ApiResult};
+use clearhours_storage::kv::{view_key, View, ViewCache};
 use clearhours_storage::scope::ClientScope;
 use clearhours_storage::Db;
 use worker::{Env, Request, Response};
@@ -56,36 +57,117 @@ pub(crate) fn nav(ctx: &ContactCtx) -> Nav {
     Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes }
 }
 
+/// Stands in for the session's CSRF token in a cached page (pages are shared by the contacts
+/// of a client; the token is per session and put in on the way out). Letters only, so HTML
+/// escaping leaves it as it is.
+const CSRF_SLOT: &str = "chCsrfSlotXq";
+
+/// The view cache; off in dev mode for a request with `x-clearhours-cache: bypass` (the load
+/// benchmark's uncached half).
+pub(crate) fn cache(env: &Env, req: &Request) -> ViewCache {
+    #[cfg(feature = "dev")]
+    if clearhours_http::dev_mode(env) && req.headers().get("x-clearhours-cache").ok().flatten().as_deref() == Some("bypass") {
+        return ViewCache::new(None);
+    }
+    let _ = req;
+    ViewCache::new(env.kv("KV").ok())
+}
+
+/// The client's local date (part of every cache key: figures depend on "today").
+fn today(ctx: &ContactCtx) -> chrono::NaiveDate {
+    ctx.scope.settings().calendar.today(ctx.now)
+}
+
+/// The header for a page that may be cached: the CSRF token is a slot filled per response.
+pub(crate) fn slot_nav(ctx: &ContactCtx) -> Nav {
+    Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: CSRF_SLOT.to_string(), idle_minutes: ctx.idle_minutes }
+}
+
+/// A page from the cache or just rendered: the session's CSRF token put in, and (dev builds)
+/// `x-clearhours-cache: hit|miss` for the tests and the load benchmark.
+pub(crate) fn cached_page(ctx: &ContactCtx, body: &str, hit: bool) -> ApiResult<Response> {
+    let r = html(200, body.replace(CSRF_SLOT, &ctx.csrf))?;
+    mark(r, hit)
+}
+
+#[allow(unused_mut, unused_variables)]
+pub(crate) fn mark(mut r: Response, hit: bool) -> ApiResult<Response> {
+    #[cfg(feature = "dev")]
+    r.headers_mut().set("x-clearhours-cache", if hit { "hit" } else { "miss" })?;
+    Ok(r)
+}
+
+fn cached_json(body: String, hit: bool) -> ApiResult<Response> {
+    let mut r = Response::ok(body)?;
+    r.headers_mut().set("content-type", "application/json; charset=utf-8")?;
+    mark(r, hit)
+}
+
 pub async fn portfolio_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
+    let key = view_key(&ctx.scope, today(&ctx), View::PortfolioPage { idle: ctx.idle_minutes });
+    let cache = cache(env, req);
+    // A hit is logged exactly as a miss is (written after the response).
+    if let Some(body) = cache.get(&key).await {
+        ctx.log("view_projects", "", "success").await?;
+        return cached_page(&ctx, &body, true);
+    }
     let dashboards = dashboards(&ctx, None).await?;
     let billing = crate::billing::summary_for(&ctx).await?;
     ctx.log("view_projects", "", "success").await?;
-    let body = pages::render_portfolio(&nav(&ctx), &dashboards, billing.as_ref()).map_err(ApiError::internal)?;
-    html(200, body)
+    let body = pages::render_portfolio(&slot_nav(&ctx), &dashboards, billing.as_ref()).map_err(ApiError::internal)?;
+    let r = cached_page(&ctx, &body, false);
+    cache.defer(key, body);
+    r
 }
 
 pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let Some(ctx) = auth::contact(req, env).await? else { return redirect("/login") };
+    let pid = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
+    let key = view_key(&ctx.scope, today(&ctx), View::DashboardPage { project: pid.as_str(), idle: ctx.idle_minutes });
+    let cache = cache(env, req);
+    if let Some(body) = cache.get(&key).await {
+        ctx.log("view_project", pid.as_str(), "success").await?;
+        return cached_page(&ctx, &body, true);
+    }
     let d = one_dashboard(&ctx, id).await?;
     ctx.log("view_project", d.project_id.as_str(), "success").await?;
     let billing = crate::billing::summary_for(&ctx).await?;
-    let body = pages::render_dashboard(&nav(&ctx), &d, billing.as_ref()).map_err(ApiError::internal)?;
-    html(200, body)
+    let body = pages::render_dashboard(&slot_nav(&ctx), &d, billing.as_ref()).map_err(ApiError::internal)?;
+    let r = cached_page(&ctx, &body, false);
+    cache.defer(key, body);
+    r
 }
 
 pub async fn projects_api(req: &Request, env: &Env) -> ApiResult<Response> {
     let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
+    let key = view_key(&ctx.scope, today(&ctx), View::PortfolioApi);
+    let cache = cache(env, req);
+    if let Some(body) = cache.get(&key).await {
+        ctx.log("api_projects", "", "success").await?;
+        return cached_json(body, true);
+    }
     let dashboards = dashboards(&ctx, None).await?;
     ctx.log("api_projects", "", "success").await?;
-    Ok(json(200, &serde_json::json!({ "projects": dashboards })))
+    let body = serde_json::to_string(&serde_json::json!({ "projects": dashboards })).map_err(ApiError::internal)?;
+    cache.defer(key, body.clone());
+    cached_json(body, false)
 }
 
 pub async fn dashboard_api(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
+    let pid = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
+    let key = view_key(&ctx.scope, today(&ctx), View::DashboardApi { project: pid.as_str() });
+    let cache = cache(env, req);
+    if let Some(body) = cache.get(&key).await {
+        ctx.log("api_dashboard", pid.as_str(), "success").await?;
+        return cached_json(body, true);
+    }
     let d = one_dashboard(&ctx, id).await?;
     ctx.log("api_dashboard", d.project_id.as_str(), "success").await?;
-    Ok(json(200, &d))
+    let body = serde_json::to_string(&d).map_err(ApiError::internal)?;
+    cache.defer(key, body.clone());
+    cached_json(body, false)
 }
 
 /// The staff overview: every active project, real time, all hours (the provider's own view).

@@ -1,0 +1,118 @@
+//! Sharding by provider (issue 16). Each provider's rows live in one D1 database — a *shard*,
+//! named by its Worker binding — so one agency's growth (D1's 10 GB cap, one writer per
+//! database) never crowds another's. The directory tables (migrations/0022) live in the
+//! directory database, bound as [`DIRECTORY`]; a provider without a row is on that database.
+//!
+//! How a request finds its shard: sign-in looks the e-mail up here ([`login_binding`]); the
+//! session token then carries the binding (signed), so every later request opens the right
+//! database before its first query. Ingest looks the integration up ([`integration_binding`]).
+//! Storage functions are unchanged: they take a `Db` that is already the scope's shard — the
+//! choice is made once, where the `Db` is built (`clearhours_http::db_for`).
+
+use crate::args;
+use crate::db::{Db, Result};
+use serde::Deserialize;
+
+/// The binding of the directory database (also the default shard).
+pub const DIRECTORY: &str = "DB";
+
+/// Whether `b` can be a binding name (upper-case letters, digits, `_`; at most 32).
+pub fn valid_binding(b: &str) -> bool {
+    !b.is_empty() && b.len() <= 32 && b.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+}
+
+#[derive(Deserialize)]
+struct BindingRow {
+    binding: String,
+}
+
+/// The shard of a provider.
+pub async fn provider_binding(dir: &Db, provider_id: &str) -> Result<String> {
+    let row: Option<BindingRow> = dir.first("SELECT binding FROM shard_directory WHERE provider_id = ?", &args![provider_id]).await?;
+    Ok(row.map_or_else(|| DIRECTORY.to_string(), |r| r.binding))
+}
+
+/// The shard of the account signing in with `email` (`contact` or `staff`); the directory
+/// database for an unknown e-mail (which then fails there like any unknown account).
+pub async fn login_binding(dir: &Db, email: &str, kind: &str) -> Result<String> {
+    let row: Option<BindingRow> = dir
+        .first(
+            "SELECT COALESCE(s.binding, ?3) AS binding FROM login_directory l LEFT JOIN shard_directory s ON s.provider_id = l.provider_id
+              WHERE l.email = ?1 AND l.subject_kind = ?2",
+            &args![email.trim(), kind, DIRECTORY],
+        )
+        .await?;
+    Ok(row.map_or_else(|| DIRECTORY.to_string(), |r| r.binding))
+}
+
+/// The shard of an integration (deliveries name it in the URL).
+pub async fn integration_binding(dir: &Db, integration_id: &str) -> Result<String> {
+    let row: Option<BindingRow> = dir
+        .first(
+            "SELECT COALESCE(s.binding, ?2) AS binding FROM integration_directory i LEFT JOIN shard_directory s ON s.provider_id = i.provider_id
+              WHERE i.integration_id = ?1",
+            &args![integration_id, DIRECTORY],
+        )
+        .await?;
+    Ok(row.map_or_else(|| DIRECTORY.to_string(), |r| r.binding))
+}
+
+/// Places a provider on a shard and lists its logins and integrations, in one batch on the
+/// directory. (Written before the provider's rows, so a half-loaded provider is found where
+/// its rows go; a provider is moved between shards only by copying it, then this row.)
+pub async fn register(
+    dir: &Db,
+    provider_id: &str,
+    binding: &str,
+    logins: &[(String, &str)],
+    integrations: &[String],
+    now: &str,
+) -> Result<()> {
+    if !valid_binding(binding) {
+        return Err(crate::StorageError::Corrupt(format!("not a binding name: {binding:?}")));
+    }
+    let logins: Vec<(&str, &str)> = logins.iter().map(|(e, k)| (e.as_str(), *k)).collect();
+    dir.batch(vec![
+        dir.stmt(
+            "INSERT INTO shard_directory (provider_id, binding, assigned_at) VALUES (?, ?, ?)
+             ON CONFLICT (provider_id) DO UPDATE SET binding = excluded.binding, assigned_at = excluded.assigned_at",
+            &args![provider_id, binding, now],
+        )?,
+        dir.stmt(
+            "INSERT INTO login_directory (email, subject_kind, provider_id)
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?) WHERE true
+             ON CONFLICT (email, subject_kind) DO UPDATE SET provider_id = excluded.provider_id",
+            &[provider_id.into(), crate::db::Arg::json(&logins)?],
+        )?,
+        dir.stmt(
+            "INSERT INTO integration_directory (integration_id, provider_id) SELECT value, ? FROM json_each(?) WHERE true
+             ON CONFLICT (integration_id) DO UPDATE SET provider_id = excluded.provider_id",
+            &[provider_id.into(), crate::db::Arg::json(integrations)?],
+        )?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// Lists a new portal account in the directory (after the account row is written on its
+/// shard). The directory's key makes an e-mail unique across shards per kind of account.
+pub async fn add_login(dir: &Db, email: &str, kind: &str, provider_id: &str) -> Result<()> {
+    dir.run(
+        "INSERT INTO login_directory (email, subject_kind, provider_id) VALUES (?, ?, ?)
+         ON CONFLICT (email, subject_kind) DO UPDATE SET provider_id = excluded.provider_id",
+        &args![email.trim(), kind, provider_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Lists a new integration in the directory, so its deliveries find the provider's shard.
+pub async fn add_integration(dir: &Db, integration_id: &str, provider_id: &str) -> Result<()> {
+    dir.run(
+        "INSERT INTO integration_directory (integration_id, provider_id) VALUES (?, ?)
+         ON CONFLICT (integration_id) DO UPDATE SET provider_id = excluded.provider_id",
+        &args![integration_id, provider_id],
+    )
+    .await?;
+    Ok(())
+}
