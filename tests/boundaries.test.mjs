@@ -222,6 +222,30 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
   }
 });
 
+test('questions (issue 15): every field and id at boundary values, client and staff', async () => {
+  const q = { about: 'entry', week: '2026-11-09', row: '0', task: 'Development', phase: 'Build', person: 'Dev Dana', label: '', body: 'Why?' };
+  await fuzzForm(client, '/projects/prj_a/questions', q, '/projects/prj_a/questions');
+  const qid = (await stack.db.prepare("SELECT id FROM questions WHERE client_id = 'cli_a' ORDER BY created_at, id LIMIT 1").first()).id;
+  await fuzzForm(client, `/questions/${qid}/reply`, { body: 'More?' }, `/questions/${qid}`);
+  await fuzzForm(staff, `/admin/questions/${qid}/answer`, { body: 'Because.' }, `/admin/questions/${qid}`);
+  const mid = (await stack.db.prepare("SELECT id FROM question_messages WHERE question_id = ? AND author_kind = 'staff' LIMIT 1").bind(qid).first()).id;
+  await fuzzForm(staff, `/admin/questions/${qid}/promote`, { message: mid }, `/admin/questions/${qid}`);
+  for (const p of ['/admin/questions', `/admin/questions/${qid}`]) await getAs(staff, p, false);
+  const cc = await client.csrf('/projects/prj_a/questions');
+  const sc = await staff.csrf('/admin/questions/' + qid);
+  for (const v of BOUNDARY) {
+    const e = enc(v);
+    for (const path of [`/questions/${e}`, `/api/v1/questions/${e}`, `/projects/${e}/questions`, `/api/v1/projects/${e}/questions`, `/projects/prj_a/questions?about=${e}&week=${e}&row=${e}`]) {
+      await getAs(client, path);
+    }
+    for (const path of [`/questions/${e}/reply`, `/questions/${e}/resolve`]) await postAs(client, path, { csrf: cc, body: v });
+    await getAs(staff, `/admin/questions/${e}`, false);
+    for (const a of ['answer', 'resolve', 'promote']) await postAs(staff, `/admin/questions/${e}/${a}`, { csrf: sc, body: v, message: v });
+  }
+  await postAs(client, `/questions/${qid}/resolve`, { csrf: cc });
+  await postAs(staff, `/admin/questions/${qid}/resolve`, { csrf: sc });
+});
+
 test('ingest: boundary values in every field of every source, signed and unsigned', async () => {
   const base = { external_id: 'bnd-1', project_id: 'prj_a', member_id: 'mem_dev', task_id: 'tsk_dev', date: '2026-11-24', minutes: 60, rate: '100', description: 'd' };
   const values = [...SHARP, '0001-01-01', '2026-02-30', -1, 0, 1e308, -1e308, 2 ** 63, Number.MAX_SAFE_INTEGER, 1.5, true, null, [], {}];

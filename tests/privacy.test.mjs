@@ -55,6 +55,21 @@ before(async () => {
   await stack.loadFixture(fixture(), NOW);
   staff = new Browser(stack, 'portal', NOW);
   await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true });
+  // Question threads (issue 15), asked under names, answered by staff: their subjects are
+  // labelled at read time, so every combination below checks them like any other surface.
+  const a = new Browser(stack, 'portal', NOW);
+  await a.login(LOGINS.a.email, LOGINS.a.password);
+  for (const [slot, form] of [['THREAD_PERSON', { about: 'person', person: 'Lena Lead' }], ['THREAD_ENTRY', { about: 'entry', date: '2026-11-02', person: 'Lena Lead', task: 'Development', phase: 'Build' }]]) {
+    const page = await (await a.get('/projects/prj_a/questions')).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)[1];
+    const res = await a.post('/projects/prj_a/questions', { csrf, body: 'Why this?', ...form });
+    assert.equal(res.status, 303, JSON.stringify(form));
+    const q = res.headers.get('location').split('/').pop();
+    const sp = await (await staff.get(`/admin/questions/${q}`)).text();
+    await staff.post(`/admin/questions/${q}/answer`, { csrf: /name="csrf" value="([^"]+)"/.exec(sp)[1], body: 'Because.' });
+    // The thread ids are random: fill in the placeholders of CLIENT_SURFACES.
+    for (const [i, p] of CLIENT_SURFACES.entries()) CLIENT_SURFACES[i] = p.replace(slot, q);
+  }
 });
 after(async () => stack && (await stack.close()));
 
@@ -66,6 +81,9 @@ const CLIENT_SURFACES = [
   '/timesheet?invoice=INV-P1', '/api/v1/entries?invoice=INV-P1',
   // Billing (contact A is a billing contact).
   '/billing', '/api/v1/billing', '/billing/invoices/INV-P1', '/api/v1/invoices/INV-P1', '/billing/invoices/INV-P1/pdf',
+  // Questions (issue 15).
+  '/projects/prj_a/questions', '/api/v1/projects/prj_a/questions',
+  '/questions/THREAD_PERSON', '/api/v1/questions/THREAD_PERSON', '/questions/THREAD_ENTRY', '/api/v1/questions/THREAD_ENTRY',
 ];
 // Invoices are the one place where money per line is shown with rates hidden: a line's total
 // *is* the invoice (issue 13), so a one-hour line equals the rate. No per-hour rate appears there
@@ -166,6 +184,7 @@ test("cross-tenant matrix: client B's ids give 404 and nothing of B", async () =
   const routes = [
     `/projects/${bIds.project}`, `/projects/${bIds.project}/entries`, `/projects/${bIds.project}/entries?week=2026-11-02`,
     `/api/v1/projects/${bIds.project}/dashboard`, `/api/v1/projects/${bIds.project}/entries`, `/api/v1/projects/${bIds.project}/entries?week=2026-11-02`,
+    `/projects/${bIds.project}/questions`, `/api/v1/projects/${bIds.project}/questions`,
   ];
   for (const path of routes) {
     const res = await a.get(path);

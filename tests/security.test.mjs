@@ -97,6 +97,8 @@ const ROUTES = [
   ['GET', '/api/v1/projects'], ['GET', '/api/v1/projects/prj_a/dashboard'], ['GET', '/api/v1/projects/prj_a/entries'], ['GET', '/api/v1/activity'],
   ['GET', '/admin'], ['GET', '/admin/clients/cli_a'], ['GET', '/admin/audit'], ['GET', '/admin/audit/verify'], ['GET', '/admin/audit/checkpoint'], ['GET', '/admin/audit/key'], ['GET', '/admin/preview/con_ada/projects'],
   ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'], ['GET', '/admin/alerts'],
+  ['GET', '/projects/prj_a/questions'], ['GET', '/api/v1/projects/prj_a/questions'], ['GET', '/questions/x'], ['GET', '/api/v1/questions/x'],
+  ['GET', '/admin/questions'], ['GET', '/admin/questions/x'],
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
@@ -111,6 +113,9 @@ const POSTS = [
   '/admin/integrations/x/flags/x/resolve', '/admin/import', '/admin/audit/verify', '/admin/alerts/settings', '/admin/alerts/1/retry',
   '/admin/clients/cli_a/invoices', '/admin/clients/cli_a/billing', '/admin/invoices/x/issue', '/admin/invoices/x/payments',
   '/admin/invoices/x/void', '/admin/invoices/x/payment-url', '/admin/payment-endpoints',
+  '/admin/questions/x/answer', '/admin/questions/x/resolve', '/admin/questions/x/promote',
+  // Client questions (issue 15).
+  '/projects/prj_a/questions', '/questions/x/reply', '/questions/x/resolve',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
   '/account/password', '/account/recovery-codes', '/account/sessions',

@@ -96,7 +96,8 @@ pub struct OutboxRow {
 }
 
 /// Leases up to `limit` due rows to this run (one statement, so two overlapping runs never claim
-/// the same row) and resolves their recipients from the providers' settings (a second).
+/// the same row) and resolves their recipients from the providers' settings and, for
+/// conversation notices to `contact:<id>`, the contacts' addresses (a second statement).
 pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>> {
     #[derive(Deserialize)]
     struct Claimed {
@@ -105,9 +106,12 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
         channel: String,
         payload: String,
         attempts: i64,
+        recipient: String,
     }
+    /// A provider's destinations (`k` = `p`) or a contact's address (`k` = `c`).
     #[derive(Deserialize)]
-    struct Provider {
+    struct Destination {
+        k: String,
         id: String,
         slack_webhook_url: Option<String>,
         alert_email: Option<String>,
@@ -118,7 +122,7 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
             "UPDATE alert_outbox SET status = 'sending', claimed_at = ?1, attempts = attempts + 1
               WHERE id IN (SELECT id FROM alert_outbox WHERE (status = 'pending' AND next_attempt_at <= ?1)
                                                            OR (status = 'sending' AND claimed_at < ?2) ORDER BY id LIMIT ?3)
-             RETURNING id, provider_id, channel, payload, attempts",
+             RETURNING id, provider_id, channel, payload, attempts, recipient",
             &args![ts(now), stale.as_str(), limit],
         )
         .await?;
@@ -129,25 +133,42 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outbox
     let mut ids: Vec<&str> = claimed.iter().map(|c| c.provider_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let providers: Vec<Provider> = db
-        .all("SELECT id, slack_webhook_url, alert_email FROM providers WHERE id IN (SELECT value FROM json_each(?1))", &[Arg::json(&ids)?])
+    // Conversation notices to a client contact (`contact:<id>`, `storage::notices`): the
+    // contact's address, read in the same statement (a disabled contact has none).
+    let contact_ids: Vec<&str> = claimed.iter().filter_map(|c| c.recipient.strip_prefix("contact:")).collect();
+    let found: Vec<Destination> = db
+        .all(
+            "SELECT 'p' AS k, id, slack_webhook_url, alert_email FROM providers WHERE id IN (SELECT value FROM json_each(?1))
+             UNION ALL
+             SELECT 'c' AS k, id, NULL AS slack_webhook_url, email AS alert_email FROM contacts
+              WHERE id IN (SELECT value FROM json_each(?2)) AND disabled_at IS NULL",
+            &[Arg::json(&ids)?, Arg::json(&contact_ids)?],
+        )
         .await?;
-    let by_id: HashMap<&str, &Provider> = providers.iter().map(|p| (p.id.as_str(), p)).collect();
+    let (providers, contacts): (Vec<&Destination>, Vec<&Destination>) = found.iter().partition(|d| d.k == "p");
+    let by_id: HashMap<&str, &Destination> = providers.iter().map(|p| (p.id.as_str(), *p)).collect();
     Ok(claimed
         .into_iter()
         .map(|c| {
             let p = by_id.get(c.provider_id.as_str());
-            let target = match c.channel.as_str() {
-                "slack" => match p.and_then(|p| p.slack_webhook_url.as_deref()).filter(|u| !u.is_empty()) {
-                    Some(sealed) => {
-                        db.open(&slack_context(&c.provider_id), sealed).map_err(|e| format!("the Slack webhook cannot be read: {e}"))
-                    }
-                    None => Err("no Slack webhook is configured".to_string()),
+            let target = match c.recipient.strip_prefix("contact:") {
+                Some(contact) => contacts
+                    .iter()
+                    .find(|x| x.id == contact)
+                    .and_then(|x| x.alert_email.clone())
+                    .ok_or_else(|| "the contact has no address (removed or disabled)".to_string()),
+                None => match c.channel.as_str() {
+                    "slack" => match p.and_then(|p| p.slack_webhook_url.as_deref()).filter(|u| !u.is_empty()) {
+                        Some(sealed) => {
+                            db.open(&slack_context(&c.provider_id), sealed).map_err(|e| format!("the Slack webhook cannot be read: {e}"))
+                        }
+                        None => Err("no Slack webhook is configured".to_string()),
+                    },
+                    _ => p
+                        .and_then(|p| p.alert_email.clone())
+                        .filter(|a| !a.is_empty())
+                        .ok_or_else(|| "no alert e-mail address is configured".to_string()),
                 },
-                _ => p
-                    .and_then(|p| p.alert_email.clone())
-                    .filter(|a| !a.is_empty())
-                    .ok_or_else(|| "no alert e-mail address is configured".to_string()),
             };
             OutboxRow { id: c.id, provider_id: c.provider_id, channel: c.channel, payload: c.payload, attempts: c.attempts, target }
         })

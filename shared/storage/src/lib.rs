@@ -26,7 +26,9 @@ pub mod kv;
 pub mod mapping;
 pub mod mfa;
 pub mod notes;
+pub mod notices;
 pub mod provider;
+pub mod questions;
 pub mod scope;
 pub mod throttle;
 

@@ -23,6 +23,7 @@ use crate::{html, redirect};
 use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clearhours_domain::calendar::{add_days, month_end_of, month_start_of};
+use clearhours_domain::client_view::entries::query::encode;
 use clearhours_domain::client_view::entries::{
     glossary, parse_query, plan, project_subtotals, project_timesheet, rows, ClientEntryRow, ClientSubtotal, ClientTaskInfo,
     ClientTimesheet, GroupBy, Loaded as LoadedData, Page, Plan, Preset, QueryError, Selection, SubtotalDim, TimesheetQuery, PAGE_SIZE,
@@ -538,6 +539,8 @@ struct PageRow {
     hours: String,
     rate: String,
     amount: String,
+    /// "Ask about this row" (issue 15); empty in the staff preview.
+    ask: String,
 }
 
 struct GroupHead {
@@ -578,6 +581,10 @@ struct EntriesPage<'a> {
     all_projects: bool,
     columns: usize,
     rows: Vec<PageRow>,
+    /// Ask links shown (the contact's own view, not the staff preview).
+    asking: bool,
+    /// "Ask about this week", when the range is one complete, shown week.
+    ask_week: Option<String>,
     ranges: Vec<Choice>,
     projects: Vec<Choice>,
     people: Vec<Choice>,
@@ -656,6 +663,33 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
             GroupBy::Phase => s.label == row.phase,
         })
     };
+    let asking = base.is_empty();
+    let project_of = |name: &str| match (&e.project, all_projects) {
+        (Some(p), false) => Some(p.id.to_string()),
+        _ => e.projects.iter().find(|p| p.name == name).map(|p| p.id.to_string()),
+    };
+    let ask_href = |row: &ClientEntryRow| -> String {
+        match project_of(&row.project) {
+            Some(pid) if asking => format!(
+                "/projects/{pid}/questions?about=entry&date={}&person={}&task={}&phase={}",
+                row.date,
+                encode(&row.member),
+                encode(&row.task),
+                encode(&row.phase)
+            ),
+            _ => String::new(),
+        }
+    };
+    let one_week = {
+        let w = scope.settings().calendar.week_of(e.from);
+        w.start == e.from && w.end() == e.to
+    };
+    let ask_week = match (&e.project, all_projects) {
+        (Some(p), false) if asking && one_week && !e.withheld && e.from <= e.today => {
+            Some(format!("/projects/{}/questions?about=week&week={}", p.id, e.from))
+        }
+        _ => None,
+    };
     let mut current: Option<String> = None;
     let rows = e
         .rows
@@ -697,6 +731,7 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
                 hours: row.hours.to_string(),
                 rate: row.rate.as_ref().map_or_else(|| "—".to_string(), ToString::to_string),
                 amount: row.amount.as_ref().map(ToString::to_string).unwrap_or_default(),
+                ask: ask_href(row),
             }
         })
         .collect();
@@ -741,8 +776,10 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
         summarised: e.descriptions == DescriptionMode::Summarised,
         weekly_summary: e.view == ViewMode::WeeklySummary,
         all_projects,
-        columns: 6 + usize::from(all_projects) + if rates { 2 } else { 0 },
+        columns: 6 + usize::from(all_projects) + if rates { 2 } else { 0 } + usize::from(asking),
         rows,
+        asking,
+        ask_week,
         ranges: range_labels.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.clone(), selected: *v == preset }).collect(),
         projects: std::iter::once(Choice { value: String::new(), label: "All projects".into(), selected: q.project.is_none() })
             .chain(e.projects.iter().map(|p| Choice {

@@ -27,6 +27,10 @@
 //! - `/admin/clients/{id}/invoices` (+POST: create), `/admin/invoices/{id}` and POSTs under it
 //!   (`issue`, `payments`, `void`, `payment-url`), POST `/admin/clients/{id}/billing`,
 //!   POST `/admin/payment-endpoints` (a payment webhook endpoint; its secret shown once)
+//! - questions (issue 15, `questions`): `/projects/{id}/questions` (+POST), `/questions/{q}`,
+//!   POST `/questions/{q}/{reply|resolve}`, `/api/v1/projects/{id}/questions`,
+//!   `/api/v1/questions/{q}`, `/admin/questions`, `/admin/questions/{q}`, POST
+//!   `/admin/questions/{q}/{answer|resolve|promote}`
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 mod account;
@@ -43,8 +47,10 @@ mod billing;
 mod charts;
 mod entries;
 mod mfa;
+mod notify;
 mod pages;
 mod qr;
+mod questions;
 mod session;
 mod staff;
 mod views;
@@ -213,6 +219,17 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         },
         (Method::Get, ["api", "v1", "projects", id, "entries"]) => private(entries::api(&req, env, Some(id)).await),
         (Method::Get, ["api", "v1", "entries"]) => private(entries::api(&req, env, None).await),
+        (Method::Get, ["projects", id, "questions"]) => private(questions::client_list(&req, env, id).await),
+        (Method::Post, ["projects", id, "questions"]) => private(questions::ask(req, env, id).await),
+        (Method::Get, ["questions", q]) => private(questions::client_thread_page(&req, env, q).await),
+        (Method::Post, ["questions", q, action @ ("reply" | "resolve")]) => private(questions::client_action(req, env, q, action).await),
+        (Method::Get, ["api", "v1", "projects", id, "questions"]) => private(questions::client_list_api(&req, env, id).await),
+        (Method::Get, ["api", "v1", "questions", q]) => private(questions::client_thread_api(&req, env, q).await),
+        (Method::Get, ["admin", "questions"]) => private(questions::admin_list(&req, env).await),
+        (Method::Get, ["admin", "questions", q]) => private(questions::admin_thread(&req, env, q).await),
+        (Method::Post, ["admin", "questions", q, action @ ("answer" | "resolve" | "promote")]) => {
+            private(questions::admin_action(req, env, q, action).await)
+        }
         (Method::Get, ["api", "v1", "projects"]) => private(views::projects_api(&req, env).await),
         (Method::Get, ["billing"]) => private(billing::billing_page(&req, env).await),
         (Method::Get, ["api", "v1", "billing"]) => private(billing::billing_api(&req, env).await),

@@ -103,7 +103,8 @@ pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Res
     let d = one_dashboard(&ctx, id).await?;
     ctx.log("view_project", d.project_id.as_str(), "success").await?;
     let billing = crate::billing::summary_for(&ctx).await?;
-    let body = pages::render_dashboard(&nav(&ctx), &d, billing.as_ref()).map_err(ApiError::internal)?;
+    let open_questions = crate::questions::open_count(&ctx, d.project_id.as_str()).await?;
+    let body = pages::render_dashboard(&nav(&ctx), &d, billing.as_ref(), Some(open_questions)).map_err(ApiError::internal)?;
     html(200, body)
 }
 
@@ -145,6 +146,7 @@ pub async fn admin_home(req: &Request, env: &Env) -> ApiResult<Response> {
         })
         .collect::<Vec<_>>();
     let nav = Nav::Staff { provider_name: provider_name.clone(), csrf: ctx.csrf.clone() };
-    let body = pages::render_admin_home(&nav, &provider_name, &rows).map_err(ApiError::internal)?;
+    let (open, _, median) = crate::questions::staff_summary(&ctx).await?;
+    let body = pages::render_admin_home(&nav, &provider_name, &rows, &open, median).map_err(ApiError::internal)?;
     html(200, body)
 }

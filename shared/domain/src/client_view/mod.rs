@@ -38,6 +38,7 @@ pub mod invoices;
 mod labels;
 pub mod money;
 mod notes;
+pub mod questions;
 
 pub use labels::member_labels;
 pub use money::{BudgetAmount, MoneyPolicy, RowMoney};
