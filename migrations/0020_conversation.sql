@@ -92,7 +92,8 @@ CREATE TABLE week_signoffs (
   minutes INTEGER NOT NULL,
   billable_minutes INTEGER NOT NULL,
   rows INTEGER NOT NULL,
-  amount TEXT,
+  -- The amount seen (minor units), when the contact saw amounts (rates shown).
+  amount_minor INTEGER,
   lines_hash TEXT NOT NULL,
   changed_at TEXT,
   superseded_at TEXT

@@ -84,6 +84,8 @@ const CLIENT_SURFACES = [
   // Questions (issue 15).
   '/projects/prj_a/questions', '/api/v1/projects/prj_a/questions',
   '/questions/THREAD_PERSON', '/api/v1/questions/THREAD_PERSON', '/questions/THREAD_ENTRY', '/api/v1/questions/THREAD_ENTRY',
+  // Budget decisions (issue 15).
+  '/projects/prj_a/budget', '/api/v1/projects/prj_a/budget',
 ];
 // Invoices are the one place where money per line is shown with rates hidden: a line's total
 // *is* the invoice (issue 13), so a one-hour line equals the rate. No per-hour rate appears there
@@ -184,7 +186,7 @@ test("cross-tenant matrix: client B's ids give 404 and nothing of B", async () =
   const routes = [
     `/projects/${bIds.project}`, `/projects/${bIds.project}/entries`, `/projects/${bIds.project}/entries?week=2026-11-02`,
     `/api/v1/projects/${bIds.project}/dashboard`, `/api/v1/projects/${bIds.project}/entries`, `/api/v1/projects/${bIds.project}/entries?week=2026-11-02`,
-    `/projects/${bIds.project}/questions`, `/api/v1/projects/${bIds.project}/questions`,
+    `/projects/${bIds.project}/questions`, `/api/v1/projects/${bIds.project}/questions`, `/projects/${bIds.project}/budget`, `/api/v1/projects/${bIds.project}/budget`,
   ];
   for (const path of routes) {
     const res = await a.get(path);

@@ -99,6 +99,7 @@ const ROUTES = [
   ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'], ['GET', '/admin/alerts'],
   ['GET', '/projects/prj_a/questions'], ['GET', '/api/v1/projects/prj_a/questions'], ['GET', '/questions/x'], ['GET', '/api/v1/questions/x'],
   ['GET', '/admin/questions'], ['GET', '/admin/questions/x'],
+  ['GET', '/projects/prj_a/budget'], ['GET', '/api/v1/projects/prj_a/budget'], ['GET', '/admin/budget'], ['GET', '/admin/budget/x'],
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
@@ -116,6 +117,8 @@ const POSTS = [
   '/admin/questions/x/answer', '/admin/questions/x/resolve', '/admin/questions/x/promote',
   // Client questions (issue 15).
   '/projects/prj_a/questions', '/questions/x/reply', '/questions/x/resolve',
+  // Budget decisions (issue 15).
+  '/projects/prj_a/budget', '/budget/x/accept', '/budget/x/decline', '/admin/budget/x/accept', '/admin/budget/x/decline', '/admin/budget/x/counter',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
   '/account/password', '/account/recovery-codes', '/account/sessions',

@@ -11,6 +11,7 @@
 //! may see in the portal, under the same visibility.
 
 use crate::alert::EmailBody;
+use crate::client_view::budget::{ClientBudgetChange, RequestState};
 use crate::client_view::questions::ClientThread;
 use serde::Serialize;
 
@@ -135,6 +136,22 @@ impl ClientNotice {
         }
     }
 
+    /// A decision on a budget request, as the client sees the request.
+    pub fn budget_decided(c: &ClientBudgetChange, provider_name: &str, project_name: &str, portal_base: &str) -> Self {
+        let text = match &c.counter {
+            Some(counter) if c.state == RequestState::Countered => format!("Counter-proposal: {counter}. {}", c.response),
+            _ => c.response.clone(),
+        };
+        Self {
+            headline: format!("Your budget request was {}", c.state_label),
+            provider_name: provider_name.to_string(),
+            project_name: project_name.to_string(),
+            about: c.summary.clone(),
+            text: excerpt(text.trim(), 1000),
+            link: format!("{}/projects/{}/budget", portal_base.trim_end_matches('/'), c.project_id),
+        }
+    }
+
     pub fn email(&self) -> Result<EmailBody, askama::Error> {
         Ok(EmailBody {
             subject: format!("{}: {}", self.headline, self.project_name),
@@ -206,5 +223,28 @@ mod tests {
         snapshot("notice_client.txt", &e.text);
         snapshot("notice_client.html", &e.html);
         assert!(e.text.contains("https://portal.example/questions/q_1"));
+    }
+
+    #[test]
+    fn budget_notice_snapshots() {
+        let c = ClientBudgetChange {
+            id: "br_1".into(),
+            project_id: "prj_a".into(),
+            state: RequestState::Countered,
+            state_label: RequestState::Countered.label(),
+            summary: "+40.00 h · defer Phase: Launch".into(),
+            reason: "More pages".into(),
+            response: "Half now, half in January.".into(),
+            counter: Some("+20.00 h · +12.5% budget money".into()),
+            requested_by: "April".into(),
+            decided_by: Some("Sam Staff".into()),
+            created_at: "x".into(),
+            decided_at: None,
+        };
+        let e = ClientNotice::budget_decided(&c, "Northwind", "Website", "https://portal.example").email().unwrap();
+        snapshot("notice_budget.subject.txt", &e.subject);
+        snapshot("notice_budget.txt", &e.text);
+        assert!(e.text.contains("Counter-proposal: +20.00 h · +12.5% budget money. Half now"), "{}", e.text);
+        assert!(e.text.contains("https://portal.example/projects/prj_a/budget"));
     }
 }

@@ -7,13 +7,11 @@
 //! them (`staff_client_assignments`); **admin** may do everything staff may. Staff never act as
 //! the client (ask, sign off, request budget), and contacts never act as the provider.
 //!
-//! Today the `contacts.role` column admits `viewer` and `billing` only (a CHECK in 0001); an
-//! approver needs that CHECK widened (a table rebuild, left to the lead: other branches touch
-//! `contacts`). The table below already covers it.
+//! `contacts.role` admits `approver` since migration 0020 (a rebuild of `contacts`).
 
 use crate::settings::ContactRole;
 
-/// A contact's role, including the approver the database cannot store yet.
+/// A contact's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientRole {
     Viewer,
@@ -26,6 +24,7 @@ impl From<ContactRole> for ClientRole {
         match r {
             ContactRole::Viewer => Self::Viewer,
             ContactRole::Billing => Self::Billing,
+            ContactRole::Approver => Self::Approver,
         }
     }
 }
@@ -96,6 +95,11 @@ impl Action {
         Self::DecideBudget,
         Self::ManageClient,
     ];
+}
+
+/// Whether a contact with `role` sees invoices (billing and approver contacts).
+pub fn sees_invoices(role: ContactRole) -> bool {
+    allows(Actor::Contact(ClientRole::from(role)), Action::ViewInvoices)
 }
 
 /// The permission table (see the module docs).

@@ -14,6 +14,7 @@ pub mod account_links;
 pub mod admin;
 pub mod alerts;
 pub mod auth;
+pub mod budget;
 pub mod catalog;
 pub mod dashboard;
 pub mod db;
@@ -30,6 +31,7 @@ pub mod notices;
 pub mod provider;
 pub mod questions;
 pub mod scope;
+pub mod signoff;
 pub mod throttle;
 
 pub use db::{Db, StorageError};

@@ -256,7 +256,8 @@ pub async fn preview(req: &Request, env: &Env, contact: &str, project: Option<&s
         }
         Some(p) => {
             let pid = ProjectId::parse(p).map_err(|_| ApiError::not_found())?;
-            let d = dashboards_for(&ctx.db, &scope, ctx.now, Some(&pid)).await?.into_iter().next().ok_or_else(ApiError::not_found)?;
+            let mut d = dashboards_for(&ctx.db, &scope, ctx.now, Some(&pid)).await?.into_iter().next().ok_or_else(ApiError::not_found)?;
+            crate::budget::with_steps(&ctx.db, &scope, &mut d).await?;
             {
                 // Exactly what the contact sees, the open-questions link included.
                 let open = clearhours_storage::questions::client_open_counts(&ctx.db, &scope).await?;

@@ -192,7 +192,7 @@ async fn resolve(v: &Viewer, req: &Request, path_project: Option<&str>, action: 
     let invoice = match query.invoice.clone() {
         None => None,
         Some(number) => {
-            let found = if scope.role() == clearhours_domain::settings::ContactRole::Billing {
+            let found = if clearhours_domain::roles::sees_invoices(scope.role()) {
                 clearhours_storage::invoices::client_invoice(v.db(), scope, &number).await?
             } else {
                 None
@@ -812,4 +812,46 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
             .map(|w| format!("Entries from {} on appear once their week is complete.", day(w))),
     }
     .render()
+}
+
+/// One project's week exactly as the contact sees it on the timesheet — every row and the
+/// totals, through the same plan and projection (weekly sign-off hashes this). `None` when the
+/// project is not visible; the timesheet's `withheld` says whether the week is shown yet.
+pub(crate) async fn week_as_seen(
+    db: &Db,
+    scope: &ClientScope,
+    project: &ProjectId,
+    week: (NaiveDate, NaiveDate),
+    today: NaiveDate,
+) -> ApiResult<Option<(Vec<ClientEntryRow>, ClientTimesheet, i64)>> {
+    let Some(base) = store::timesheet_base(db, scope, Some(project)).await? else { return Ok(None) };
+    let ctx = context(scope, &base.catalogue);
+    let query = TimesheetQuery {
+        preset: Preset::Custom,
+        from: Some(week.0),
+        to: week.1,
+        project: Some(project.clone()),
+        person: None,
+        task: None,
+        phase: None,
+        billable: clearhours_domain::client_view::entries::BillableFilter::All,
+        q: None,
+        sort: clearhours_domain::client_view::entries::Sort::Date,
+        group: GroupBy::None,
+        after: None,
+        invoice: None,
+    };
+    let calendar = scope.settings().calendar;
+    let p = plan(&ctx, &base.projects, &query, &calendar, today).map_err(|e| ApiError::bad_request(e.message))?;
+    let rollup = p.selection.rollup_split(&calendar);
+    let (totals, _) = store::timesheet_totals(db, scope, &p.selection, rollup.as_ref(), &[]).await?;
+    let all = all_rows(db, scope, &ctx, &base, &p.selection).await?;
+    let amount_minor = totals.amount_minor;
+    let ts = project_timesheet(
+        &ctx,
+        &p,
+        today,
+        LoadedData { projects: &base.projects, page: Page::Entries(Vec::new()), totals, subtotals: Vec::new(), notes: &[] },
+    );
+    Ok(Some((all, ts, amount_minor)))
 }

@@ -32,7 +32,7 @@ fn query(req: &Request, name: &str) -> String {
     req.url().ok().and_then(|u| u.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())).unwrap_or_default()
 }
 
-fn form_field(form: &worker::FormData, name: &str) -> String {
+pub(crate) fn form_field(form: &worker::FormData, name: &str) -> String {
     match form.get(name) {
         Some(FormEntry::Field(v)) => v,
         _ => String::new(),
@@ -40,7 +40,7 @@ fn form_field(form: &worker::FormData, name: &str) -> String {
 }
 
 /// Reads a contact's form and checks its CSRF token.
-async fn contact_form(req: &mut Request, ctx: &ContactCtx) -> ApiResult<worker::FormData> {
+pub(crate) async fn contact_form(req: &mut Request, ctx: &ContactCtx) -> ApiResult<worker::FormData> {
     let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
     let given = form_field(&form, "csrf");
     if given.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), ctx.csrf.as_bytes())) {
@@ -56,13 +56,13 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// A visible project's name and the client's catalogue; `None` when the contact may not see
 /// the project.
-async fn load(ctx: &ContactCtx, project: &ProjectId) -> ApiResult<Option<(String, Catalogue)>> {
+pub(crate) async fn load(ctx: &ContactCtx, project: &ProjectId) -> ApiResult<Option<(String, Catalogue)>> {
     let Some(base) = timesheet_base(&ctx.db, &ctx.scope, Some(project)).await? else { return Ok(None) };
     let Some(name) = base.projects.iter().find(|p| p.id == *project).map(|p| p.name.clone()) else { return Ok(None) };
     Ok(Some((name, base.catalogue)))
 }
 
-fn cx<'a>(ctx: &ContactCtx, c: &'a Catalogue) -> ClientContext<'a> {
+pub(crate) fn cx<'a>(ctx: &ContactCtx, c: &'a Catalogue) -> ClientContext<'a> {
     let s = ctx.scope.settings();
     ClientContext {
         visibility: s.visibility,
@@ -76,7 +76,7 @@ fn cx<'a>(ctx: &ContactCtx, c: &'a Catalogue) -> ClientContext<'a> {
 }
 
 /// Records a change made by the contact before answering (changes must be on record).
-async fn log_now(ctx: &ContactCtx, action: &str, target: &str, outcome: &str) -> ApiResult<()> {
+pub(crate) async fn log_now(ctx: &ContactCtx, action: &str, target: &str, outcome: &str) -> ApiResult<()> {
     access_log::append(
         &ctx.db,
         &AccessEvent {
@@ -96,7 +96,7 @@ async fn log_now(ctx: &ContactCtx, action: &str, target: &str, outcome: &str) ->
     Ok(())
 }
 
-fn client_nav(ctx: &ContactCtx) -> Nav {
+pub(crate) fn client_nav(ctx: &ContactCtx) -> Nav {
     Nav::Client { client_name: ctx.scope.settings().name.clone(), csrf: ctx.csrf.clone(), idle_minutes: ctx.idle_minutes }
 }
 
@@ -361,7 +361,7 @@ pub async fn open_count(ctx: &ContactCtx, project: &str) -> ApiResult<i64> {
 }
 
 /// Refuses (403, logged) a contact whose role may not do `action` (`domain::roles`).
-async fn contact_may(ctx: &ContactCtx, action: Action, what: &str, target: &str) -> ApiResult<()> {
+pub(crate) async fn contact_may(ctx: &ContactCtx, action: Action, what: &str, target: &str) -> ApiResult<()> {
     if allows(Actor::Contact(ClientRole::from(ctx.scope.role())), action) {
         return Ok(());
     }
@@ -373,7 +373,7 @@ async fn contact_may(ctx: &ContactCtx, action: Action, what: &str, target: &str)
 
 /// Refuses (403, logged) a staff user whose role may not do `action` for `client`: a manager
 /// acts only for assigned clients (`domain::roles`).
-async fn staff_may(ctx: &StaffCtx, req: &Request, client: &str, action: Action, what: &str, target: &str) -> ApiResult<()> {
+pub(crate) async fn staff_may(ctx: &StaffCtx, req: &Request, client: &str, action: Action, what: &str, target: &str) -> ApiResult<()> {
     let actor = store::staff_access(&ctx.db, &ctx.scope, client)
         .await?
         .map(|(role, assigned)| Actor::Staff { role: StaffRole::parse(&role), assigned });

@@ -77,7 +77,10 @@ pub(crate) async fn dashboards_for(
 async fn one_dashboard(ctx: &ContactCtx, id: &str) -> ApiResult<ClientDashboard> {
     let id = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
     match dashboards(ctx, Some(&id)).await?.into_iter().next() {
-        Some(d) => Ok(d),
+        Some(mut d) => {
+            crate::budget::with_steps(&ctx.db, &ctx.scope, &mut d).await?;
+            Ok(d)
+        }
         None => {
             ctx.log("view_project", id.as_str(), "not_found").await?;
             Err(ApiError::not_found())
