@@ -86,6 +86,8 @@ const CLIENT_SURFACES = [
   '/questions/THREAD_PERSON', '/api/v1/questions/THREAD_PERSON', '/questions/THREAD_ENTRY', '/api/v1/questions/THREAD_ENTRY',
   // Budget decisions (issue 15).
   '/projects/prj_a/budget', '/api/v1/projects/prj_a/budget',
+  // Weekly sign-off (issue 15).
+  '/projects/prj_a/weeks', '/api/v1/projects/prj_a/weeks',
 ];
 // Invoices are the one place where money per line is shown with rates hidden: a line's total
 // *is* the invoice (issue 13), so a one-hour line equals the rate. No per-hour rate appears there
@@ -187,6 +189,7 @@ test("cross-tenant matrix: client B's ids give 404 and nothing of B", async () =
     `/projects/${bIds.project}`, `/projects/${bIds.project}/entries`, `/projects/${bIds.project}/entries?week=2026-11-02`,
     `/api/v1/projects/${bIds.project}/dashboard`, `/api/v1/projects/${bIds.project}/entries`, `/api/v1/projects/${bIds.project}/entries?week=2026-11-02`,
     `/projects/${bIds.project}/questions`, `/api/v1/projects/${bIds.project}/questions`, `/projects/${bIds.project}/budget`, `/api/v1/projects/${bIds.project}/budget`,
+    `/projects/${bIds.project}/weeks`, `/api/v1/projects/${bIds.project}/weeks`,
   ];
   for (const path of routes) {
     const res = await a.get(path);

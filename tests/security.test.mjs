@@ -100,6 +100,7 @@ const ROUTES = [
   ['GET', '/projects/prj_a/questions'], ['GET', '/api/v1/projects/prj_a/questions'], ['GET', '/questions/x'], ['GET', '/api/v1/questions/x'],
   ['GET', '/admin/questions'], ['GET', '/admin/questions/x'],
   ['GET', '/projects/prj_a/budget'], ['GET', '/api/v1/projects/prj_a/budget'], ['GET', '/admin/budget'], ['GET', '/admin/budget/x'],
+  ['GET', '/projects/prj_a/weeks'], ['GET', '/api/v1/projects/prj_a/weeks'], ['GET', '/admin/signoffs'],
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
@@ -119,6 +120,8 @@ const POSTS = [
   '/projects/prj_a/questions', '/questions/x/reply', '/questions/x/resolve',
   // Budget decisions (issue 15).
   '/projects/prj_a/budget', '/budget/x/accept', '/budget/x/decline', '/admin/budget/x/accept', '/admin/budget/x/decline', '/admin/budget/x/counter',
+  // Weekly sign-off (issue 15).
+  '/projects/prj_a/weeks/2026-11-09/approve', '/admin/clients/cli_a/signoff',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
   '/account/password', '/account/recovery-codes', '/account/sessions',

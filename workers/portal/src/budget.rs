@@ -188,7 +188,7 @@ pub async fn request(mut req: Request, env: &Env, id: &str) -> ApiResult<Respons
         return Err(ApiError::bad_request("at most 20 phases or tasks to cut or defer"));
     }
     let reason = clearhours_domain::conversation::check_body(&form_field(&form, "reason"))
-        .map_err(|e| ApiError::bad_request(&format!("reason: {e}")))?;
+        .map_err(|e| ApiError::bad_request(format!("reason: {e}")))?;
     if add_minutes == 0 && add_amount_minor == 0 && cuts.is_empty() {
         return Err(ApiError::bad_request("ask for hours, an amount, or phases or tasks to cut or defer"));
     }

@@ -12,6 +12,7 @@ pub fn base_url(env: &Env) -> String {
 }
 
 /// The provider's Slack and e-mail payloads; `path` is the admin page (`/admin/…`).
+#[allow(clippy::too_many_arguments)]
 pub fn staff(
     env: &Env,
     headline: &str,
