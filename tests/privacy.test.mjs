@@ -70,6 +70,15 @@ before(async () => {
     // The thread ids are random: fill in the placeholders of CLIENT_SURFACES.
     for (const [i, p] of CLIENT_SURFACES.entries()) CLIENT_SURFACES[i] = p.replace(slot, q);
   }
+  // Budget decisions and a weekly sign-off (issue 15), so their pages have data to leak: a
+  // change of the hours (the money budget unchanged: its amount is budget-level), a request with
+  // a cut, and an approved week whose stored amount is 3 h at the hidden rate (shown only with
+  // rates shown; with rates hidden amount ÷ hours would give the rate).
+  await stack.db.batch([
+    stack.db.prepare("INSERT INTO budget_requests (id, provider_id, client_id, project_id, contact_id, add_minutes, cuts, reason, state, decided_by, decided_at, created_at) VALUES ('br_p1', 'prv_t', 'cli_a', 'prj_a', 'con_ada', 120, '[{\"kind\":\"phase\",\"id\":\"phs_build\",\"action\":\"defer\"}]', 'Two more hours', 'accepted', 'stf_sam', ?1, ?1)").bind(NOW),
+    stack.db.prepare("INSERT INTO budget_changes (id, provider_id, client_id, project_id, request_id, effective_on, before_minutes, after_minutes, before_amount_minor, after_amount_minor, requested_by, approved_by, reason, created_at) SELECT 'bc_p1', 'prv_t', 'cli_a', 'prj_a', 'br_p1', '2026-11-20', budget_minutes - 120, budget_minutes, budget_amount_minor, budget_amount_minor, 'con_ada', 'stf_sam', 'Two more hours', ?1 FROM projects WHERE id = 'prj_a'").bind(NOW),
+    stack.db.prepare("INSERT INTO week_signoffs (id, provider_id, client_id, project_id, week_start, week_end, contact_id, approved_at, minutes, billable_minutes, rows, amount_minor, lines_hash) VALUES ('so_p1', 'prv_t', 'cli_a', 'prj_a', '2026-11-09', '2026-11-15', 'con_ada', ?1, 180, 180, 1, 42726, 'abc')").bind(NOW),
+  ]);
 });
 after(async () => stack && (await stack.close()));
 
