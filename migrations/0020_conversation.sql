@@ -2,10 +2,18 @@
 
 -- The approver role: `contacts.role`'s CHECK admits 'viewer' and 'billing' only (0001), and
 -- SQLite cannot alter a CHECK, so the table is rebuilt with every row, its index and the same
--- columns. Other tables reference contacts(id); foreign keys are checked at the end of the
--- migration's transaction (`defer_foreign_keys`), when `contacts` exists again under its name.
+-- columns (it has no triggers). Other tables reference contacts(id) (invitations,
+-- contact_projects, invoice_views, questions, …), and D1 enforces foreign keys: dropping
+-- `contacts` counts a deferred violation for every referencing row. So the rows are copied
+-- aside first and inserted into the new `contacts` *after* the drop — each insert of a parent
+-- row cancels the violations of the rows that reference it — and by the end of the migration's
+-- transaction no violation is left. (Renaming the old table away does not work: D1 rewrites
+-- the references to follow the rename.) Checked with `wrangler d1 migrations apply` on a
+-- database with invitations referencing contacts.
 PRAGMA defer_foreign_keys = on;
-CREATE TABLE contacts_new (
+CREATE TABLE contacts_copy AS SELECT id, client_id, email, name, role, all_projects, password_hash, disabled_at, last_login_at, created_at FROM contacts;
+DROP TABLE contacts;
+CREATE TABLE contacts (
   id TEXT PRIMARY KEY,
   client_id TEXT NOT NULL REFERENCES clients(id),
   email TEXT NOT NULL COLLATE NOCASE UNIQUE,
@@ -17,10 +25,9 @@ CREATE TABLE contacts_new (
   last_login_at TEXT,
   created_at TEXT NOT NULL
 );
-INSERT INTO contacts_new (id, client_id, email, name, role, all_projects, password_hash, disabled_at, last_login_at, created_at)
-  SELECT id, client_id, email, name, role, all_projects, password_hash, disabled_at, last_login_at, created_at FROM contacts;
-DROP TABLE contacts;
-ALTER TABLE contacts_new RENAME TO contacts;
+INSERT INTO contacts (id, client_id, email, name, role, all_projects, password_hash, disabled_at, last_login_at, created_at)
+  SELECT id, client_id, email, name, role, all_projects, password_hash, disabled_at, last_login_at, created_at FROM contacts_copy;
+DROP TABLE contacts_copy;
 CREATE INDEX contacts_client ON contacts(client_id);
 
 -- Budget decisions. A request from an approver contact: more hours and/or amount with a
