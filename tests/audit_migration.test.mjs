@@ -50,3 +50,31 @@ test('existing rows survive the move to per-provider chains and verify once seal
     await stack.close();
   }
 });
+
+test('migration 0020 rebuilds contacts (approver role) on a database whose rows are referenced: every row and reference kept', async () => {
+  const stack = await startStack({ workers: ['portal', 'ingest'], migrated: true });
+  try {
+    const dir = path.join(ROOT, 'migrations');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+    const apply = async (f) => {
+      const stmts = sqlStatements(readFileSync(path.join(dir, f), 'utf8'));
+      await stack.db.batch(stmts.map((s) => stack.db.prepare(s)));
+    };
+    for (const f of files.filter((f) => f < '0020')) await apply(f);
+    await stack.loadFixture(smallFixture(null), NOW);
+    await stack.db.prepare("INSERT INTO invitations (id, contact_id, client_id, token_hash, created_by, created_at, expires_at) VALUES ('inv_1', 'con_ada', 'cli_a', 'h', 'stf_sam', ?1, ?1)").bind(NOW).run();
+    const before = (await stack.db.prepare('SELECT * FROM contacts ORDER BY id').all()).results;
+    for (const f of files.filter((f) => f >= '0020')) await apply(f);
+    assert.deepEqual((await stack.db.prepare('SELECT * FROM contacts ORDER BY id').all()).results, before);
+    assert.equal((await stack.db.prepare("SELECT COUNT(*) AS n FROM pragma_foreign_key_check").first()).n, 0);
+    await stack.db.prepare("UPDATE contacts SET role = 'approver' WHERE id = 'con_ada'").run();
+    assert.equal((await stack.db.prepare("SELECT i.id FROM invitations i JOIN contacts c ON c.id = i.contact_id WHERE c.role = 'approver'").first()).id, 'inv_1');
+    assert.ok((await stack.db.prepare("SELECT 1 AS ok FROM sqlite_master WHERE type = 'index' AND name = 'contacts_client'").first())?.ok);
+    // The portal signs the approver in on the rebuilt table.
+    const b = new Browser(stack, 'portal', NOW);
+    assert.equal((await b.login(LOGINS.a.email, LOGINS.a.password)).status, 303);
+    assert.equal((await b.get('/projects/prj_a/budget')).status, 200);
+  } finally {
+    await stack.close();
+  }
+});

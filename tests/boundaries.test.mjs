@@ -230,6 +230,57 @@ test('staff forms: every field at every boundary value gives 4xx or success, nev
   }
 });
 
+test('questions (issue 15): every field and id at boundary values, client and staff', async () => {
+  // 'project' resolves under any visibility the staff-form fuzzing left behind; 'about' is fuzzed too.
+  const q = { about: 'project', date: '2026-11-10', task: 'Development', phase: 'Build', person: 'Dev Dana', body: 'Why?', email_me: '1' };
+  await fuzzForm(client, '/projects/prj_a/questions', q, '/projects/prj_a/questions');
+  const qid = (await stack.db.prepare("SELECT id FROM questions WHERE client_id = 'cli_a' ORDER BY created_at, id LIMIT 1").first()).id;
+  await fuzzForm(client, `/questions/${qid}/reply`, { body: 'More?' }, `/questions/${qid}`);
+  await fuzzForm(staff, `/admin/questions/${qid}/answer`, { body: 'Because.' }, `/admin/questions/${qid}`);
+  const mid = (await stack.db.prepare("SELECT id FROM question_messages WHERE question_id = ? AND author_kind = 'staff' LIMIT 1").bind(qid).first()).id;
+  await fuzzForm(staff, `/admin/questions/${qid}/promote`, { message: mid }, `/admin/questions/${qid}`);
+  for (const p of ['/admin/questions', `/admin/questions/${qid}`]) await getAs(staff, p, false);
+  const cc = await client.csrf('/projects/prj_a/questions');
+  const sc = await staff.csrf('/admin/questions/' + qid);
+  for (const v of BOUNDARY) {
+    const e = enc(v);
+    for (const path of [`/questions/${e}`, `/api/v1/questions/${e}`, `/projects/${e}/questions`, `/api/v1/projects/${e}/questions`, `/projects/prj_a/questions?about=${e}&date=${e}&week=${e}&person=${e}&task=${e}&phase=${e}`]) {
+      await getAs(client, path);
+    }
+    for (const path of [`/questions/${e}/reply`, `/questions/${e}/resolve`]) await postAs(client, path, { csrf: cc, body: v });
+    await getAs(staff, `/admin/questions/${e}`, false);
+    for (const a of ['answer', 'resolve', 'promote']) await postAs(staff, `/admin/questions/${e}/${a}`, { csrf: sc, body: v, message: v });
+  }
+  await postAs(client, `/questions/${qid}/resolve`, { csrf: cc });
+  await postAs(staff, `/admin/questions/${qid}/resolve`, { csrf: sc });
+});
+
+test('budget decisions and weekly sign-off (issue 15): every field and id at boundary values, client and staff', async () => {
+  // The billing contact becomes an approver, and the client turns sign-off on.
+  await stack.db.prepare("UPDATE contacts SET role = 'approver' WHERE id = 'con_ada'").run();
+  await stack.db.prepare("UPDATE clients SET weekly_signoff = 1 WHERE id = 'cli_a'").run();
+  await fuzzForm(client, '/projects/prj_a/budget', { hours: '2', amount: '', cut: 'phase:phs_build:defer', reason: 'More' }, '/projects/prj_a/budget');
+  const rid = (await stack.db.prepare("SELECT id FROM budget_requests WHERE client_id = 'cli_a' ORDER BY created_at, id LIMIT 1").first()).id;
+  for (const p of ['/admin/budget', `/admin/budget/${rid}`, '/admin/signoffs']) await getAs(staff, p, false);
+  await fuzzForm(staff, `/admin/budget/${rid}/counter`, { hours: '1', amount: '10', response: 'Half' }, `/admin/budget/${rid}`);
+  const cc = await client.csrf('/projects/prj_a/budget');
+  const sc = await staff.csrf('/admin/budget');
+  await postAs(client, `/budget/${rid}/accept`, { csrf: cc });
+  await fuzzForm(staff, '/admin/clients/cli_a/signoff', { enabled: '1' }, '/admin/clients/cli_a');
+  await postAs(client, '/projects/prj_a/weeks/2026-11-09/approve', { csrf: cc });
+  for (const v of BOUNDARY) {
+    const e = enc(v);
+    for (const path of [`/projects/${e}/budget`, `/api/v1/projects/${e}/budget`, `/projects/${e}/weeks`, `/api/v1/projects/${e}/weeks`]) await getAs(client, path);
+    for (const path of [`/budget/${e}/accept`, `/budget/${e}/decline`, `/projects/prj_a/weeks/${e}/approve`, `/projects/${e}/weeks/2026-11-09/approve`]) {
+      await postAs(client, path, { csrf: cc });
+    }
+    await getAs(staff, `/admin/budget/${e}`, false);
+    for (const a of ['accept', 'decline', 'counter']) await postAs(staff, `/admin/budget/${e}/${a}`, { csrf: sc, hours: v, amount: v, response: v });
+    await postAs(staff, `/admin/clients/${e}/signoff`, { csrf: sc, enabled: v });
+  }
+  await stack.db.prepare("UPDATE contacts SET role = 'billing' WHERE id = 'con_ada'").run();
+});
+
 test('ingest: boundary values in every field of every source, signed and unsigned', async () => {
   const base = { external_id: 'bnd-1', project_id: 'prj_a', member_id: 'mem_dev', task_id: 'tsk_dev', date: '2026-11-24', minutes: 60, rate: '100', description: 'd' };
   const values = [...SHARP, '0001-01-01', '2026-02-30', -1, 0, 1e308, -1e308, 2 ** 63, Number.MAX_SAFE_INTEGER, 1.5, true, null, [], {}];

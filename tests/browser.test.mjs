@@ -244,3 +244,45 @@ test('staff: every admin page, project links, visibility edit and "view as clien
   assert.equal(new URL(staff.url()).searchParams.get('client'), 'cli_acme');
   await staff.context().close();
 });
+
+test('conversation: ask about a timesheet row → staff answer → the client sees the answer; budget and sign-off pages', async () => {
+  const c = contact('con_acme_dana');
+  const client = await newPage(browser, NOW);
+  await signIn(client, c.email, c.password);
+  await client.goto(base + '/projects/prj_acme_shop/entries?range=last_month');
+  const ask = client.locator('a.ask-link', { hasText: 'Ask' }).first();
+  assert.ok((await ask.count()) === 1, 'the timesheet offers "Ask" on its rows');
+  await Promise.all([client.waitForURL(/\/questions\?about=entry/), ask.click()]);
+  await visit(client, 'question-ask-row');
+  const about = await client.locator('#picked').textContent();
+  assert.match(about, /^Entry on \d{4}-\d{2}-\d{2} · /);
+  await client.getByLabel('Your question').fill('Why did this take so long?');
+  await client.getByLabel('E-mail me when it is answered').check();
+  await Promise.all([client.waitForURL(/\/questions\/q_/), client.getByRole('button', { name: 'Send question' }).click()]);
+  await visit(client, 'question-thread-open');
+  const threadUrl = client.url();
+  assert.match(await client.locator('.state').first().textContent(), /open/);
+
+  const staff = await newPage(browser, NOW);
+  await signIn(staff, STAFF.email, STAFF.password, { staff: true });
+  await staff.goto(base + '/admin/questions');
+  await visit(staff, 'admin-questions');
+  await Promise.all([staff.waitForURL(/\/admin\/questions\/q_/), staff.locator(`a[href="${new URL(threadUrl).pathname.replace('/questions/', '/admin/questions/')}"]`).first().click()]);
+  await visit(staff, 'admin-question-thread');
+  await staff.getByLabel('Answer').fill('The checkout needed a new payment provider.');
+  await Promise.all([staff.waitForURL(/\/admin\/questions\/q_/), staff.getByRole('button', { name: 'Send answer' }).click()]);
+  assert.match(await staff.locator('main').textContent(), /new payment provider/);
+
+  await client.goto(threadUrl);
+  await visit(client, 'question-thread-answered');
+  const main = await client.locator('main').textContent();
+  assert.match(main, /The checkout needed a new payment provider\./);
+  assert.match(await client.locator('.state').first().textContent(), /answered/);
+  assert.doesNotMatch(main, new RegExp(STAFF.name), 'the answer is from the agency, not the staff member');
+  await visit(client, 'questions-list', '/projects/prj_acme_shop/questions');
+  await visit(client, 'budget-history', '/projects/prj_acme_shop/budget');
+  await visit(client, 'weekly-signoff', '/projects/prj_acme_shop/weeks');
+  await visit(staff, 'admin-budget-requests', '/admin/budget');
+  await visit(staff, 'admin-signoffs', '/admin/signoffs');
+  for (const p of [client, staff]) await p.context().close();
+});

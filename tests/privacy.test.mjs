@@ -55,6 +55,30 @@ before(async () => {
   await stack.loadFixture(fixture(), NOW);
   staff = new Browser(stack, 'portal', NOW);
   await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true });
+  // Question threads (issue 15), asked under names, answered by staff: their subjects are
+  // labelled at read time, so every combination below checks them like any other surface.
+  const a = new Browser(stack, 'portal', NOW);
+  await a.login(LOGINS.a.email, LOGINS.a.password);
+  for (const [slot, form] of [['THREAD_PERSON', { about: 'person', person: 'Lena Lead' }], ['THREAD_ENTRY', { about: 'entry', date: '2026-11-02', person: 'Lena Lead', task: 'Development', phase: 'Build' }]]) {
+    const page = await (await a.get('/projects/prj_a/questions')).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)[1];
+    const res = await a.post('/projects/prj_a/questions', { csrf, body: 'Why this?', ...form });
+    assert.equal(res.status, 303, JSON.stringify(form));
+    const q = res.headers.get('location').split('/').pop();
+    const sp = await (await staff.get(`/admin/questions/${q}`)).text();
+    await staff.post(`/admin/questions/${q}/answer`, { csrf: /name="csrf" value="([^"]+)"/.exec(sp)[1], body: 'Because.' });
+    // The thread ids are random: fill in the placeholders of CLIENT_SURFACES.
+    for (const [i, p] of CLIENT_SURFACES.entries()) CLIENT_SURFACES[i] = p.replace(slot, q);
+  }
+  // Budget decisions and a weekly sign-off (issue 15), so their pages have data to leak: a
+  // change of the hours (the money budget unchanged: its amount is budget-level), a request with
+  // a cut, and an approved week whose stored amount is 3 h at the hidden rate (shown only with
+  // rates shown; with rates hidden amount ÷ hours would give the rate).
+  await stack.db.batch([
+    stack.db.prepare("INSERT INTO budget_requests (id, provider_id, client_id, project_id, contact_id, add_minutes, cuts, reason, state, decided_by, decided_at, created_at) VALUES ('br_p1', 'prv_t', 'cli_a', 'prj_a', 'con_ada', 120, '[{\"kind\":\"phase\",\"id\":\"phs_build\",\"action\":\"defer\"}]', 'Two more hours', 'accepted', 'stf_sam', ?1, ?1)").bind(NOW),
+    stack.db.prepare("INSERT INTO budget_changes (id, provider_id, client_id, project_id, request_id, effective_on, before_minutes, after_minutes, before_amount_minor, after_amount_minor, requested_by, approved_by, reason, created_at) SELECT 'bc_p1', 'prv_t', 'cli_a', 'prj_a', 'br_p1', '2026-11-20', budget_minutes - 120, budget_minutes, budget_amount_minor, budget_amount_minor, 'con_ada', 'stf_sam', 'Two more hours', ?1 FROM projects WHERE id = 'prj_a'").bind(NOW),
+    stack.db.prepare("INSERT INTO week_signoffs (id, provider_id, client_id, project_id, week_start, week_end, contact_id, approved_at, minutes, billable_minutes, rows, amount_minor, lines_hash) VALUES ('so_p1', 'prv_t', 'cli_a', 'prj_a', '2026-11-09', '2026-11-15', 'con_ada', ?1, 180, 180, 1, 42726, 'abc')").bind(NOW),
+  ]);
 });
 after(async () => stack && (await stack.close()));
 
@@ -66,6 +90,13 @@ const CLIENT_SURFACES = [
   '/timesheet?invoice=INV-P1', '/api/v1/entries?invoice=INV-P1',
   // Billing (contact A is a billing contact).
   '/billing', '/api/v1/billing', '/billing/invoices/INV-P1', '/api/v1/invoices/INV-P1', '/billing/invoices/INV-P1/pdf',
+  // Questions (issue 15).
+  '/projects/prj_a/questions', '/api/v1/projects/prj_a/questions',
+  '/questions/THREAD_PERSON', '/api/v1/questions/THREAD_PERSON', '/questions/THREAD_ENTRY', '/api/v1/questions/THREAD_ENTRY',
+  // Budget decisions (issue 15).
+  '/projects/prj_a/budget', '/api/v1/projects/prj_a/budget',
+  // Weekly sign-off (issue 15).
+  '/projects/prj_a/weeks', '/api/v1/projects/prj_a/weeks',
 ];
 // Invoices are the one place where money per line is shown with rates hidden: a line's total
 // *is* the invoice (issue 13), so a one-hour line equals the rate. No per-hour rate appears there
@@ -166,6 +197,8 @@ test("cross-tenant matrix: client B's ids give 404 and nothing of B", async () =
   const routes = [
     `/projects/${bIds.project}`, `/projects/${bIds.project}/entries`, `/projects/${bIds.project}/entries?week=2026-11-02`,
     `/api/v1/projects/${bIds.project}/dashboard`, `/api/v1/projects/${bIds.project}/entries`, `/api/v1/projects/${bIds.project}/entries?week=2026-11-02`,
+    `/projects/${bIds.project}/questions`, `/api/v1/projects/${bIds.project}/questions`, `/projects/${bIds.project}/budget`, `/api/v1/projects/${bIds.project}/budget`,
+    `/projects/${bIds.project}/weeks`, `/api/v1/projects/${bIds.project}/weeks`,
   ];
   for (const path of routes) {
     const res = await a.get(path);

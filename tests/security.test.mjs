@@ -98,6 +98,10 @@ const ROUTES = [
   ['GET', '/admin'], ['GET', '/admin/clients/cli_a'], ['GET', '/admin/audit'], ['GET', '/admin/audit/verify'], ['GET', '/admin/audit/checkpoint'], ['GET', '/admin/audit/key'], ['GET', '/admin/preview/con_ada/projects'],
   ['GET', '/admin/projects'], ['GET', '/admin/team'], ['GET', '/admin/tasks'], ['GET', '/admin/integrations'], ['GET', '/admin/import'], ['GET', '/admin/alerts'],
   ['GET', '/unsubscribe'], ['GET', '/unsubscribe?t=x'],
+  ['GET', '/projects/prj_a/questions'], ['GET', '/api/v1/projects/prj_a/questions'], ['GET', '/questions/x'], ['GET', '/api/v1/questions/x'],
+  ['GET', '/admin/questions'], ['GET', '/admin/questions/x'],
+  ['GET', '/projects/prj_a/budget'], ['GET', '/api/v1/projects/prj_a/budget'], ['GET', '/admin/budget'], ['GET', '/admin/budget/x'],
+  ['GET', '/projects/prj_a/weeks'], ['GET', '/api/v1/projects/prj_a/weeks'], ['GET', '/admin/signoffs'],
   ['GET', '/no/such/page'], ['GET', '/api/v1/no/such'], ['PUT', '/login'],
 ];
 const POSTS = [
@@ -113,6 +117,13 @@ const POSTS = [
   '/admin/alerts/projects', '/admin/clients/cli_a/alerts',
   '/admin/clients/cli_a/invoices', '/admin/clients/cli_a/billing', '/admin/invoices/x/issue', '/admin/invoices/x/payments',
   '/admin/invoices/x/void', '/admin/invoices/x/payment-url', '/admin/payment-endpoints',
+  '/admin/questions/x/answer', '/admin/questions/x/resolve', '/admin/questions/x/promote',
+  // Client questions (issue 15).
+  '/projects/prj_a/questions', '/questions/x/reply', '/questions/x/resolve',
+  // Budget decisions (issue 15).
+  '/projects/prj_a/budget', '/budget/x/accept', '/budget/x/decline', '/admin/budget/x/accept', '/admin/budget/x/decline', '/admin/budget/x/counter',
+  // Weekly sign-off (issue 15).
+  '/projects/prj_a/weeks/2026-11-09/approve', '/admin/clients/cli_a/signoff',
   // Sign-in and account forms (double-submit cookie), and the client session.
   '/login', '/logout', '/admin/login', '/password/forgot', '/password/reset', '/login/link', '/login/link/confirm', '/mfa', '/mfa/setup', '/invite',
   '/account/password', '/account/recovery-codes', '/account/sessions', '/account/notifications',

@@ -119,6 +119,8 @@ setting_enum!(/// A contact's role in the portal.
     Viewer = "viewer",
     /// Also sees invoices.
     Billing = "billing",
+    /// Also signs off weeks and requests budget changes (issue 15, `roles`).
+    Approver = "approver",
 } default Viewer);
 
 #[cfg(test)]

@@ -352,7 +352,7 @@ pub async fn retry(db: &Db, scope: &ProviderScope, id: i64) -> Result<bool> {
             &args![id, scope.provider_id.as_str()],
         )
         .await?
-        == 1)
+        >= 1)
 }
 
 /// The provider's alert destinations as staff see them: whether a Slack webhook is set (never
@@ -491,7 +491,7 @@ pub async fn set_shared_thresholds(db: &Db, scope: &ProviderScope, client: &Clie
             &args![thresholds, client.as_str(), scope.provider_id.as_str()],
         )
         .await?
-        == 1)
+        >= 1)
 }
 
 /// A contact whose weekly digest is due, with the scope it is built under (exactly what the
@@ -582,7 +582,7 @@ pub async fn schedule_digest(
         &args![next, scope.contact_id().as_str(), scope.client_id().as_str(), was],
     )?);
     let results = db.batch(statements).await?;
-    Ok(digest.is_some() && results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1)
+    Ok(digest.is_some() && results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) >= 1)
 }
 
 /// What a page of the alert job needs beyond its projects: the names of members, tasks and
@@ -681,5 +681,5 @@ pub async fn save_project_channels(
             .await?
         }
     };
-    Ok(changed == 1)
+    Ok(changed >= 1)
 }

@@ -14,6 +14,7 @@ pub mod account_links;
 pub mod admin;
 pub mod alerts;
 pub mod auth;
+pub mod budget;
 pub mod catalog;
 pub mod dashboard;
 pub mod db;
@@ -28,9 +29,12 @@ pub mod mfa;
 #[cfg(test)]
 mod native_tests;
 pub mod notes;
+pub mod notices;
 pub mod provider;
+pub mod questions;
 pub mod scope;
 pub mod shards;
+pub mod signoff;
 #[cfg(test)]
 mod sqlite_tests;
 pub mod stmt;

@@ -267,8 +267,14 @@ pub async fn preview(req: &Request, env: &Env, contact: &str, project: Option<&s
         }
         Some(p) => {
             let pid = ProjectId::parse(p).map_err(|_| ApiError::not_found())?;
-            let d = dashboards_for(&ctx.db, &scope, ctx.now, Some(&pid)).await?.into_iter().next().ok_or_else(ApiError::not_found)?;
-            pages::render_dashboard(&nav, &d, billing.as_ref())
+            let mut d = dashboards_for(&ctx.db, &scope, ctx.now, Some(&pid)).await?.into_iter().next().ok_or_else(ApiError::not_found)?;
+            crate::budget::with_steps(&ctx.db, &scope, &mut d).await?;
+            {
+                // Exactly what the contact sees, the open-questions link included.
+                let open = clearhours_storage::questions::client_open_counts(&ctx.db, &scope).await?;
+                let n = open.into_iter().find(|(p, _)| p == d.project_id.as_str()).map_or(0, |(_, n)| n);
+                pages::render_dashboard(&nav, &d, billing.as_ref(), Some(n))
+            }
         }
     }
     .map_err(ApiError::internal)?;

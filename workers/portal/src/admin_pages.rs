@@ -38,7 +38,11 @@ impl ContactView {
             id: c.id.clone(),
             name: c.name.clone(),
             email: c.email.clone(),
-            role: if c.role == "billing" { "Billing contact".into() } else { "Viewer".into() },
+            role: match c.role.as_str() {
+                "billing" => "Billing contact".into(),
+                "approver" => "Approver".into(),
+                _ => "Viewer".into(),
+            },
             state,
             disabled: c.disabled_at.is_some(),
             invited: pending.is_some(),

@@ -22,7 +22,6 @@ use clearhours_domain::client_view::invoices::{
 };
 use clearhours_domain::client_view::ClientContext;
 use clearhours_domain::invoice::{check_number, default_period_end};
-use clearhours_domain::settings::ContactRole;
 use clearhours_domain::settings::RatesVisibility;
 use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::invoices as store;
@@ -31,7 +30,7 @@ use worker::{Env, Request, Response};
 /// A billing contact, or: `Ok(None)` when nobody is signed in; 404 for a viewer.
 async fn billing_contact(req: &Request, env: &Env) -> ApiResult<Option<ContactCtx>> {
     let Some(ctx) = auth::contact(req, env).await? else { return Ok(None) };
-    if ctx.scope.role() != ContactRole::Billing {
+    if !clearhours_domain::roles::sees_invoices(ctx.scope.role()) {
         ctx.log("billing", &req.path(), "not_found").await?;
         return Err(ApiError::not_found());
     }
@@ -76,7 +75,7 @@ pub(crate) async fn summary_for_scope(
     scope: &clearhours_storage::scope::ClientScope,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<Option<ClientBillingSummary>> {
-    if scope.role() != ContactRole::Billing {
+    if !clearhours_domain::roles::sees_invoices(scope.role()) {
         return Ok(None);
     }
     let settings = scope.settings();
@@ -133,7 +132,9 @@ async fn open_invoice(ctx: &ContactCtx, number: &str, action: &str) -> ApiResult
 pub async fn invoice_page(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
     let Some(ctx) = billing_contact(req, env).await? else { return redirect("/login") };
     let inv = open_invoice(&ctx, number, "view_invoice").await?;
-    html(200, render_invoice(&nav(&ctx), &inv).map_err(ApiError::internal)?)
+    // Weekly sign-offs of the weeks this invoice covers (issue 15).
+    let signoffs = crate::signoff::for_period(&ctx, inv.summary.period_start, inv.summary.period_end).await?;
+    html(200, render_invoice(&nav(&ctx), &inv, &signoffs).map_err(ApiError::internal)?)
 }
 
 pub async fn invoice_api(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
@@ -238,13 +239,19 @@ struct InvoicePage<'a> {
     due: String,
     class: &'static str,
     payments: Vec<(String, String)>,
+    signoffs: &'a [clearhours_domain::client_view::signoff::ClientSignoff],
 }
 
-fn render_invoice(nav: &Nav, inv: &ClientInvoice) -> Result<String, askama::Error> {
+fn render_invoice(
+    nav: &Nav,
+    inv: &ClientInvoice,
+    signoffs: &[clearhours_domain::client_view::signoff::ClientSignoff],
+) -> Result<String, askama::Error> {
     let s = &inv.summary;
     InvoicePage {
         nav,
         inv,
+        signoffs,
         period: period(s.period_start, s.period_end),
         issued: opt_date(s.issued_on),
         due: opt_date(s.due_on),

@@ -247,6 +247,20 @@ pub fn burn_up(b: &ClientBurnUp, title: &str, loc: Locale) -> String {
         let _ = write!(desc, " ({label})");
     }
     desc.push('.');
+    for s in &b.budget_steps {
+        let _ = match unit {
+            Unit::Minutes => {
+                write!(desc, " The budget changed on {} from {} to {}.", loc.date(s.date), loc.hours(s.before), loc.hours(s.after))
+            }
+            Unit::PercentTenths => write!(
+                desc,
+                " The budget changed on {} from {} to {} of today's budget.",
+                loc.date(s.date),
+                loc.percent(s.before),
+                loc.percent(s.after)
+            ),
+        };
+    }
     if let Some(t) = b.projection_to {
         let _ = write!(desc, " At the current pace the budget is used up on {}.", loc.date(t));
     }
@@ -278,10 +292,31 @@ pub fn burn_up(b: &ClientBurnUp, title: &str, loc: Locale) -> String {
     let _ = write!(out, r#"<line class="baseline" x1="{LEFT}" x2="{}" y1="{base_y}" y2="{base_y}"/>"#, W - RIGHT);
     if let Some((v, label)) = &budget {
         let y = y_of(*v, top);
+        // Budget changes (issue 15): the line is the budget in force each day, one step per change.
+        let steps: Vec<(i64, i64, i64)> = b
+            .budget_steps
+            .iter()
+            .filter_map(|s| {
+                let conv = |d: Decimal| match unit {
+                    Unit::Minutes => to_minutes(d),
+                    Unit::PercentTenths => to_tenths(d),
+                };
+                Some((xs.x(s.date.max(start).min(end)), y_of(conv(s.before)?, top), y_of(conv(s.after)?, top)))
+            })
+            .collect();
+        if steps.is_empty() {
+            let _ = write!(out, r#"<line class="budget-line" x1="{LEFT}" x2="{}" y1="{y}" y2="{y}"/>"#, W - RIGHT);
+        } else {
+            let mut pts = format!("{LEFT},{}", steps.first().map_or(y, |s| s.1));
+            for (x, y0, y1) in &steps {
+                let _ = write!(pts, " {x},{y0} {x},{y1}");
+            }
+            let _ = write!(pts, " {},{y}", W - RIGHT);
+            let _ = write!(out, r#"<polyline class="budget-line budget-steps" fill="none" points="{pts}"/>"#);
+        }
         let _ = write!(
             out,
-            r#"<line class="budget-line" x1="{LEFT}" x2="{}" y1="{y}" y2="{y}"/><text class="budget-label" x="{}" y="{}" text-anchor="end">{}</text>"#,
-            W - RIGHT,
+            r#"<text class="budget-label" x="{}" y="{}" text-anchor="end">{}</text>"#,
             W - RIGHT,
             (y - 7).max(14),
             escape(label)
@@ -384,6 +419,7 @@ mod tests {
             amount_allocated: None,
             end_date: None,
             today: d(2024, 11, 14),
+            budget_steps: vec![],
         }
     }
 
@@ -432,6 +468,7 @@ mod tests {
             amount_allocated: budget_amount(100_000, "EUR", "de-DE"),
             end_date: Some(d(2024, 12, 20)),
             today: d(2024, 11, 14),
+            budget_steps: vec![],
         };
         let de = Locale::parse("de-DE").unwrap_or_default();
         let s = burn_up(&b, "Burn-up", de);

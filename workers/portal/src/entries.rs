@@ -23,6 +23,7 @@ use crate::{html, redirect};
 use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clearhours_domain::calendar::{add_days, month_end_of, month_start_of};
+use clearhours_domain::client_view::entries::query::encode;
 use clearhours_domain::client_view::entries::{
     glossary, parse_query, plan, project_subtotals, project_timesheet, rows, ClientEntryRow, ClientSubtotal, ClientTaskInfo,
     ClientTimesheet, GroupBy, Loaded as LoadedData, Page, Plan, Preset, QueryError, Selection, SubtotalDim, TimesheetQuery, PAGE_SIZE,
@@ -191,7 +192,7 @@ async fn resolve(v: &Viewer, req: &Request, path_project: Option<&str>, action: 
     let invoice = match query.invoice.clone() {
         None => None,
         Some(number) => {
-            let found = if scope.role() == clearhours_domain::settings::ContactRole::Billing {
+            let found = if clearhours_domain::roles::sees_invoices(scope.role()) {
                 clearhours_storage::invoices::client_invoice(v.db(), scope, &number).await?
             } else {
                 None
@@ -592,6 +593,8 @@ struct PageRow {
     hours: String,
     rate: String,
     amount: String,
+    /// "Ask about this row" (issue 15); empty in the staff preview.
+    ask: String,
 }
 
 struct GroupHead {
@@ -632,6 +635,10 @@ struct EntriesPage<'a> {
     all_projects: bool,
     columns: usize,
     rows: Vec<PageRow>,
+    /// Ask links shown (the contact's own view, not the staff preview).
+    asking: bool,
+    /// "Ask about this week", when the range is one complete, shown week.
+    ask_week: Option<String>,
     ranges: Vec<Choice>,
     projects: Vec<Choice>,
     people: Vec<Choice>,
@@ -710,6 +717,33 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
             GroupBy::Phase => s.label == row.phase,
         })
     };
+    let asking = base.is_empty();
+    let project_of = |name: &str| match (&e.project, all_projects) {
+        (Some(p), false) => Some(p.id.to_string()),
+        _ => e.projects.iter().find(|p| p.name == name).map(|p| p.id.to_string()),
+    };
+    let ask_href = |row: &ClientEntryRow| -> String {
+        match project_of(&row.project) {
+            Some(pid) if asking => format!(
+                "/projects/{pid}/questions?about=entry&date={}&person={}&task={}&phase={}",
+                row.date,
+                encode(&row.member),
+                encode(&row.task),
+                encode(&row.phase)
+            ),
+            _ => String::new(),
+        }
+    };
+    let one_week = {
+        let w = scope.settings().calendar.week_of(e.from);
+        w.start == e.from && w.end() == e.to
+    };
+    let ask_week = match (&e.project, all_projects) {
+        (Some(p), false) if asking && one_week && !e.withheld && e.from <= e.today => {
+            Some(format!("/projects/{}/questions?about=week&week={}", p.id, e.from))
+        }
+        _ => None,
+    };
     let mut current: Option<String> = None;
     let rows = e
         .rows
@@ -751,6 +785,7 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
                 hours: row.hours.to_string(),
                 rate: row.rate.as_ref().map_or_else(|| "—".to_string(), ToString::to_string),
                 amount: row.amount.as_ref().map(ToString::to_string).unwrap_or_default(),
+                ask: ask_href(row),
             }
         })
         .collect();
@@ -795,8 +830,10 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
         summarised: e.descriptions == DescriptionMode::Summarised,
         weekly_summary: e.view == ViewMode::WeeklySummary,
         all_projects,
-        columns: 6 + usize::from(all_projects) + if rates { 2 } else { 0 },
+        columns: 6 + usize::from(all_projects) + if rates { 2 } else { 0 } + usize::from(asking),
         rows,
+        asking,
+        ask_week,
         ranges: range_labels.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.clone(), selected: *v == preset }).collect(),
         projects: std::iter::once(Choice { value: String::new(), label: "All projects".into(), selected: q.project.is_none() })
             .chain(e.projects.iter().map(|p| Choice {
@@ -829,4 +866,46 @@ fn render(nav: &Nav, base: &str, r: &Resolved, e: &ClientTimesheet, scope: &Clie
             .map(|w| format!("Entries from {} on appear once their week is complete.", day(w))),
     }
     .render()
+}
+
+/// One project's week exactly as the contact sees it on the timesheet — every row and the
+/// totals, through the same plan and projection (weekly sign-off hashes this). `None` when the
+/// project is not visible; the timesheet's `withheld` says whether the week is shown yet.
+pub(crate) async fn week_as_seen(
+    db: &Db,
+    scope: &ClientScope,
+    project: &ProjectId,
+    week: (NaiveDate, NaiveDate),
+    today: NaiveDate,
+) -> ApiResult<Option<(Vec<ClientEntryRow>, ClientTimesheet, i64)>> {
+    let Some(base) = store::timesheet_base(db, scope, Some(project)).await? else { return Ok(None) };
+    let ctx = context(scope, &base.catalogue);
+    let query = TimesheetQuery {
+        preset: Preset::Custom,
+        from: Some(week.0),
+        to: week.1,
+        project: Some(project.clone()),
+        person: None,
+        task: None,
+        phase: None,
+        billable: clearhours_domain::client_view::entries::BillableFilter::All,
+        q: None,
+        sort: clearhours_domain::client_view::entries::Sort::Date,
+        group: GroupBy::None,
+        after: None,
+        invoice: None,
+    };
+    let calendar = scope.settings().calendar;
+    let p = plan(&ctx, &base.projects, &query, &calendar, today).map_err(|e| ApiError::bad_request(e.message))?;
+    let rollup = p.selection.rollup_split(&calendar);
+    let (totals, _) = store::timesheet_totals(db, scope, &p.selection, rollup.as_ref(), &[]).await?;
+    let all = all_rows(db, scope, &ctx, &base, &p.selection).await?;
+    let amount_minor = totals.amount_minor;
+    let ts = project_timesheet(
+        &ctx,
+        &p,
+        today,
+        LoadedData { projects: &base.projects, page: Page::Entries(Vec::new()), totals, subtotals: Vec::new(), notes: &[] },
+    );
+    Ok(Some((all, ts, amount_minor)))
 }

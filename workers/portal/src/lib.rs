@@ -27,6 +27,16 @@
 //! - `/admin/clients/{id}/invoices` (+POST: create), `/admin/invoices/{id}` and POSTs under it
 //!   (`issue`, `payments`, `void`, `payment-url`), POST `/admin/clients/{id}/billing`,
 //!   POST `/admin/payment-endpoints` (a payment webhook endpoint; its secret shown once)
+//! - questions (issue 15, `questions`): `/projects/{id}/questions` (+POST), `/questions/{q}`,
+//!   POST `/questions/{q}/{reply|resolve}`, `/api/v1/projects/{id}/questions`,
+//!   `/api/v1/questions/{q}`, `/admin/questions`, `/admin/questions/{q}`, POST
+//!   `/admin/questions/{q}/{answer|resolve|promote}`
+//! - budget decisions (issue 15, `budget`): `/projects/{id}/budget` (+POST: request),
+//!   `/api/v1/projects/{id}/budget`, POST `/budget/{r}/{accept|decline}` (a counter),
+//!   `/admin/budget`, `/admin/budget/{r}`, POST `/admin/budget/{r}/{accept|decline|counter}`
+//! - weekly sign-off (issue 15, `signoff`): `/projects/{id}/weeks`, `/api/v1/projects/{id}/weeks`,
+//!   POST `/projects/{id}/weeks/{week_start}/approve`, `/admin/signoffs`, POST
+//!   `/admin/clients/{id}/signoff`
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic))]
 
 mod account;
@@ -40,12 +50,16 @@ mod admin_pages;
 mod audit_views;
 mod auth;
 mod billing;
+mod budget;
 mod charts;
 mod entries;
 mod mfa;
+mod notify;
 mod pages;
 mod qr;
+mod questions;
 mod session;
+mod signoff;
 mod staff;
 mod unsubscribe;
 mod views;
@@ -254,6 +268,31 @@ async fn route(req: Request, env: &Env) -> ApiResult<(Response, Kind)> {
         },
         (Method::Get, ["api", "v1", "projects", id, "entries"]) => private(entries::api(&req, env, Some(id)).await),
         (Method::Get, ["api", "v1", "entries"]) => private(entries::api(&req, env, None).await),
+        (Method::Get, ["projects", id, "questions"]) => private(questions::client_list(&req, env, id).await),
+        (Method::Post, ["projects", id, "questions"]) => private(questions::ask(req, env, id).await),
+        (Method::Get, ["questions", q]) => private(questions::client_thread_page(&req, env, q).await),
+        (Method::Post, ["questions", q, action @ ("reply" | "resolve")]) => private(questions::client_action(req, env, q, action).await),
+        (Method::Get, ["api", "v1", "projects", id, "questions"]) => private(questions::client_list_api(&req, env, id).await),
+        (Method::Get, ["api", "v1", "questions", q]) => private(questions::client_thread_api(&req, env, q).await),
+        (Method::Get, ["projects", id, "budget"]) => private(budget::client_page(&req, env, id).await),
+        (Method::Post, ["projects", id, "budget"]) => private(budget::request(req, env, id).await),
+        (Method::Get, ["api", "v1", "projects", id, "budget"]) => private(budget::client_api(&req, env, id).await),
+        (Method::Post, ["budget", r, action @ ("accept" | "decline")]) => private(budget::answer_counter(req, env, r, action).await),
+        (Method::Get, ["projects", id, "weeks"]) => private(signoff::page(&req, env, id).await),
+        (Method::Get, ["api", "v1", "projects", id, "weeks"]) => private(signoff::api(&req, env, id).await),
+        (Method::Post, ["projects", id, "weeks", w, "approve"]) => private(signoff::approve(req, env, id, w).await),
+        (Method::Get, ["admin", "signoffs"]) => private(signoff::admin_list(&req, env).await),
+        (Method::Post, ["admin", "clients", id, "signoff"]) => private(signoff::admin_set(req, env, id).await),
+        (Method::Get, ["admin", "budget"]) => private(budget::admin_list(&req, env).await),
+        (Method::Get, ["admin", "budget", r]) => private(budget::admin_request(&req, env, r).await),
+        (Method::Post, ["admin", "budget", r, action @ ("accept" | "decline" | "counter")]) => {
+            private(budget::admin_decide(req, env, r, action).await)
+        }
+        (Method::Get, ["admin", "questions"]) => private(questions::admin_list(&req, env).await),
+        (Method::Get, ["admin", "questions", q]) => private(questions::admin_thread(&req, env, q).await),
+        (Method::Post, ["admin", "questions", q, action @ ("answer" | "resolve" | "promote")]) => {
+            private(questions::admin_action(req, env, q, action).await)
+        }
         (Method::Get, ["api", "v1", "projects"]) => private(views::projects_api(&req, env).await),
         (Method::Get, ["billing"]) => private(billing::billing_page(&req, env).await),
         (Method::Get, ["api", "v1", "billing"]) => private(billing::billing_api(&req, env).await),

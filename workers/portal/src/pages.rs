@@ -423,6 +423,8 @@ fn changes_view(d: &ClientDashboard, loc: Locale) -> ChangesView<'_> {
 struct DashboardPage<'a> {
     nav: &'a Nav,
     d: &'a ClientDashboard,
+    /// Unresolved questions on the project (issue 15); `None` hides the link.
+    open_questions: Option<i64>,
     badge: Badge,
     monthly: bool,
     period: String,
@@ -493,7 +495,12 @@ fn method_notes(d: &ClientDashboard) -> Vec<String> {
     m
 }
 
-pub fn render_dashboard(nav: &Nav, d: &ClientDashboard, billing: Option<&ClientBillingSummary>) -> Result<String, askama::Error> {
+pub fn render_dashboard(
+    nav: &Nav,
+    d: &ClientDashboard,
+    billing: Option<&ClientBillingSummary>,
+    open_questions: Option<i64>,
+) -> Result<String, askama::Error> {
     let loc = d.locale;
     let badge = badge(d.status_label);
     let p = &d.projection;
@@ -571,6 +578,7 @@ pub fn render_dashboard(nav: &Nav, d: &ClientDashboard, billing: Option<&ClientB
     DashboardPage {
         nav,
         d,
+        open_questions,
         monthly: is_monthly(d),
         period: match d.period_end {
             Some(e) => loc.date_range(d.period_start, e, true),
@@ -629,9 +637,18 @@ struct AdminPage<'a> {
     nav: &'a Nav,
     provider_name: &'a str,
     rows: Vec<AdminRow<'a>>,
+    /// Unanswered questions, oldest first, and the median response time (issue 15).
+    open: &'a [crate::questions::StaffRow],
+    median: Option<String>,
 }
 
-pub fn render_admin_home(nav: &Nav, provider_name: &str, rows: &[AdminProjectRow]) -> Result<String, askama::Error> {
+pub fn render_admin_home(
+    nav: &Nav,
+    provider_name: &str,
+    rows: &[AdminProjectRow],
+    open: &[crate::questions::StaffRow],
+    median: Option<String>,
+) -> Result<String, askama::Error> {
     let rows = rows
         .iter()
         .map(|r| AdminRow {
@@ -641,7 +658,7 @@ pub fn render_admin_home(nav: &Nav, provider_name: &str, rows: &[AdminProjectRow
             view: view_label(r.view),
         })
         .collect();
-    AdminPage { nav, provider_name, rows }.render()
+    AdminPage { nav, provider_name, rows, open, median }.render()
 }
 
 #[derive(Template)]

@@ -45,7 +45,10 @@ pub(crate) async fn dashboards_for(
 async fn one_dashboard(ctx: &ContactCtx, id: &str) -> ApiResult<ClientDashboard> {
     let id = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
     match dashboards(ctx, Some(&id)).await?.into_iter().next() {
-        Some(d) => Ok(d),
+        Some(mut d) => {
+            crate::budget::with_steps(&ctx.db, &ctx.scope, &mut d).await?;
+            Ok(d)
+        }
         None => {
             ctx.log("view_project", id.as_str(), "not_found").await?;
             Err(ApiError::not_found())
@@ -133,7 +136,8 @@ pub async fn dashboard_page(req: &Request, env: &Env, id: &str) -> ApiResult<Res
     let d = one_dashboard(&ctx, id).await?;
     ctx.log("view_project", d.project_id.as_str(), "success").await?;
     let billing = crate::billing::summary_for(&ctx).await?;
-    let body = pages::render_dashboard(&slot_nav(&ctx), &d, billing.as_ref()).map_err(ApiError::internal)?;
+    let open_questions = crate::questions::open_count(&ctx, d.project_id.as_str()).await?;
+    let body = pages::render_dashboard(&slot_nav(&ctx), &d, billing.as_ref(), Some(open_questions)).map_err(ApiError::internal)?;
     let r = cached_page(&ctx, &body, false);
     cache.defer(key, body);
     r
@@ -194,6 +198,7 @@ pub async fn admin_home(req: &Request, env: &Env) -> ApiResult<Response> {
         })
         .collect::<Vec<_>>();
     let nav = Nav::Staff { provider_name: provider_name.clone(), csrf: ctx.csrf.clone() };
-    let body = pages::render_admin_home(&nav, &provider_name, &rows).map_err(ApiError::internal)?;
+    let (open, _, median) = crate::questions::staff_summary(&ctx).await?;
+    let body = pages::render_admin_home(&nav, &provider_name, &rows, &open, median).map_err(ApiError::internal)?;
     html(200, body)
 }

@@ -33,11 +33,14 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub mod activity;
+pub mod budget;
 pub mod entries;
 pub mod invoices;
 mod labels;
 pub mod money;
 mod notes;
+pub mod questions;
+pub mod signoff;
 
 pub use labels::member_labels;
 pub use money::{BudgetAmount, MoneyPolicy, RowMoney};
@@ -158,6 +161,8 @@ pub struct ClientBurnUp {
     /// The period's last day, marked on the chart.
     pub end_date: Option<NaiveDate>,
     pub today: NaiveDate,
+    /// Budget changes (issue 15): the budget line steps at each (`budget::budget_steps`).
+    pub budget_steps: Vec<budget::ClientBudgetStep>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -567,6 +572,7 @@ fn project_burn_up(b: &BurnUp, rates_visible: bool, pay: &MoneyPolicy, point: &d
         amount_allocated: allocated_amount_minor.and_then(|m| pay.budget(m)),
         end_date: *end,
         today: *today,
+        budget_steps: Vec::new(),
     }
 }
 
