@@ -22,6 +22,9 @@ before(async () => {
   fx.clients[0].contacts.push({ id: 'con_apr', email: APRIL.email, name: 'April Approver', role: 'approver', password: APRIL.password, projects: 'all' });
   fx.clients[0].projects[0].budget.amount = '1000.00';
   await stack.loadFixture(fx, NOW);
+  // The cron's own messages for the fixture (thresholds, run-out and other provider notes of issue
+  // 14) go out first, so each deliver() below returns only the conversation's notices.
+  await deliver();
 });
 after(async () => stack && (await stack.close()));
 

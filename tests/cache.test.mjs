@@ -221,3 +221,26 @@ test('every write path that changes what a client sees bumps its data version (t
   await stack.db.prepare("UPDATE contacts SET last_login_at = '2026-11-25T00:00:00Z' WHERE id = 'con_ada'").run();
   assert.equal(await version(), a0);
 });
+
+test('a question, a budget request and a week approval are on the next request (conversation writes bump the version)', async () => {
+  const a = await signedIn(LOGINS.a);
+  const csrfOf = (html) => /name="csrf" value="([^"]+)"/.exec(html)[1];
+  // The dashboard page links the open questions; cache it first.
+  let page = await (await untilHit(a, '/projects/prj_a')).text();
+  const openBefore = Number(/Questions \((\d+) open\)/.exec(page)?.[1] ?? 0);
+  const form = await (await a.get('/projects/prj_a/questions')).text();
+  const asked = await a.post('/projects/prj_a/questions', { csrf: csrfOf(form), about: 'project', body: 'CACHE-QUESTION: why so many revisions?' });
+  assert.equal(asked.status, 303, await asked.text());
+  let res = await a.get('/projects/prj_a');
+  assert.equal(cacheOf(res), 'miss');
+  page = await res.text();
+  assert.equal(Number(/Questions \((\d+) open\)/.exec(page)?.[1] ?? 0), openBefore + 1);
+  // Rows no code path may write without a bump: budget requests and changes, sign-offs, the setting.
+  const version = async () => (await stack.db.prepare("SELECT data_version AS v FROM clients WHERE id = 'cli_a'").first()).v;
+  const v0 = await version();
+  await stack.db.prepare("UPDATE clients SET weekly_signoff = 1 WHERE id = 'cli_a'").run();
+  const v1 = await version();
+  assert.ok(v1 > v0, 'the weekly sign-off setting did not bump the data version');
+  await stack.db.prepare("UPDATE questions SET state = 'resolved' WHERE client_id = 'cli_a'").run();
+  assert.ok((await version()) > v1, 'resolving a question did not bump the data version');
+});
