@@ -282,3 +282,18 @@ test('a payment webhook to an endpoint of a DB_2 provider marks its invoice paid
   assert.equal(await count(stack.db2, "SELECT COUNT(*) AS n FROM invoice_payments WHERE invoice_id = ?", iid), 1);
   assert.equal(await count(stack.db, 'SELECT COUNT(*) AS n FROM invoices WHERE id = ?', iid), 0);
 });
+
+test('a CSV export of a DB_2 client streams its rows from DB_2', async () => {
+  const b = new Browser(stack, 'portal', at(30));
+  assert.equal((await b.login(S2_LOGIN.email, S2_LOGIN.password)).status, 303);
+  const res = await b.get('/projects/prj_s2a/entries.csv?from=2026-01-01&to=2026-12-31');
+  assert.equal(res.status, 200);
+  const csv = await res.text();
+  const rows = csv.trim().split('\n').slice(1).filter((l) => l.trim() && !/^total/i.test(l));
+  // Every billable entry of the project (non-billable time is hidden from this client), each
+  // description once.
+  const { results } = await stack.db2.prepare("SELECT description AS d FROM time_entries WHERE project_id = 'prj_s2a' AND billable = 1").all();
+  assert.ok(results.length > 0);
+  assert.equal(rows.length, results.length, csv);
+  for (const { d } of results) assert.ok(csv.includes(d), `${d} missing:\n${csv}`);
+});

@@ -24,7 +24,8 @@ fn unsubscribe_tokens_round_trip_and_refuse_tampering_and_age() {
     assert_eq!(verify_unsubscribe(&key(), &later, now()), Err(TokenError::BadSignature));
     let k2 = unsubscribe_key(&B64.encode([12u8; 32])).unwrap();
     assert_eq!(verify_unsubscribe(&k2, &t, now()), Err(TokenError::BadSignature));
-    for bad in ["", "x", "a.b", "a.b.c.d.e", "!!.1.AA", &format!("{}.soon.{}", parts[0], parts[2]), &format!("{t}.db-2"), &format!("{t}.")] {
+    for bad in ["", "x", "a.b", "a.b.c.d.e", "!!.1.AA", &format!("{}.soon.{}", parts[0], parts[2]), &format!("{t}.db-2"), &format!("{t}.")]
+    {
         assert_eq!(verify_unsubscribe(&key(), bad, now()), Err(TokenError::Malformed), "{bad}");
     }
     assert!(unsubscribe_key("short").is_none());
