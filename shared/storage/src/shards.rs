@@ -154,3 +154,21 @@ pub async fn add_integration(dir: &Db, integration_id: &str, provider_id: &str) 
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_their_shard_and_malformed_names_are_refused() {
+        assert_eq!(tag_token("DB_2", "abc-_9"), "DB_2.abc-_9");
+        assert_eq!(tag_token(DIRECTORY, "abc"), "abc", "the directory's tokens stay bare");
+        assert_eq!(split_token("DB_2.abc"), Some(("DB_2", "abc")));
+        assert_eq!(split_token("abc"), Some((DIRECTORY, "abc")));
+        assert_eq!(split_token(&tag_token("DB_7", "x")), Some(("DB_7", "x")));
+        let long = format!("{}.abc", "A".repeat(33));
+        for bad in ["db_2.abc", ".abc", "DB_2.", "DB_2..abc", "DB_2.abc.d", "DB 2.abc", long.as_str()] {
+            assert_eq!(split_token(bad), None, "{bad}");
+        }
+    }
+}
