@@ -103,10 +103,11 @@ function workerOptions(name, bindings = {}, { build: dir = 'build', guard = fals
     name,
     ...code,
     compatibilityDate: '2026-07-01',
-    // Two shards (issue 16): `DB` is also the directory; `DB_2` holds providers placed there.
+    // Two shards (issue 16): `DB` is also the directory; `DB_2` holds providers placed there
+    // (listed in `D1_SHARDS` as in wrangler.toml: links naming another binding are refused).
     d1Databases: { DB: 'clearhours-test', DB_2: 'clearhours-test-2' },
     kvNamespaces: { KV: 'clearhours-kv' },
-    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY, AUDIT_KEYS, AUDIT_SIGNING_KEYS, PORTAL_BASE_URL: 'http://portal.test', ...bindings },
+    bindings: { DEV_MODE: '1', DEV_TOKEN, SESSION_KEYS, DATA_KEY, AUDIT_KEYS, AUDIT_SIGNING_KEYS, PORTAL_BASE_URL: 'http://portal.test', D1_SHARDS: 'DB,DB_2', ...bindings },
   };
 }
 

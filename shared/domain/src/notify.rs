@@ -3,10 +3,13 @@
 //! (`ClientDashboard`), so an e-mail cannot show what the portal would hide; and the signed
 //! one-click unsubscribe token those e-mails carry (RFC 8058).
 //!
-//! **Unsubscribe tokens.** `base64url(contact id) . expiry (unix seconds) . base64url(HMAC-SHA256)`
-//! under a key derived from the `DATA_KEY` secret ([`unsubscribe_key`]), so no new secret is
-//! needed and the portal and the alerts worker agree. A token only ever turns a contact's e-mails
-//! *off*; it expires after [`UNSUBSCRIBE_DAYS`] (every e-mail carries a fresh one).
+//! **Unsubscribe tokens.** `base64url(contact id) . expiry (unix seconds) . base64url(HMAC-SHA256)
+//! [. shard]` under a key derived from the `DATA_KEY` secret ([`unsubscribe_key`]), so no new
+//! secret is needed and the portal and the alerts worker agree. The optional fourth part names
+//! the contact's shard (a D1 binding, issue 16) and is covered by the HMAC, so the portal opens
+//! that database without asking every shard, and a changed shard name fails the signature; a
+//! three-part token (older e-mails) means the directory database. A token only ever turns a
+//! contact's e-mails *off*; it expires after [`UNSUBSCRIBE_DAYS`] (every e-mail carries a fresh one).
 
 use crate::alert::EmailBody;
 use crate::client_view::{ClientDashboard, ClientHours};
@@ -28,17 +31,39 @@ pub fn unsubscribe_key(data_key_b64: &str) -> Option<[u8; 32]> {
     Some(mac.finalize().into_bytes().into())
 }
 
-fn mac(key: &[u8; 32], contact_id: &str, expires: i64) -> Option<Hmac<Sha256>> {
+fn mac(key: &[u8; 32], contact_id: &str, expires: i64, shard: Option<&str>) -> Option<Hmac<Sha256>> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
-    m.update(format!("{contact_id}\n{expires}").as_bytes());
+    match shard {
+        Some(s) => m.update(format!("{contact_id}\n{expires}\n{s}").as_bytes()),
+        None => m.update(format!("{contact_id}\n{expires}").as_bytes()),
+    }
     Some(m)
 }
 
-/// A token that unsubscribes `contact_id`, valid until `now` + [`UNSUBSCRIBE_DAYS`].
-pub fn sign_unsubscribe(key: &[u8; 32], contact_id: &str, now: DateTime<Utc>) -> String {
+/// Whether `s` can name a shard (a D1 binding: `A-Z`, `0-9`, `_`, 1–32 characters).
+pub fn is_shard_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// A token that unsubscribes `contact_id` on `shard` (`None`: the directory database), valid
+/// until `now` + [`UNSUBSCRIBE_DAYS`].
+pub fn sign_unsubscribe(key: &[u8; 32], contact_id: &str, shard: Option<&str>, now: DateTime<Utc>) -> String {
     let expires = (now + chrono::Duration::days(UNSUBSCRIBE_DAYS)).timestamp();
-    let sig = mac(key, contact_id, expires).map(|m| m.finalize().into_bytes().to_vec()).unwrap_or_default();
-    format!("{}.{expires}.{}", B64URL.encode(contact_id), B64URL.encode(sig))
+    let shard = shard.filter(|s| is_shard_name(s));
+    let sig = mac(key, contact_id, expires, shard).map(|m| m.finalize().into_bytes().to_vec()).unwrap_or_default();
+    let token = format!("{}.{expires}.{}", B64URL.encode(contact_id), B64URL.encode(sig));
+    match shard {
+        Some(s) => format!("{token}.{s}"),
+        None => token,
+    }
+}
+
+/// What a valid unsubscribe token names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsubscribe {
+    pub contact_id: String,
+    /// The contact's shard (`None`: the directory database).
+    pub shard: Option<String>,
 }
 
 /// Why a token is refused (all answered with 4xx).
@@ -59,21 +84,25 @@ impl TokenError {
     }
 }
 
-/// The contact id a token names, if its signature holds (constant-time) and it has not expired.
-pub fn verify_unsubscribe(key: &[u8; 32], token: &str, now: DateTime<Utc>) -> Result<String, TokenError> {
+/// The contact (and shard) a token names, if its signature holds (constant-time) and it has
+/// not expired.
+pub fn verify_unsubscribe(key: &[u8; 32], token: &str, now: DateTime<Utc>) -> Result<Unsubscribe, TokenError> {
     let mut parts = token.trim().split('.');
-    let (Some(id), Some(exp), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(id), Some(exp), Some(sig), shard, None) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(TokenError::Malformed);
     };
+    if shard.is_some_and(|s| !is_shard_name(s)) {
+        return Err(TokenError::Malformed);
+    }
     let id = B64URL.decode(id).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(TokenError::Malformed)?;
     crate::ids::check_id(&id).map_err(|_| TokenError::Malformed)?;
     let expires: i64 = exp.parse().map_err(|_| TokenError::Malformed)?;
     let sig = B64URL.decode(sig).map_err(|_| TokenError::Malformed)?;
-    mac(key, &id, expires).ok_or(TokenError::BadSignature)?.verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
+    mac(key, &id, expires, shard).ok_or(TokenError::BadSignature)?.verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
     if now.timestamp() > expires {
         return Err(TokenError::Expired);
     }
-    Ok(id)
+    Ok(Unsubscribe { contact_id: id, shard: shard.map(str::to_string) })
 }
 
 /// The thresholds a client's settings share with contacts (`"90,100"`): ascending, 1–1000.

@@ -6,6 +6,11 @@
 //! How a request finds its shard: sign-in looks the e-mail up here ([`login_binding`]); the
 //! session token then carries the binding (signed), so every later request opens the right
 //! database before its first query. Ingest looks the integration up ([`integration_binding`]).
+//! E-mailed links carry their shard too: invitation, reset and sign-in tokens are
+//! `BINDING.token` ([`tag_token`], [`split_token`]; untagged = the directory database) and the
+//! unsubscribe token signs it (`domain::notify`); the token itself is still checked by its hash
+//! (or HMAC) on that shard, so a forged name only makes the lookup miss. Payment endpoints are
+//! listed in `integration_directory` by their id ([`add_payment_endpoint`]).
 //! Storage functions are unchanged: they take a `Db` that is already the scope's shard — the
 //! choice is made once, where the `Db` is built (`clearhours_http::db_for`).
 
@@ -19,6 +24,27 @@ pub const DIRECTORY: &str = "DB";
 /// Whether `b` can be a binding name (upper-case letters, digits, `_`; at most 32).
 pub fn valid_binding(b: &str) -> bool {
     !b.is_empty() && b.len() <= 32 && b.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// An e-mailed token with its shard in front (`DB_2.xyz`); tokens of the directory database
+/// stay bare. Random tokens are base64url, which has no `.`.
+pub fn tag_token(binding: &str, token: &str) -> String {
+    if binding == DIRECTORY {
+        token.to_string()
+    } else {
+        format!("{binding}.{token}")
+    }
+}
+
+/// The shard a tagged token names and the bare token (`(DIRECTORY, token)` for an untagged one),
+/// or `None` when the name cannot be a binding. The caller still checks the name against the
+/// configured shards.
+pub fn split_token(tagged: &str) -> Option<(&str, &str)> {
+    match tagged.split_once('.') {
+        None => Some((DIRECTORY, tagged)),
+        Some((b, t)) if valid_binding(b) && !t.is_empty() && !t.contains('.') => Some((b, t)),
+        Some(_) => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -43,6 +69,18 @@ pub async fn login_binding(dir: &Db, email: &str, kind: &str) -> Result<String> 
         )
         .await?;
     Ok(row.map_or_else(|| DIRECTORY.to_string(), |r| r.binding))
+}
+
+/// Lists a payment endpoint (`pay_…`) in the directory, so its webhooks find the provider's
+/// shard. Endpoint ids share `integration_directory` with integrations (`int_…`): the prefixes
+/// keep them apart, and no new table is needed.
+pub async fn add_payment_endpoint(dir: &Db, endpoint_id: &str, provider_id: &str) -> Result<()> {
+    add_integration(dir, endpoint_id, provider_id).await
+}
+
+/// The shard of a payment endpoint (webhooks name it in the URL).
+pub async fn payment_endpoint_binding(dir: &Db, endpoint_id: &str) -> Result<String> {
+    integration_binding(dir, endpoint_id).await
 }
 
 /// The shard of an integration (deliveries name it in the URL).
@@ -115,4 +153,22 @@ pub async fn add_integration(dir: &Db, integration_id: &str, provider_id: &str) 
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_their_shard_and_malformed_names_are_refused() {
+        assert_eq!(tag_token("DB_2", "abc-_9"), "DB_2.abc-_9");
+        assert_eq!(tag_token(DIRECTORY, "abc"), "abc", "the directory's tokens stay bare");
+        assert_eq!(split_token("DB_2.abc"), Some(("DB_2", "abc")));
+        assert_eq!(split_token("abc"), Some((DIRECTORY, "abc")));
+        assert_eq!(split_token(&tag_token("DB_7", "x")), Some(("DB_7", "x")));
+        let long = format!("{}.abc", "A".repeat(33));
+        for bad in ["db_2.abc", ".abc", "DB_2.", "DB_2..abc", "DB_2.abc.d", "DB 2.abc", long.as_str()] {
+            assert_eq!(split_token(bad), None, "{bad}");
+        }
+    }
 }

@@ -72,19 +72,23 @@ const DIGEST_STATEMENTS: usize = 11;
 pub struct Links {
     pub base: String,
     pub unsubscribe_key: Option<[u8; 32]>,
+    /// The shard this run walks, signed into unsubscribe links so the portal opens it directly
+    /// (`None` for the directory database: the token's older three-part form).
+    pub shard: Option<String>,
 }
 
 impl Links {
-    fn from_env(env: &Env) -> Self {
+    fn from_env(env: &Env, binding: &str) -> Self {
         let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
-        Links { base, unsubscribe_key: clearhours_http::unsubscribe_key(env) }
+        let shard = (binding != clearhours_storage::shards::DIRECTORY).then(|| binding.to_string());
+        Links { base, unsubscribe_key: clearhours_http::unsubscribe_key(env), shard }
     }
 
     /// The links of an e-mail to `contact_id`, or `None` without the key (then nothing is sent
     /// to contacts: an e-mail without a working unsubscribe link is never made).
     fn for_contact(&self, contact_id: &str, now: DateTime<Utc>) -> Option<clearhours_domain::notify::Links> {
         let key = self.unsubscribe_key.as_ref()?;
-        let token = clearhours_domain::notify::sign_unsubscribe(key, contact_id, now);
+        let token = clearhours_domain::notify::sign_unsubscribe(key, contact_id, self.shard.as_deref(), now);
         let base = self.base.trim_end_matches('/');
         Some(clearhours_domain::notify::Links { portal_url: base.to_string(), unsubscribe_url: format!("{base}/unsubscribe?t={token}") })
     }
@@ -197,7 +201,7 @@ fn dev_shard(req: &Request) -> String {
 /// is logged with its provider and skipped; the others are checked all the same.
 pub async fn run(env: &Env, binding: &str, now: DateTime<Utc>) -> ApiResult<Report> {
     let db = clearhours_http::db_for(env, binding)?;
-    let links = Links::from_env(env);
+    let links = Links::from_env(env, binding);
     let per_run = env
         .var("ALERTS_PROJECTS_PER_RUN")
         .ok()

@@ -29,6 +29,17 @@ pub async fn integration_db(env: &Env, id: &IntegrationId) -> ApiResult<Db> {
     clearhours_http::db_for(env, &binding)
 }
 
+/// The database of the shard that holds payment endpoint `id`'s provider (the directory says;
+/// an unlisted endpoint is looked up, and not found, on the directory database).
+pub async fn payment_endpoint_db(env: &Env, id: &str) -> ApiResult<Db> {
+    let dir = db(env)?;
+    let binding = clearhours_storage::shards::payment_endpoint_binding(&dir, id).await?;
+    if binding == clearhours_storage::shards::DIRECTORY {
+        return Ok(dir);
+    }
+    clearhours_http::db_for(env, &binding)
+}
+
 /// The enabled integration of this kind; anything else answers like a bad signature.
 pub async fn integration(db: &Db, id: &IntegrationId, kind: &str, now: DateTime<Utc>) -> ApiResult<IntegrationAuth> {
     ingest::integration(db, id, now).await?.filter(|i| i.kind == kind).ok_or_else(|| ApiError::unauthorized("no valid signature"))

@@ -113,7 +113,9 @@ mod dev {
             .map(|s| (s.email.clone(), "staff"))
             .chain(fx.clients.iter().flat_map(|c| c.contacts.iter().map(|k| (k.email.clone(), "contact"))))
             .collect();
-        let integrations: Vec<String> = fx.integrations.iter().map(|i| i.id.clone()).collect();
+        // Payment endpoints are listed beside integrations (`storage::shards::add_payment_endpoint`).
+        let integrations: Vec<String> =
+            fx.integrations.iter().map(|i| i.id.clone()).chain(fx.payment_endpoints.iter().map(|e| e.id.clone())).collect();
         shards::register(&dir, &fx.provider.id, &binding, &logins, &integrations, &clearhours_storage::auth::ts(now)).await?;
         // Fixtures load in one large batch, outside the per-invocation statement limit.
         let db = clearhours_http::db_for(env, &binding)?.with_meter(clearhours_storage::db::Meter::new(None));

@@ -1,6 +1,6 @@
 //! `POST /v1/payments/{endpoint}/stripe`: Stripe-compatible payment webhooks.
 //!
-//! Size limit → endpoint (unknown or disabled answers like a bad signature) → `Stripe-Signature`
+//! Size limit → the endpoint's shard (the directory) → endpoint (unknown or disabled answers like a bad signature) → `Stripe-Signature`
 //! (HMAC-SHA256 over `t.body`, ±5 minutes, constant-time, before parsing) → parse → one batch:
 //! the event id (dedupe; a replay answers `duplicate`), the payment and the status change. An
 //! invoice is marked paid at most once: a payment is only written while the invoice is issued
@@ -15,11 +15,11 @@ use worker::{Env, Request, Response};
 pub async fn deliver(req: &mut Request, env: &Env, endpoint_id: &str) -> ApiResult<Response> {
     let now = now(req, env);
     let body = body_limited(req, MAX_BODY).await?;
-    let db = common::db(env)?;
     let unauthorized = || ApiError::unauthorized("no valid signature");
     if clearhours_domain::ids::check_id(endpoint_id).is_err() {
         return Err(unauthorized());
     }
+    let db = common::payment_endpoint_db(env, endpoint_id).await?;
     let endpoint = store::payment_endpoint(&db, endpoint_id).await?.ok_or_else(unauthorized)?;
     let header = req.headers().get(SIGNATURE_HEADER)?;
     let secrets: Vec<&str> = endpoint.secrets.iter().map(String::as_str).collect();

@@ -144,7 +144,10 @@ pub async fn request_link(mut req: Request, env: &Env, form_kind: Form) -> ApiRe
     if email.is_empty() || email.len() > 254 {
         return render(form_kind, who, None, Some("Enter your e-mail address."), 400);
     }
-    let db = auth::db(env)?;
+    let kind = if who == "staff" { SubjectKind::Staff } else { SubjectKind::Contact };
+    // The directory says which shard holds the address (the directory database for an unknown
+    // one, which then finds nobody there); the throttle, token and log live on that shard.
+    let db = auth::login_db(env, &email, kind).await?;
     // Reserve the request before looking anything up (one conditional INSERT, counted per
     // purpose, per address and network, per address and per network): no mailbox is flooded
     // and a burst cannot slip past the limit. Throttled answers like sent.
@@ -156,13 +159,10 @@ pub async fn request_link(mut req: Request, env: &Env, form_kind: Form) -> ApiRe
     if let Outcome::Throttled { .. } = throttle::reserve(&db, &attempt, now).await? {
         return render(form_kind, who, Some(SENT), None, 200);
     }
-    let (kind, candidate) = if who == "staff" {
-        (SubjectKind::Staff, find_staff_login(&db, &email).await?)
-    } else {
-        (SubjectKind::Contact, find_contact_login(&db, &email).await?)
-    };
+    let candidate = if kind == SubjectKind::Staff { find_staff_login(&db, &email).await? } else { find_contact_login(&db, &email).await? };
     if let Some(c) = candidate.filter(|c| c.disabled_at.is_none()) {
-        let token = store::issue(&db, purpose, kind, &c.id, now).await?;
+        // The link names its shard in front of the token (`storage::shards::tag_token`).
+        let token = clearhours_storage::shards::tag_token(db.binding(), &store::issue(&db, purpose, kind, &c.id, now).await?);
         let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
         let mail = AccountLink {
             to: &email,
@@ -209,7 +209,9 @@ pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult
         };
     let token = field(&form, "token");
     let token = token.trim();
-    let db = auth::db(env)?;
+    // The token names its shard (`BINDING.token`); an unknown or malformed name is an invalid
+    // link, and a wrong one finds no token there.
+    let found = if token.is_empty() || token.len() > 200 { None } else { auth::token_db(env, token)? };
     if form_kind == Form::Reset {
         let (pw, pw2) = (field(&form, "password"), field(&form, "password2"));
         if pw != pw2 {
@@ -218,9 +220,8 @@ pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult
         if let Err(e) = password::check_new(&pw) {
             return render(form_kind, who, None, Some(&e), 400);
         }
-        let Some((kind, c)) =
-            (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::Reset, token, now).await? })
-        else {
+        let Some((db, token)) = found else { return render(form_kind, who, None, Some(INVALID), 400) };
+        let Some((kind, c)) = store::consume(&db, Purpose::Reset, token, now).await? else {
             return render(form_kind, who, None, Some(INVALID), 400);
         };
         let hash = password::hash(&pw, &clearhours_storage::db::random_salt()?).map_err(ApiError::internal)?;
@@ -250,9 +251,8 @@ pub async fn use_link(mut req: Request, env: &Env, form_kind: Form) -> ApiResult
             200,
         );
     }
-    let Some((kind, c)) =
-        (if token.is_empty() || token.len() > 200 { None } else { store::consume(&db, Purpose::SignIn, token, now).await? })
-    else {
+    let Some((db, token)) = found else { return render(form_kind, who, None, Some(INVALID), 400) };
+    let Some((kind, c)) = store::consume(&db, Purpose::SignIn, token, now).await? else {
         return render(form_kind, who, None, Some(INVALID), 400);
     };
     if !auth::network_allows(&db, &c, kind, now, &ip, &ua).await? {

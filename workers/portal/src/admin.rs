@@ -204,6 +204,8 @@ async fn send_invitation(ctx: &StaffCtx, req: &Request, env: &Env, id: &ContactI
         .await?
         .ok_or_else(ApiError::not_found)?;
     let (token, expires) = store::invite(&ctx.db, &ctx.scope, &contact, ctx.now).await?;
+    // The link names the provider's shard in front of the token (`storage::shards::tag_token`).
+    let token = clearhours_storage::shards::tag_token(ctx.db.binding(), &token);
     let base = env.var("PORTAL_BASE_URL").map(|v| v.to_string()).unwrap_or_default();
     let provider = provider_name(&ctx.db, &ctx.scope).await?;
     let email = Invitation {
@@ -312,10 +314,14 @@ pub async fn accept_invite(mut req: Request, env: &Env) -> ApiResult<Response> {
     if let Err(e) = password::check_new(&pw) {
         return invite_form(Some((400, &e)));
     }
-    let db = auth::db(env)?;
     let token = token.trim();
     let invalid = "This invitation link is not valid any more: it was used, revoked or has expired. Ask for a new one.";
-    let Some(inv) = (if token.is_empty() || token.len() > 200 { None } else { store::live_invitation(&db, token, now).await? }) else {
+    // The token names its shard (`BINDING.token`): an unknown name is an invalid link, a wrong
+    // one finds no invitation there.
+    let Some((db, token)) = (if token.is_empty() || token.len() > 200 { None } else { auth::token_db(env, token)? }) else {
+        return invite_form(Some((400, invalid)));
+    };
+    let Some(inv) = store::live_invitation(&db, token, now).await? else {
         return invite_form(Some((400, invalid)));
     };
     let hash = password::hash(&pw, &clearhours_storage::db::random_salt()?).map_err(ApiError::internal)?;

@@ -531,6 +531,8 @@ async fn create_endpoint(mut req: Request, env: &Env) -> ApiResult<Response> {
     let id = clearhours_storage::db::new_id("pay")?;
     let secret = format!("whsec_{}", clearhours_storage::db::random_token(32)?);
     store::create_payment_endpoint(&ctx.db, &ctx.scope, &id, &secret, ctx.now).await?;
+    // Webhooks name the endpoint in the URL: the directory learns which shard holds it.
+    clearhours_storage::shards::add_payment_endpoint(&crate::auth::db(env)?, &id, ctx.scope.provider_id().as_str()).await?;
     log(&ctx, &req, None, "admin_payment_endpoint_create", &id).await?;
     let nav = nav(&ctx).await?;
     html(200, EndpointPage { nav: &nav, id: &id, secret: &secret, back: &back }.render().map_err(ApiError::internal)?)

@@ -32,6 +32,22 @@ pub fn shard_db(env: &Env, binding: &str) -> ApiResult<Db> {
     clearhours_http::db_for(env, binding)
 }
 
+/// The shard an e-mailed link's token names (`BINDING.token`, see `storage::shards::tag_token`)
+/// and the bare token; `None` when the name is malformed or not one of `D1_SHARDS` (the caller
+/// answers "not valid", a 4xx). The token is then checked by its hash on that shard only.
+pub fn token_db<'t>(env: &Env, tagged: &'t str) -> ApiResult<Option<(Db, &'t str)>> {
+    let Some((binding, token)) = clearhours_storage::shards::split_token(tagged) else { return Ok(None) };
+    if !clearhours_http::shard_bindings(env).iter().any(|b| b == binding) {
+        return Ok(None);
+    }
+    Ok(Some((shard_db(env, binding)?, token)))
+}
+
+/// The shard holding the account that signs in with `email` (the directory says).
+pub async fn login_db(env: &Env, email: &str, kind: SubjectKind) -> ApiResult<Db> {
+    shard_db(env, &clearhours_storage::shards::login_binding(&db(env)?, email, kind.as_str()).await?)
+}
+
 /// The sign-in form with a fresh double-submit CSRF cookie.
 pub fn login_form(kind: LoginKind, email: &str, error: Option<(u16, &str)>) -> ApiResult<Response> {
     let csrf = session::random_token()?;

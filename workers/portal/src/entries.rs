@@ -454,7 +454,8 @@ pub async fn export(req: &Request, env: &Env, project: Option<&str>, f: Format, 
             let chunk = usize::try_from(totals.rows / CSV_READS + 1).unwrap_or(CHUNK).clamp(CHUNK, 100_000);
             let state = CsvState {
                 chunk,
-                db: auth::db(env)?,
+                // The stream reads the scope's own shard (not the directory database).
+                db: auth::shard_db(env, v.db().binding())?,
                 scope: scope.clone(),
                 catalogue: r.base.catalogue,
                 projects: r.base.projects,

@@ -11,9 +11,13 @@
 //!   links unsubscribes nobody).
 //!
 //! A missing, damaged, forged or expired token is a 400 page (or JSON), never a 5xx.
+//!
+//! The token names the contact's shard under its signature (issue 16; none = the directory
+//! database), so the POST opens that one database; a signed name that is not in `D1_SHARDS`
+//! any more is a 400 too.
 
 use crate::{html, pages};
-use clearhours_domain::notify::verify_unsubscribe;
+use clearhours_domain::notify::{verify_unsubscribe, Unsubscribe};
 use clearhours_http::{ApiError, ApiResult};
 use worker::{Env, Request, Response};
 
@@ -21,8 +25,8 @@ fn query_token(req: &Request) -> String {
     req.url().ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "t").map(|(_, v)| v.to_string())).unwrap_or_default()
 }
 
-/// The contact a token names, or the 4xx saying why not.
-fn contact_of(env: &Env, req: &Request, token: &str) -> ApiResult<String> {
+/// The contact (and shard) a token names, or the 4xx saying why not.
+fn contact_of(env: &Env, req: &Request, token: &str) -> ApiResult<Unsubscribe> {
     if token.is_empty() {
         // The signed token is this POST's CSRF protection: none is refused like a missing token.
         return Err(ApiError::forbidden("the unsubscribe link has no token"));
@@ -32,7 +36,11 @@ fn contact_of(env: &Env, req: &Request, token: &str) -> ApiResult<String> {
     }
     let key =
         clearhours_http::unsubscribe_key(env).ok_or_else(|| ApiError::new(503, "not_configured", "unsubscribing is not configured"))?;
-    verify_unsubscribe(&key, token, clearhours_http::now(req, env)).map_err(|e| ApiError::bad_request(e.message()))
+    let u = verify_unsubscribe(&key, token, clearhours_http::now(req, env)).map_err(|e| ApiError::bad_request(e.message()))?;
+    if u.shard.as_deref().is_some_and(|s| !clearhours_http::shard_bindings(env).iter().any(|b| b == s)) {
+        return Err(ApiError::bad_request("the unsubscribe link is not valid"));
+    }
+    Ok(u)
 }
 
 /// GET /unsubscribe?t=…
@@ -50,8 +58,11 @@ pub async fn post(mut req: Request, env: &Env) -> ApiResult<Response> {
         let form = req.form_data().await.map_err(|_| ApiError::bad_request("send the form"))?;
         token = crate::staff::field(&form, "t");
     }
-    let contact = contact_of(env, &req, &token)?;
-    let db = clearhours_http::db(env)?;
+    let Unsubscribe { contact_id: contact, shard } = contact_of(env, &req, &token)?;
+    let db = match shard {
+        Some(s) => clearhours_http::db_for(env, &s)?,
+        None => clearhours_http::db(env)?,
+    };
     if let Some((provider, client)) = clearhours_storage::alerts::unsubscribe(&db, &contact).await? {
         // Logged like any change a contact makes, in their provider's log.
         clearhours_storage::access_log::append(
