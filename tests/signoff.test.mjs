@@ -105,6 +105,9 @@ test('off by default; staff turn it on; an approver approves a completed week wi
   const [so] = json.signoffs;
   assert.deepEqual([so.project_name, so.week_start, so.state, so.approved_by, so.approved_at, so.lines_hash, so.hash_prefix],
     ['Website', '2026-11-09', 'approved', 'April Approver', NOW, expected, expected.slice(0, 12)]);
+  // Client A's rates are hidden: no amount, and nothing private, in the new part.
+  assert.equal(so.amount, null);
+  for (const canary of ['Dev Dana', 'mem_dev', 'con_apr', '120.00', '150.00']) assert.ok(!JSON.stringify(json.signoffs).includes(canary), canary);
   // And the PDF.
   const pdf = pdfText(Buffer.from(await (await ada.get('/billing/invoices/INV-S1/pdf')).arrayBuffer()));
   assert.match(pdf.replace(/\s+/g, ' '), new RegExp(`Week of 2026-11-09 \\(Website\\): approved by April Approver on ${NOW}, lines sha256:${expected.slice(0, 12)}`));
