@@ -104,6 +104,7 @@ function check(d) {
     login(w, s);
   });
 
+  const staffIds = new Set((Array.isArray(d.staff) ? d.staff : []).map((s) => s?.id));
   const memberIds = new Set();
   arr('members', d.members).forEach((m, i) => {
     const w = `members[${i}]`;
@@ -160,7 +161,12 @@ function check(d) {
   let entryCount = 0;
   clients.forEach((c, ci) => {
     const w = `clients[${ci}]`;
-    if (!shape(w, c, ['id', 'name', 'time_zone', 'currency', 'week_start', 'visibility', 'contacts', 'projects'], ['ip_allowlist', 'locale', 'billing', 'invoices'])) return;
+    if (!shape(w, c, ['id', 'name', 'time_zone', 'currency', 'week_start', 'visibility', 'contacts', 'projects'], ['ip_allowlist', 'locale', 'billing', 'invoices', 'weekly_signoff', 'shared_thresholds'])) return;
+    if (c.weekly_signoff !== undefined && typeof c.weekly_signoff !== 'boolean') fail(`${w}.weekly_signoff`, 'expected true or false');
+    (c.shared_thresholds ?? []).forEach((t, j) => {
+      if (!isInt(t) || t <= 0) fail(`${w}.shared_thresholds[${j}]`, `expected a positive integer percentage, got ${JSON.stringify(t)}`);
+    });
+    const contactIds = new Set((Array.isArray(c.contacts) ? c.contacts : []).map((k) => k?.id));
     if (c.locale !== undefined) oneOf(`${w}.locale`, c.locale, ['', 'en-US', 'en-GB', 'en-AU', 'de-DE', 'fr-FR', 'nl-NL', 'sv-SE', 'es-ES', 'ja-JP']);
     const cw = `${w}(${c.id})`;
     if (c.billing !== undefined && shape(`${cw}.billing`, c.billing, [], ['grouping', 'tax_rate', 'payment_terms_days', 'next_invoice_on', 'time_increment_minutes'])) {
@@ -210,10 +216,19 @@ function check(d) {
     if (Array.isArray(c.contacts) && contacts.length === 0) fail(`${cw}.contacts`, 'every client needs at least one contact');
     contacts.forEach((k, ki) => {
       const kw = `${cw}.contacts[${ki}]`;
-      if (!shape(kw, k, ['id', 'email', 'name', 'role', 'password', 'projects'])) return;
+      if (!shape(kw, k, ['id', 'email', 'name', 'role', 'password', 'projects'], ['notify_thresholds', 'notify_digest', 'approves'])) return;
       id(`${kw}.id`, k.id, 'con_');
       str(`${kw}.name`, k.name);
-      oneOf(`${kw}.role`, k.role, ['viewer', 'billing']);
+      oneOf(`${kw}.role`, k.role, ['viewer', 'billing', 'approver']);
+      for (const f of ['notify_thresholds', 'notify_digest']) if (k[f] !== undefined && typeof k[f] !== 'boolean') fail(`${kw}.${f}`, 'expected true or false');
+      (k.approves ?? []).forEach((a, j) => {
+        const aw = `${kw}.approves[${j}]`;
+        if (!shape(aw, a, ['project', 'week'])) return;
+        if (k.role !== 'approver') fail(aw, 'only an approver approves weeks');
+        if (!c.weekly_signoff) fail(aw, 'the client has weekly_signoff off');
+        if (projectOwner.get(a.project) !== c.id) fail(`${aw}.project`, `not a project of "${c.id}"`);
+        relDate(`${aw}.week`, a.week);
+      });
       login(kw, k);
       if (k.projects === 'all') return;
       arr(`${kw}.projects`, k.projects).forEach((pid, j) => {
@@ -224,7 +239,32 @@ function check(d) {
 
     arr(`${cw}.projects`, c.projects).forEach((p, pi) => {
       const w = `${cw}.projects[${pi}]`;
-      if (!shape(w, p, ['id', 'name', 'code', 'budget', 'starts_on', 'ends_on', 'rate', 'alert_thresholds', 'phases', 'entries'])) return;
+      if (!shape(w, p, ['id', 'name', 'code', 'budget', 'starts_on', 'ends_on', 'rate', 'alert_thresholds', 'phases', 'entries'], ['budget_changes', 'questions'])) return;
+      (p.budget_changes ?? []).forEach((b, j) => {
+        const bw = `${w}.budget_changes[${j}]`;
+        if (!shape(bw, b, ['on', 'requested_by', 'approved_by', 'reason'], ['hours', 'amount'])) return;
+        if (p.budget === null) fail(bw, 'a budget change needs a budget');
+        relDate(`${bw}.on`, b.on);
+        if (b.hours !== undefined && !(isInt(b.hours) && b.hours > 0)) fail(`${bw}.hours`, 'expected a positive integer');
+        if (b.amount !== undefined) money(`${bw}.amount`, b.amount);
+        if (!contactIds.has(b.requested_by)) fail(`${bw}.requested_by`, 'must be a contact of this client');
+        if (!staffIds.has(b.approved_by)) fail(`${bw}.approved_by`, 'must be a staff id');
+        str(`${bw}.reason`, b.reason);
+      });
+      (p.questions ?? []).forEach((q, j) => {
+        const qw = `${w}.questions[${j}]`;
+        if (!shape(qw, q, ['contact', 'subject', 'asked_on', 'body'], ['week', 'email_on_answer', 'answer'])) return;
+        if (!contactIds.has(q.contact)) fail(`${qw}.contact`, 'must be a contact of this client');
+        oneOf(`${qw}.subject`, q.subject, ['project', 'week']);
+        if ((q.subject === 'week') !== (q.week !== undefined)) fail(`${qw}.week`, 'a week question has a week; a project question none');
+        relDate(`${qw}.asked_on`, q.asked_on);
+        str(`${qw}.body`, q.body);
+        if (q.answer !== undefined && shape(`${qw}.answer`, q.answer, ['staff', 'on', 'body'])) {
+          if (!staffIds.has(q.answer.staff)) fail(`${qw}.answer.staff`, 'must be a staff id');
+          relDate(`${qw}.answer.on`, q.answer.on);
+          str(`${qw}.answer.body`, q.answer.body);
+        }
+      });
       const pw = `${cw}.projects[${pi}](${p.id})`;
       id(`${w}.id`, p.id, 'prj_');
       str(`${pw}.name`, p.name);

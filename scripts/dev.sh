@@ -94,6 +94,9 @@ sed "s#http://127.0.0.1:8799/#http://127.0.0.1:$CAPTURE_PORT/#g" "$FIXTURE" >"$S
 curl -fsS -X POST "http://127.0.0.1:$INGEST_PORT/__dev/fixtures" \
   -H "authorization: Bearer $token" -H 'content-type: application/json' --data-binary "@$STATE/fixture-in.json" >"$STATE/fixture.json" \
   || { echo "dev: fixture load failed"; cat "$STATE/fixture.json" 2>/dev/null; exit 1; }
+# The approver's weeks are approved through the portal itself (it hashes the week as seen).
+node scripts/demo-approvals.mjs "$STATE/fixture-in.json" "$STATE/fixture.json" "$PORTAL_PORT" \
+  || { echo "dev: demo approvals failed"; exit 1; }
 # A second agency on the second shard (issue 16): its rows are only in DB_2.
 curl -fsS -X POST "http://127.0.0.1:$INGEST_PORT/__dev/fixtures?shard=DB_2" \
   -H "authorization: Bearer $token" -H 'content-type: application/json' --data-binary "@fixtures/shard2.json" >"$STATE/fixture-shard2.json" \

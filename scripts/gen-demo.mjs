@@ -547,6 +547,41 @@ for (const c of built.clients) {
   c.invoices = invoicesFor(c);
 }
 
+// Issue 14/15: the conversation in the demo. Acme has weekly sign-off on, an approver who has
+// approved the last two complete weeks of the storefront, Dana on the weekly digest and the
+// shared thresholds (90 %, 100 %), an answered question on a week and an open one. Kestrel's
+// budget was raised once (the burn-up shows the step); what is in force is unchanged.
+{
+  const acme = built.clients.find((c) => c.id === 'cli_acme');
+  acme.weekly_signoff = true;
+  acme.shared_thresholds = [90, 100];
+  const dana = acme.contacts.find((k) => k.id === 'con_acme_dana');
+  dana.notify_thresholds = true;
+  dana.notify_digest = true;
+  // Day 0 is the coming Wednesday (up to 6 days ahead of today), so the weeks of days -21 and
+  // -14 are complete whatever day the demo loads (Acme's weeks start on Sunday).
+  acme.contacts.push({
+    id: 'con_acme_sam', email: 'sam.ortiz@acme-outdoor.example', name: 'Sam Ortiz', role: 'approver', password: 'acme-approver-ledger-2026', projects: 'all',
+    approves: [{ project: 'prj_acme_shop', week: -21 }, { project: 'prj_acme_shop', week: -14 }],
+  });
+  const shop = acme.projects.find((p) => p.id === 'prj_acme_shop');
+  shop.questions = [
+    {
+      contact: 'con_acme_dana', subject: 'week', week: -14, asked_on: -9, email_on_answer: true,
+      body: 'Why were there so many QA hours in this week?',
+      answer: { staff: 'stf_maya', on: -8, body: 'The checkout flow was tested on every supported browser before the launch review.' },
+    },
+    { contact: 'con_acme_lee', subject: 'project', asked_on: -7, email_on_answer: false, body: 'Is the launch date still on track?' },
+  ];
+  const kestrel = built.clients.find((c) => c.id === 'cli_kestrel').projects.find((p) => p.id === 'prj_kestrel_platform');
+  kestrel.budget = { ...kestrel.budget, amount: '150000.00' };
+  kestrel.budget_changes = [
+    { on: -49, amount: '180000.00', requested_by: 'con_kestrel_oliver', approved_by: 'stf_maya', reason: 'Content migration of the back catalogue added to the scope.' },
+  ];
+}
+// The budget in force: the last change, else the original.
+const inForce = (p) => (p.budget_changes?.length ? { ...p.budget, ...Object.fromEntries(Object.entries(p.budget_changes.at(-1)).filter(([k]) => k === 'hours' || k === 'amount')) } : p.budget);
+
 const projects = Object.fromEntries(built.clients.flatMap((c) => c.projects.map((p) => [p.id, p])));
 
 // (a) ACME-SHOP: 83-87 % of hours used, burn rate of the last 4 weeks runs out before ends_on.
@@ -617,6 +652,7 @@ if (process.argv.includes('--stdout')) {
       const total = sumMin(p.entries) / 60;
       const counted = p.budget && p.budget.includes_non_billable ? p.entries : p.entries.filter((e) => e.billable);
       const billableH = sumMin(p.entries.filter((e) => e.billable)) / 60;
+      const b = inForce(p);
       let budget;
       if (!p.budget) budget = 'no budget';
       else if (p.budget.period === 'monthly') {
@@ -627,7 +663,7 @@ if (process.argv.includes('--stdout')) {
         budget = `fixed ${p.budget.hours} h: ${((used / p.budget.hours) * 100).toFixed(1)}% used`;
       } else {
         const spent = counted.reduce((s, e) => s + (e.minutes / 60) * Number(e.rate ?? p.rate), 0);
-        budget = `fixed ${c.currency} ${p.budget.amount}: ${((spent / Number(p.budget.amount)) * 100).toFixed(1)}% used`;
+        budget = `fixed ${c.currency} ${b.amount}: ${((spent / Number(b.amount)) * 100).toFixed(1)}% used${p.budget_changes?.length ? ` (raised from ${p.budget.amount})` : ''}`;
       }
       console.log(`${p.id.padEnd(21)} ${p.code.padEnd(9)} ${String(p.entries.length).padStart(4)} entries ${total.toFixed(2).padStart(7)} h (${billableH.toFixed(2)} h billable)  ${budget}`);
     }

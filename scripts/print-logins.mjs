@@ -14,6 +14,11 @@ line();
 line('Provider staff:');
 for (const s of fx.staff) line(`  ${s.email.padEnd(44)} ${s.password}   (${s.role})`);
 line('Client contacts:');
-for (const c of fx.clients) for (const k of c.contacts) line(`  ${k.email.padEnd(44)} ${k.password}   (${c.name}, ${k.role})`);
+for (const c of fx.clients) {
+  for (const k of c.contacts) {
+    const extra = [k.role === 'approver' && c.weekly_signoff ? 'weekly sign-off' : '', k.notify_digest ? 'weekly digest' : ''].filter(Boolean);
+    line(`  ${k.email.padEnd(44)} ${k.password}   (${c.name}, ${k.role}${extra.map((e) => `, ${e}`).join('')})`);
+  }
+}
 for (const i of fx.integrations) line(`\nIntegration ${i.id} (${i.kind}) signing secret: ${i.secrets[0]}`);
 line();

@@ -89,7 +89,8 @@ for (const NOW of ['2026-11-25T11:00:00Z', '2026-11-26T11:00:00Z']) {
         assert.equal(d.burn_up.percent_points[0].percent, '0.0');
         assert.equal(d.burn_up.percent_points[1].percent, d.budget.percent_amount);
         const html = await (await b.get('/projects/prj_kestrel_platform')).text();
-        assert.ok(html.includes('class="budget-line"') && html.includes('class="end-line"') && html.includes('class="today-line"'));
+        // The budget was raised once (issue 15): the budget line is drawn as steps.
+        assert.ok(html.includes('class="budget-line budget-steps"') && html.includes('class="end-line"') && html.includes('class="today-line"'));
         assert.ok(text(html).includes(flat(drops[0].text)));
       });
 
@@ -113,6 +114,40 @@ for (const NOW of ['2026-11-25T11:00:00Z', '2026-11-26T11:00:00Z']) {
         assert.ok(!page.includes('never individual rates'));
         const halden = text(await (await (await as('con_halden_katrin')).get('/projects/prj_halden_app')).text());
         assert.ok(halden.includes('never individual rates'));
+      });
+
+      await t.test('the conversation is in the demo: sign-off, digest opt-in, questions, a budget step', async () => {
+        // The approver has approved two complete weeks through the portal's own approval.
+        const sam = await as('con_acme_sam');
+        const w = await (await sam.get('/api/v1/projects/prj_acme_shop/weeks')).json();
+        assert.equal(w.enabled, true);
+        const approved = w.weeks.filter((x) => x.state === 'approved');
+        assert.equal(approved.length, 2, JSON.stringify(w.weeks.map((x) => [x.week_start, x.state])));
+        for (const a of approved) {
+          assert.equal(a.approved_by, 'Sam Ortiz');
+          assert.match(a.lines_hash, /^[0-9a-f]{64}$/);
+          assert.ok(Number(a.hours) > 0);
+        }
+        // Dana gets the weekly digest and the shared thresholds (90 %, 100 %).
+        const dana = await as('con_acme_dana');
+        const accountHtml = await (await dana.get('/account')).text();
+        assert.match(text(accountHtml), /Budget alerts when a project reaches 90\D+100 %/);
+        assert.ok(accountHtml.includes('name="thresholds" value="1" checked') && accountHtml.includes('name="digest" value="1" checked'));
+        const prefs = await stack.db.prepare("SELECT notify_thresholds, notify_digest FROM contacts WHERE id = 'con_acme_dana'").first();
+        assert.deepEqual(prefs, { notify_thresholds: 1, notify_digest: 1 });
+        // One answered question on a week, one open one.
+        const q = await (await dana.get('/api/v1/projects/prj_acme_shop/questions')).json();
+        assert.deepEqual(q.questions.map((x) => x.state).sort(), ['answered', 'open']);
+        const answered = q.questions.find((x) => x.state === 'answered');
+        assert.equal(answered.about, 'week');
+        assert.equal(answered.messages.length, 2);
+        // Kestrel's budget was raised once: the history and the burn-up's step.
+        const oliver = await as('con_kestrel_oliver');
+        const h = await (await oliver.get('/api/v1/projects/prj_kestrel_platform/budget')).json();
+        assert.equal(h.changes.length, 1);
+        assert.equal(h.changes[0].approved_by, 'Maya Lindqvist');
+        const d = await (await oliver.get('/api/v1/projects/prj_kestrel_platform/dashboard')).json();
+        assert.equal(d.burn_up.budget_steps.length, 1, JSON.stringify(d.burn_up.budget_steps));
       });
     } finally {
       await stack.close();

@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHmac, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { approveWeeks } from '../scripts/demo-approvals.mjs';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 export const DEV_TOKEN = 'test-dev-token';
@@ -204,6 +205,10 @@ export async function startStack({ workers = ['portal', 'ingest', 'alerts'], bin
       const res = await stack.fetch('ingest', url, { method: 'POST', headers, body: JSON.stringify(fixture) });
       const body = await res.json();
       if (res.status !== 200) throw new Error(`fixture load failed: ${res.status} ${JSON.stringify(body)}`);
+      // Approvers' weeks go through the portal's own approval (scripts/demo-approvals.mjs).
+      if (body.approvals?.length && workers.includes('portal')) {
+        await approveWeeks((p, init) => stack.fetch('portal', p, init), fixture, body.approvals, now);
+      }
       return body;
     },
     async close() {

@@ -19,6 +19,9 @@ before(async () => {
   fx.clients[0].projects[0].budget.amount = '1000.50';
   fx.clients[0].visibility.budget_money = 'amounts'; // budget money as amounts, so they show
   fx.clients[1].locale = 'en-GB'; // Berlin, but British formats, set in the fixture
+  // A billing contact and an invoice, so the billing pages' dates can be read in en-GB.
+  fx.clients[1].contacts[0].role = 'billing';
+  fx.clients[1].invoices = [{ number: 'INV-GB1', from: '2026-11-01', to: '2026-11-21', issued_on: '2026-11-23', due_on: '2026-12-23' }];
   await stack.loadFixture(fx, NOW);
   staff = new Browser(stack, 'portal', NOW);
   assert.equal((await staff.login(LOGINS.staff.email, LOGINS.staff.password, { staff: true })).status, 303);
@@ -91,6 +94,14 @@ test('a fixture can set the locale: a Berlin client with British formats', async
   const page = text(await (await b.get('/projects/prj_b')).text());
   assert.ok(page.includes('15 Nov – 21 Nov'), 'en-GB day-month order');
   assert.ok(page.includes(flat(`2.00${NB}h`)));
+  // The billing pages too (they used US dates whatever the client's locale).
+  const billing = text(await (await b.get('/billing')).text());
+  assert.ok(billing.includes('1 Nov – 21 Nov 2026'), billing);
+  assert.ok(billing.includes('23 Nov 2026') && billing.includes('23 Dec 2026'), billing);
+  assert.ok(!billing.includes('Nov 23, 2026') && !billing.includes('Dec 23, 2026'), billing);
+  const invoice = text(await (await b.get('/billing/invoices/INV-GB1')).text());
+  assert.ok(invoice.includes('1 Nov – 21 Nov 2026') && invoice.includes('23 Nov 2026') && invoice.includes('23 Dec 2026'), invoice);
+  assert.ok(!invoice.includes('Nov 23, 2026'), invoice);
 });
 
 test('the embedded CLDR patterns are exactly what the pinned Node ICU gives', async () => {

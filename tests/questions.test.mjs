@@ -174,6 +174,28 @@ test('staff resolve; every subject kind; questions on tasks, phases, people by t
   assert.equal((await sam.post(`/admin/questions/${qid}/resolve`, { csrf: csrfOf(page) })).status, 303);
   assert.deepEqual(await stack.db.prepare('SELECT state, resolved_by FROM questions WHERE id = ?').bind(qid).first(), { state: 'resolved', resolved_by: 'staff:stf_sam' });
   assert.ok((await log('admin_question_resolve', qid)).length === 1);
+  // That asker did not tick "e-mail me": resolving wrote no e-mail to the contact.
+  const toAda = async () => (await stack.db.prepare("SELECT COUNT(*) AS n FROM alert_outbox WHERE kind = 'question' AND recipient = 'contact:con_ada'").first()).n;
+  const before = await toAda();
+
+  // An asker who ticked "e-mail me" hears that staff resolved it — once, as the contact sees it.
+  await deliver(at(200));
+  const res = await ask(ada, 'prj_a', { about: 'project', email_me: '1', body: 'Is the launch still on track?' });
+  assert.equal(res.status, 303);
+  const mine = qidOf(res);
+  const mp = await (await sam.get(`/admin/questions/${mine}`)).text();
+  assert.equal((await sam.post(`/admin/questions/${mine}/resolve`, { csrf: csrfOf(mp) })).status, 303);
+  assert.equal(await toAda(), before + 1);
+  // Resolving again (already resolved) writes nothing more.
+  assert.equal((await sam.post(`/admin/questions/${mine}/resolve`, { csrf: csrfOf(mp) })).status, 303);
+  assert.equal(await toAda(), before + 1);
+  const got = await deliver(at(210));
+  const mail = got.email.filter((m) => m.to === LOGINS.a.email);
+  assert.equal(mail.length, 1, JSON.stringify(got.email.map((m) => [m.to, m.subject])));
+  assert.equal(mail[0].subject, 'Your question was marked resolved: Website');
+  assert.match(mail[0].text, /Test Agency marked this question resolved\./);
+  assert.match(mail[0].text, new RegExp(`/questions/${mine}`));
+  for (const canary of ['Sam Staff', 'stf_sam']) assert.ok(!JSON.stringify(mail[0]).includes(canary), canary);
 });
 
 test('anonymous visibility: the hidden name resolves to nothing and never appears in a client thread; staff see it', async () => {

@@ -8,6 +8,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startStack, signed } from './harness.mjs';
 import { smallFixture, NOW, SECRET, LOGINS } from './fixtures.mjs';
 import { Browser } from './client.mjs';
@@ -48,9 +52,17 @@ test('off by default; staff turn it on; an approver approves a completed week wi
 
   const sam = await signIn(LOGINS.staff.email, LOGINS.staff.password, true);
   const cp = await (await sam.get('/admin/clients/cli_a')).text();
-  assert.match(cp, /Turn weekly sign-off on/);
+  // The page says whether it is on, with one form that turns it the other way.
+  const signoffForms = (html) => html.match(/<form[^>]*action="\/admin\/clients\/cli_a\/signoff"[\s\S]*?<\/form>/g) ?? [];
+  assert.match(cp, /id="signoff-state">Weekly sign-off is <strong>off<\/strong>/);
+  assert.equal(signoffForms(cp).length, 1);
+  assert.match(signoffForms(cp)[0], /name="enabled" value="1"[\s\S]*Turn weekly sign-off on/);
   assert.equal((await sam.post('/admin/clients/cli_a/signoff', { csrf: csrfOf(cp), enabled: '1' })).status, 303);
   assert.equal((await stack.db.prepare("SELECT weekly_signoff FROM clients WHERE id = 'cli_a'").first()).weekly_signoff, 1);
+  const on = await (await sam.get('/admin/clients/cli_a')).text();
+  assert.match(on, /id="signoff-state">Weekly sign-off is <strong>on<\/strong>/);
+  assert.equal(signoffForms(on).length, 1);
+  assert.match(signoffForms(on)[0], /name="enabled" value="0"[\s\S]*Turn weekly sign-off off/);
 
   // A billing contact is not an approver: 403, logged.
   const ada = await signIn(LOGINS.a.email, LOGINS.a.password);
@@ -82,8 +94,31 @@ test('off by default; staff turn it on; an approver approves a completed week wi
   // The invoice covering that week shows the approval.
   const inv = await (await ada.get('/billing/invoices/INV-S1')).text();
   assert.match(inv, /Weeks signed off/);
-  assert.match(inv, /week of <time datetime="2026-11-09">2026-11-09<\/time>: approved by April Approver/);
+  assert.match(inv, /week of <time datetime="2026-11-09">[^<]+<\/time>: approved by April Approver/);
+  // By project name (not id), with the hash's prefix.
+  assert.match(inv, new RegExp(`<li>Website · week of .*sha256:${expected.slice(0, 12)}</code>`));
+  assert.doesNotMatch(inv, /<li>prj_a/);
+  // The invoice JSON carries the sign-offs: who, when, the week, the hash.
+  const json = await (await ada.get('/api/v1/invoices/INV-S1')).json();
+  assert.equal(json.number, 'INV-S1');
+  assert.equal(json.signoffs.length, 1);
+  const [so] = json.signoffs;
+  assert.deepEqual([so.project_name, so.week_start, so.state, so.approved_by, so.approved_at, so.lines_hash, so.hash_prefix],
+    ['Website', '2026-11-09', 'approved', 'April Approver', NOW, expected, expected.slice(0, 12)]);
+  // Client A's rates are hidden: no amount, and nothing private, in the new part.
+  assert.equal(so.amount, null);
+  for (const canary of ['Dev Dana', 'mem_dev', 'con_apr', '120.00', '150.00']) assert.ok(!JSON.stringify(json.signoffs).includes(canary), canary);
+  // And the PDF.
+  const pdf = pdfText(Buffer.from(await (await ada.get('/billing/invoices/INV-S1/pdf')).arrayBuffer()));
+  assert.match(pdf.replace(/\s+/g, ' '), new RegExp(`Week of 2026-11-09 \\(Website\\): approved by April Approver on ${NOW}, lines sha256:${expected.slice(0, 12)}`));
 });
+
+function pdfText(bytes) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'signoff-pdf-'));
+  const f = path.join(dir, 'invoice.pdf');
+  writeFileSync(f, bytes);
+  return execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
+}
 
 test('a late entry flags the week "changed since approval" to both sides; an internal-note edit does not; approving again clears it', async () => {
   const april = await signIn(APRIL.email, APRIL.password);

@@ -217,6 +217,12 @@ pub struct FxClient {
     pub billing: Option<FxBilling>,
     #[serde(default)]
     pub invoices: Vec<FxInvoice>,
+    /// Weekly sign-off on (issue 15).
+    #[serde(default)]
+    pub weekly_signoff: bool,
+    /// The budget thresholds the client's contacts may hear about (issue 14), e.g. `[90, 100]`.
+    #[serde(default)]
+    pub shared_thresholds: Vec<u16>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -237,6 +243,65 @@ pub struct FxContact {
     pub password: String,
     #[serde(default)]
     pub projects: Option<FxProjects>,
+    /// Opted in to threshold e-mails (the client's shared thresholds).
+    #[serde(default)]
+    pub notify_thresholds: bool,
+    /// Opted in to the weekly digest.
+    #[serde(default)]
+    pub notify_digest: bool,
+    /// Weeks this approver approves once everything is loaded, through the portal's own
+    /// approval (the loader returns them; `tests/harness.mjs` and `scripts/dev.sh` post them).
+    #[serde(default)]
+    pub approves: Vec<FxApproval>,
+}
+
+/// A week (any day of it) of a project an approver approves.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxApproval {
+    pub project: String,
+    pub week: RelDate,
+}
+
+/// An accepted budget change: the new totals (hours and/or amount) from `on`, requested by a
+/// contact and approved by staff. The project's `budget` is the original; the last change is the
+/// budget in force.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxBudgetChange {
+    pub on: RelDate,
+    #[serde(default)]
+    pub hours: Option<i64>,
+    #[serde(default)]
+    pub amount: Option<String>,
+    pub requested_by: String,
+    pub approved_by: String,
+    pub reason: String,
+}
+
+/// A question a contact asked about the project (`subject: "project"`) or a week
+/// (`subject: "week"`, `week` = any day of it), optionally answered by staff.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxQuestion {
+    pub contact: String,
+    pub subject: String,
+    #[serde(default)]
+    pub week: Option<RelDate>,
+    pub asked_on: RelDate,
+    pub body: String,
+    #[serde(default)]
+    pub email_on_answer: bool,
+    #[serde(default)]
+    pub answer: Option<FxAnswer>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxAnswer {
+    pub staff: String,
+    pub on: RelDate,
+    pub body: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -271,6 +336,10 @@ pub struct FxProject {
     pub phases: Vec<FxPhase>,
     #[serde(default)]
     pub entries: Vec<FxEntry>,
+    #[serde(default)]
+    pub budget_changes: Vec<FxBudgetChange>,
+    #[serde(default)]
+    pub questions: Vec<FxQuestion>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

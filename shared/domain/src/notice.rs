@@ -137,6 +137,18 @@ impl ClientNotice {
         }
     }
 
+    /// The provider marked the thread resolved (to an asker who ticked "e-mail me").
+    pub fn resolved(t: &ClientThread, provider_name: &str, portal_base: &str) -> Self {
+        Self {
+            headline: "Your question was marked resolved".to_string(),
+            provider_name: provider_name.to_string(),
+            project_name: t.project_name.clone(),
+            about: t.subject.clone(),
+            text: format!("{provider_name} marked this question resolved. Reply in the portal to reopen it."),
+            link: format!("{}/questions/{}", portal_base.trim_end_matches('/'), t.id),
+        }
+    }
+
     /// A decision on a budget request, as the client sees the request.
     pub fn budget_decided(c: &ClientBudgetChange, provider_name: &str, project_name: &str, portal_base: &str) -> Self {
         let text = match &c.counter {

@@ -2,19 +2,21 @@
 //! `ClientInvoice`, so per-hour rates appear only when the client sees rates (the line totals
 //! and totals always: they are the invoice). Title and header lines (client, period, issue and
 //! due dates, status), one row per invoice line, then subtotal, tax and total (and paid /
-//! balance due once something is paid), then payments, terms, notes and the money rule.
+//! balance due once something is paid), then payments, terms, notes, the weekly sign-offs of
+//! the covered weeks (`ClientSignoff`) and the money rule.
 // Column weights are layout, not money.
 #![allow(clippy::float_arithmetic)]
 
 use crate::pdf::{render as render_report, Align, Report, ReportColumn, ReportRow};
 use clearhours_domain::client_view::invoices::ClientInvoice;
+use clearhours_domain::client_view::signoff::ClientSignoff;
 
 fn date(d: Option<chrono::NaiveDate>) -> String {
     d.map_or_else(|| "-".to_string(), |d| d.to_string())
 }
 
 /// What the invoice PDF says.
-pub fn report(client_name: &str, inv: &ClientInvoice) -> Report {
+pub fn report(client_name: &str, inv: &ClientInvoice, signoffs: &[ClientSignoff]) -> Report {
     let s = &inv.summary;
     let mut columns = vec![ReportColumn { title: "Description".into(), weight: 5.0, align: Align::Left }];
     columns.push(ReportColumn { title: "Hours".into(), weight: 1.2, align: Align::Right });
@@ -62,6 +64,19 @@ pub fn report(client_name: &str, inv: &ClientInvoice) -> Report {
     if !inv.notes.is_empty() {
         rows.push(ReportRow::Text(inv.notes.clone()));
     }
+    // Weekly sign-offs of the weeks the invoice covers (issue 15): who, when, the week, the hash.
+    for w in signoffs {
+        let state = if w.state == "changed" { "approved, changed since approval" } else { "approved" };
+        rows.push(ReportRow::Text(format!(
+            "Week of {} ({}): {} by {} on {}, lines sha256:{}",
+            w.week_start,
+            w.project_name,
+            state,
+            w.approved_by.as_deref().unwrap_or("-"),
+            w.approved_at.as_deref().unwrap_or("-"),
+            w.hash_prefix.as_deref().unwrap_or("-"),
+        )));
+    }
     rows.push(ReportRow::Text(inv.money_note.clone()));
     if let Some(n) = &inv.increment_note {
         rows.push(ReportRow::Text(n.clone()));
@@ -82,8 +97,8 @@ pub fn report(client_name: &str, inv: &ClientInvoice) -> Report {
 }
 
 /// The invoice as a PDF.
-pub fn render(client_name: &str, inv: &ClientInvoice) -> Vec<u8> {
-    render_report(&report(client_name, inv))
+pub fn render(client_name: &str, inv: &ClientInvoice, signoffs: &[ClientSignoff]) -> Vec<u8> {
+    render_report(&report(client_name, inv, signoffs))
 }
 
 #[cfg(test)]

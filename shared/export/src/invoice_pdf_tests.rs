@@ -68,7 +68,7 @@ fn cells(r: &Report) -> String {
 #[test]
 fn rates_hidden_totals_only() {
     let inv = invoice(RatesVisibility::Hidden, "USD");
-    let r = report("Client A", &inv);
+    let r = report("Client A", &inv, &[]);
     let all = cells(&r) + &r.header_lines.join("\n");
     assert!(!all.contains("137.13"), "{all}");
     assert!(r.columns.iter().all(|c| c.title != "Rate per hour"));
@@ -79,18 +79,49 @@ fn rates_hidden_totals_only() {
     assert!(all.contains("Amounts are per entry, rounded to the cent"));
     assert!(all.contains("15-minute increments"));
     assert_eq!(r.title, "Invoice INV-0042");
-    assert!(render("Client A", &inv).starts_with(b"%PDF-"));
+    assert!(render("Client A", &inv, &[]).starts_with(b"%PDF-"));
 }
 
 #[test]
 fn rates_shown_and_zero_decimal_currency() {
     let inv = invoice(RatesVisibility::Shown, "USD");
-    let all = cells(&report("Client A", &inv));
+    let all = cells(&report("Client A", &inv, &[]));
     assert!(all.contains("Website · Development | 0.83 | USD 137.13 | USD 114.28"), "{all}");
     assert!(all.contains("Website · Planning | 0.58 | - | USD 79.99"), "{all}");
     let jpy = invoice(RatesVisibility::Shown, "JPY");
-    let all = cells(&report("Client J", &jpy));
+    let all = cells(&report("Client J", &jpy, &[]));
     // 50 minutes at JPY 137.13/h = 114.275 → 114 yen; the second line is 7,999 yen as stored.
     assert!(all.contains("JPY 114"), "{all}");
     assert!(all.contains("JPY 8,113") && !all.contains("8,113."), "{all}");
+}
+
+#[test]
+fn signoffs_of_the_covered_weeks_are_listed() {
+    use clearhours_domain::client_view::signoff::{signoff, SignoffRecord};
+    use clearhours_domain::client_view::MoneyPolicy;
+    use clearhours_domain::money::Currency;
+    use clearhours_domain::settings::Visibility;
+    let inv = invoice(RatesVisibility::Hidden, "USD");
+    let rec = SignoffRecord {
+        id: "so_1".into(),
+        project_id: "prj_web".into(),
+        project_name: "Website".into(),
+        week_start: chrono::NaiveDate::from_ymd_opt(2026, 11, 9).unwrap(),
+        week_end: chrono::NaiveDate::from_ymd_opt(2026, 11, 15).unwrap(),
+        contact_name: "April Approver".into(),
+        approved_at: "2026-11-17T09:00:00Z".into(),
+        minutes: 180,
+        billable_minutes: 180,
+        rows: 3,
+        amount_minor: None,
+        lines_hash: "0123456789abcdef0123456789abcdef".into(),
+        changed_at: None,
+    };
+    let pay = MoneyPolicy::of(&Visibility::default(), Currency::parse("USD").unwrap());
+    let all = cells(&report("Client A", &inv, &[signoff(&rec, &pay)]));
+    assert!(
+        all.contains("Week of 2026-11-09 (Website): approved by April Approver on 2026-11-17T09:00:00Z, lines sha256:0123456789ab"),
+        "{all}"
+    );
+    assert!(!all.contains("prj_web") && !all.contains("0123456789abcdef0123"), "{all}");
 }

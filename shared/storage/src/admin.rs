@@ -35,6 +35,8 @@ pub struct ClientRow {
     pub idle_timeout_minutes: i64,
     /// A supported locale tag, or empty for "from the time zone".
     pub locale: String,
+    /// Weekly sign-off (issue 15): 1 on, 0 off.
+    pub weekly_signoff: i64,
 }
 
 impl ClientRow {
@@ -57,7 +59,7 @@ impl ClientRow {
 }
 
 pub(crate) const CLIENT_COLUMNS: &str =
-    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, data_version, ip_allowlist, mfa_required, idle_timeout_minutes, locale";
+    "id, name, time_zone, currency, week_start, show_rates, descriptions, team_display, view_mode, non_billable, budget_money, data_version, ip_allowlist, mfa_required, idle_timeout_minutes, locale, weekly_signoff";
 
 pub async fn clients(db: &Db, scope: &ProviderScope) -> Result<Vec<ClientRow>> {
     db.all(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE provider_id = ? ORDER BY name"), &args![scope.provider_id.as_str()]).await

@@ -27,6 +27,14 @@ pub struct Loaded {
     pub clients: usize,
     pub projects: usize,
     pub entries: usize,
+    /// Weeks approvers approve once loaded (contact, project, week start): the approval is the
+    /// portal's (it hashes the week as the contact sees it), so the caller posts them there.
+    pub approvals: Vec<(String, String, chrono::NaiveDate)>,
+}
+
+/// A fixture timestamp: noon UTC of a resolved day.
+fn at_noon(d: chrono::NaiveDate) -> String {
+    format!("{d}T12:00:00Z")
 }
 
 fn check<T, E: std::fmt::Display>(errors: &mut ValidationError, field: String, r: std::result::Result<T, E>) -> Option<T> {
@@ -112,6 +120,8 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
     let mut entries = Vec::new();
     let mut project_count = 0;
     let mut invoices = Vec::new();
+    let mut approvals = Vec::new();
+    let mut later: Vec<D1PreparedStatement> = Vec::new();
     for (i, e) in fx.payment_endpoints.iter().enumerate() {
         if e.secret.len() < 16 {
             errors.push(format!("payment_endpoints[{i}].secret"), "must be at least 16 characters");
@@ -147,6 +157,16 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                 v.rates.as_str(), v.descriptions.as_str(), v.team.as_str(), v.view.as_str(), v.non_billable.as_str(), v.budget_money.as_str(), client_ips.to_stored(), locale, now_s.as_str()
             ],
         )?);
+        let shared = if c.shared_thresholds.is_empty() {
+            String::new()
+        } else {
+            check(&mut errors, at("shared_thresholds"), Thresholds::new(c.shared_thresholds.clone()))
+                .map(|t| t.to_stored())
+                .unwrap_or_default()
+        };
+        meta.push(
+            db.stmt("UPDATE clients SET weekly_signoff = ?, shared_thresholds = ? WHERE id = ?", &args![c.weekly_signoff, shared, &c.id])?,
+        );
         if let Some(b) = &c.billing {
             let grouping = b.grouping.as_deref().map_or(Ok(Grouping::Task), Grouping::parse);
             let grouping = check(&mut errors, at("billing.grouping"), grouping).unwrap_or(Grouping::Task);
@@ -188,9 +208,27 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
             let hash = check(&mut errors, at(&format!("contacts[{k}].password")), password::hash(&contact.password, &random_salt()?));
             let all = !matches!(contact.projects, Some(FxProjects::Some(_)));
             meta.push(db.stmt(
-                "INSERT INTO contacts (id, client_id, email, name, role, all_projects, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                &args![&contact.id, &c.id, &contact.email, &contact.name, contact.role.as_str(), all, hash, now_s.as_str()],
+                "INSERT INTO contacts (id, client_id, email, name, role, all_projects, password_hash, notify_thresholds, notify_digest, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &args![
+                    &contact.id,
+                    &c.id,
+                    &contact.email,
+                    &contact.name,
+                    contact.role.as_str(),
+                    all,
+                    hash,
+                    contact.notify_thresholds,
+                    contact.notify_digest,
+                    now_s.as_str()
+                ],
             )?);
+            for (j, a) in contact.approves.iter().enumerate() {
+                if !c.projects.iter().any(|p| p.id == a.project) {
+                    errors.push(at(&format!("contacts[{k}].approves[{j}].project")), "must be a project of this client");
+                }
+                approvals.push((contact.id.clone(), a.project.clone(), calendar.week_of(a.week.resolve(day0)).start));
+            }
             if let Some(FxProjects::Some(list)) = &contact.projects {
                 for pid in list {
                     contact_rows.push((contact.id.clone(), pid.clone()));
@@ -213,6 +251,106 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
                     })
                 }
             };
+            // Budget changes: the fixture's budget is the original, the last change is in force.
+            let mut budget = budget;
+            for (j, ch) in fp.budget_changes.iter().enumerate() {
+                let at = |f: &str| format!("clients[{ci}].projects[{pi}].budget_changes[{j}].{f}");
+                let Some(before) = budget else {
+                    errors.push(at("on"), "a budget change needs a budget");
+                    continue;
+                };
+                let amount = ch.amount.as_deref().and_then(|a| check(&mut errors, at("amount"), Money::parse_major(a, currency)));
+                let after = Budget {
+                    minutes: ch.hours.map(|h| h * 60).or(before.minutes),
+                    amount_minor: amount.map(|m| m.minor).or(before.amount_minor),
+                    ..before
+                };
+                let on = ch.on.resolve(day0);
+                let request = format!("br_fx_{}_{j}", fp.id);
+                let stamp = at_noon(on);
+                later.push(db.stmt(
+                    "INSERT INTO budget_requests (id, provider_id, client_id, project_id, contact_id, add_minutes, add_amount_minor, reason, state,
+                                                  response, decided_by, decided_at, decision_id, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', '', ?, ?, ?, ?)",
+                    &args![
+                        request.as_str(),
+                        &p.id,
+                        &c.id,
+                        &fp.id,
+                        &ch.requested_by,
+                        (after.minutes.unwrap_or(0) - before.minutes.unwrap_or(0)).max(0),
+                        (after.amount_minor.unwrap_or(0) - before.amount_minor.unwrap_or(0)).max(0),
+                        &ch.reason,
+                        &ch.approved_by,
+                        stamp.as_str(),
+                        format!("{request}_d"),
+                        stamp.as_str()
+                    ],
+                )?);
+                later.push(db.stmt(
+                    "INSERT INTO budget_changes (id, provider_id, client_id, project_id, request_id, effective_on, before_minutes, after_minutes,
+                                                 before_amount_minor, after_amount_minor, requested_by, approved_by, reason, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    &args![
+                        format!("bc_fx_{}_{j}", fp.id),
+                        &p.id,
+                        &c.id,
+                        &fp.id,
+                        request.as_str(),
+                        on.to_string(),
+                        before.minutes,
+                        after.minutes,
+                        before.amount_minor,
+                        after.amount_minor,
+                        &ch.requested_by,
+                        &ch.approved_by,
+                        &ch.reason,
+                        stamp.as_str()
+                    ],
+                )?);
+                budget = Some(after);
+            }
+            for (j, q) in fp.questions.iter().enumerate() {
+                let at = |f: &str| format!("clients[{ci}].projects[{pi}].questions[{j}].{f}");
+                let week = match (q.subject.as_str(), &q.week) {
+                    ("project", None) => None,
+                    ("week", Some(w)) => Some(calendar.week_of(w.resolve(day0)).start),
+                    _ => {
+                        errors.push(at("subject"), "must be \"project\" (no week) or \"week\" (with a week)");
+                        None
+                    }
+                };
+                let id = format!("q_fx_{}_{j}", fp.id);
+                let asked = at_noon(q.asked_on.resolve(day0));
+                let answered = q.answer.as_ref().map(|a| at_noon(a.on.resolve(day0)));
+                later.push(db.stmt(
+                    "INSERT INTO questions (id, provider_id, client_id, project_id, contact_id, kind, week_start, state, created_at, first_answer_at, email_on_answer)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    &args![
+                        id.as_str(),
+                        &p.id,
+                        &c.id,
+                        &fp.id,
+                        &q.contact,
+                        &q.subject,
+                        week.map(|d| d.to_string()),
+                        if answered.is_some() { "answered" } else { "open" },
+                        asked.as_str(),
+                        answered.clone(),
+                        q.email_on_answer
+                    ],
+                )?);
+                later.push(db.stmt(
+                    "INSERT INTO question_messages (id, question_id, client_id, author_kind, author_id, body, created_at) VALUES (?, ?, ?, 'contact', ?, ?, ?)",
+                    &args![format!("{id}_m0"), id.as_str(), &c.id, &q.contact, &q.body, asked.as_str()],
+                )?);
+                if let (Some(a), Some(when)) = (&q.answer, answered) {
+                    later.push(db.stmt(
+                        "INSERT INTO question_messages (id, question_id, client_id, author_kind, author_id, body, created_at) VALUES (?, ?, ?, 'staff', ?, ?, ?)",
+                        &args![format!("{id}_m1"), id.as_str(), &c.id, &a.staff, &a.body, when],
+                    )?);
+                }
+            }
             let rate = fp.rate.as_deref().and_then(|r| check(&mut errors, at("rate"), HourlyRate::parse(r)));
             let thresholds = match &fp.alert_thresholds {
                 Some(t) => check(&mut errors, at("alert_thresholds"), Thresholds::new(t.clone())).unwrap_or_default(),
@@ -299,6 +437,7 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
+    meta.extend(later);
     db.batch(meta).await?;
     let upserts = crate::delivery::fixture_upserts(&p.id, &entries, now)?;
     for chunk in upserts.chunks(ENTRY_BATCH) {
@@ -308,7 +447,7 @@ pub async fn load(db: &Db, fx: &Fixture, now: DateTime<Utc>) -> Result<std::resu
     if let Err(e) = load_invoices(db, &p.id, &invoices, now).await? {
         return Ok(Err(e));
     }
-    Ok(Ok(Loaded { clients: fx.clients.len(), projects: project_count, entries }))
+    Ok(Ok(Loaded { clients: fx.clients.len(), projects: project_count, entries, approvals }))
 }
 
 /// Makes each fixture invoice through the admin area's own path (`invoices::create_for_client`),

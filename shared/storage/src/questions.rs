@@ -385,17 +385,33 @@ pub async fn answer(db: &Db, scope: &ProviderScope, t: &StaffThread, body: &str,
     Ok(())
 }
 
-/// Staff mark the thread resolved. `None` when not found; otherwise its client id.
-pub async fn staff_resolve(db: &Db, scope: &ProviderScope, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {
-    let Some(client) = client_of(db, scope, id).await? else { return Ok(None) };
+/// Staff mark the thread resolved and, when the asker ticked "e-mail me", the asker's e-mail
+/// `notice` goes into the outbox in the same batch — only if the thread was not resolved already
+/// (the notice is written first, guarded on the state before the update).
+pub async fn staff_resolve(db: &Db, scope: &ProviderScope, t: &StaffThread, notice: Option<&str>, now: DateTime<Utc>) -> Result<()> {
     let staff = scope.staff_id.as_ref().map_or_else(String::new, ToString::to_string);
     let provider = scope.provider_id.as_str();
-    db.run(
+    let id = t.question.id.as_str();
+    let mut batch = Vec::new();
+    if let Some(email) = notice {
+        let key = new_id("qr")?;
+        let event =
+            Event { provider_id: provider, client_id: &t.client_id, project_id: &t.question.project_id, kind: "question", key: &key };
+        batch.push(contact_row(
+            db,
+            &event,
+            &t.question.asked_by,
+            email,
+            &Some(("EXISTS (SELECT 1 FROM questions WHERE id = ? AND email_on_answer = 1 AND state <> 'resolved')", args![id])),
+            now,
+        )?);
+    }
+    batch.push(db.stmt(
         "UPDATE questions SET state = 'resolved', resolved_at = ?, resolved_by = ? WHERE id = ? AND provider_id = ?",
         &args![ts(now), format!("staff:{staff}"), id, provider],
-    )
-    .await?;
-    Ok(Some(client))
+    )?);
+    db.batch(batch).await?;
+    Ok(())
 }
 
 /// The client of one of the provider's threads.

@@ -17,6 +17,7 @@ use serde::Deserialize;
 struct Row {
     id: String,
     project_id: String,
+    project_name: Option<String>,
     week_start: String,
     week_end: String,
     contact_name: Option<String>,
@@ -30,8 +31,9 @@ struct Row {
 }
 
 const COLS: &str =
-    "s.id, s.project_id, s.week_start, s.week_end, c.name AS contact_name, s.approved_at, s.minutes, s.billable_minutes, s.rows,
-     s.amount_minor, s.lines_hash, s.changed_at FROM week_signoffs s LEFT JOIN contacts c ON c.id = s.contact_id";
+    "s.id, s.project_id, p.name AS project_name, s.week_start, s.week_end, c.name AS contact_name, s.approved_at, s.minutes, s.billable_minutes, s.rows,
+     s.amount_minor, s.lines_hash, s.changed_at FROM week_signoffs s LEFT JOIN contacts c ON c.id = s.contact_id
+     LEFT JOIN projects p ON p.id = s.project_id";
 
 fn record(r: Row) -> Result<SignoffRecord> {
     let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StorageError::Corrupt(format!("sign-off date: {e}")));
@@ -40,6 +42,7 @@ fn record(r: Row) -> Result<SignoffRecord> {
         week_end: d(&r.week_end)?,
         id: r.id,
         project_id: r.project_id,
+        project_name: r.project_name.unwrap_or_default(),
         contact_name: r.contact_name.unwrap_or_default(),
         approved_at: r.approved_at,
         minutes: r.minutes,

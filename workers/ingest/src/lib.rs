@@ -126,6 +126,14 @@ mod dev {
             other => ApiError::internal(other),
         })?;
         let loaded = loaded.map_err(|e| ApiError::invalid(400, e))?;
-        Ok(json(200, &serde_json::json!({"clients": loaded.clients, "projects": loaded.projects, "entries": loaded.entries})))
+        let approvals: Vec<_> = loaded
+            .approvals
+            .iter()
+            .map(|(contact, project, week)| serde_json::json!({"contact": contact, "project": project, "week_start": week.to_string()}))
+            .collect();
+        Ok(json(
+            200,
+            &serde_json::json!({"clients": loaded.clients, "projects": loaded.projects, "entries": loaded.entries, "approvals": approvals}),
+        ))
     }
 }

@@ -12,8 +12,7 @@
 //! are the timesheet with `invoice=<number>` (`/timesheet`, `/api/v1/entries` and exports).
 
 use crate::auth::{self, ContactCtx};
-use crate::charts::short_date;
-use crate::pages::{long_date, Nav};
+use crate::pages::Nav;
 use crate::{html, redirect};
 use askama::Template;
 use chrono::NaiveDate;
@@ -22,6 +21,7 @@ use clearhours_domain::client_view::invoices::{
 };
 use clearhours_domain::client_view::ClientContext;
 use clearhours_domain::invoice::{check_number, default_period_end};
+use clearhours_domain::locale::Locale;
 use clearhours_domain::settings::RatesVisibility;
 use clearhours_http::{json, ApiError, ApiResult};
 use clearhours_storage::invoices as store;
@@ -97,7 +97,7 @@ pub async fn billing_page(req: &Request, env: &Env) -> ApiResult<Response> {
     let Some(ctx) = billing_contact(req, env).await? else { return redirect("/login") };
     let b = load_billing(&ctx).await?;
     ctx.log("view_billing", "", "success").await?;
-    html(200, render_billing(&nav(&ctx), &b).map_err(ApiError::internal)?)
+    html(200, render_billing(&nav(&ctx), &b, ctx.scope.settings().locale).map_err(ApiError::internal)?)
 }
 
 pub async fn billing_api(req: &Request, env: &Env) -> ApiResult<Response> {
@@ -134,20 +134,27 @@ pub async fn invoice_page(req: &Request, env: &Env, number: &str) -> ApiResult<R
     let inv = open_invoice(&ctx, number, "view_invoice").await?;
     // Weekly sign-offs of the weeks this invoice covers (issue 15).
     let signoffs = crate::signoff::for_period(&ctx, inv.summary.period_start, inv.summary.period_end).await?;
-    html(200, render_invoice(&nav(&ctx), &inv, &signoffs).map_err(ApiError::internal)?)
+    html(200, render_invoice(&nav(&ctx), &inv, &signoffs, ctx.scope.settings().locale).map_err(ApiError::internal)?)
 }
 
 pub async fn invoice_api(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
     let ctx = billing_contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
     let inv = open_invoice(&ctx, number, "api_invoice").await?;
-    Ok(json(200, &inv))
+    // The invoice and the weekly sign-offs of the weeks it covers (issue 15).
+    let signoffs = crate::signoff::for_period(&ctx, inv.summary.period_start, inv.summary.period_end).await?;
+    let mut body = serde_json::to_value(&inv).map_err(ApiError::internal)?;
+    if let Some(o) = body.as_object_mut() {
+        o.insert("signoffs".into(), serde_json::to_value(&signoffs).map_err(ApiError::internal)?);
+    }
+    Ok(json(200, &body))
 }
 
 pub async fn invoice_pdf(req: &Request, env: &Env, number: &str) -> ApiResult<Response> {
     let Some(ctx) = billing_contact(req, env).await? else { return redirect("/login") };
     let inv = open_invoice(&ctx, number, "download_invoice").await?;
+    let signoffs = crate::signoff::for_period(&ctx, inv.summary.period_start, inv.summary.period_end).await?;
     let settings = ctx.scope.settings();
-    let bytes = clearhours_export::invoice_pdf::render(&settings.name, &inv);
+    let bytes = clearhours_export::invoice_pdf::render(&settings.name, &inv, &signoffs);
     let mut r = Response::from_bytes(bytes)?;
     r.headers_mut().set("content-type", "application/pdf")?;
     r.headers_mut().set("content-disposition", &format!("attachment; filename=\"invoice-{}.pdf\"", inv.summary.number))?;
@@ -156,14 +163,15 @@ pub async fn invoice_pdf(req: &Request, env: &Env, number: &str) -> ApiResult<Re
 
 // ---------------------------------------------------------------------------------- rendering
 
-fn opt_date(d: Option<NaiveDate>) -> String {
-    d.map_or_else(|| "—".to_string(), long_date)
+// Dates on the client's billing pages are in the client's locale (`Locale::date`).
+fn opt_date(loc: Locale, d: Option<NaiveDate>) -> String {
+    d.map_or_else(|| "—".to_string(), |d| loc.date(d))
 }
 
-fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+fn period(loc: Locale, from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
     match (from, to) {
-        (Some(a), Some(b)) => format!("{} – {}", short_date(a), long_date(b)),
-        (None, Some(b)) => format!("Through {}", long_date(b)),
+        (Some(a), Some(b)) => loc.date_range(a, b, true),
+        (None, Some(b)) => format!("Through {}", loc.date(b)),
         _ => "—".to_string(),
     }
 }
@@ -200,21 +208,21 @@ struct BillingPage<'a> {
     today: String,
 }
 
-fn render_billing(nav: &Nav, b: &ClientBilling) -> Result<String, askama::Error> {
+fn render_billing(nav: &Nav, b: &ClientBilling, loc: Locale) -> Result<String, askama::Error> {
     BillingPage {
         nav,
         b,
-        next_invoice: long_date(b.next_invoice_on),
-        through: long_date(b.unbilled.through),
-        preview_period: period(b.preview.period_start, Some(b.preview.period_end)),
+        next_invoice: loc.date(b.next_invoice_on),
+        through: loc.date(b.unbilled.through),
+        preview_period: period(loc, b.preview.period_start, Some(b.preview.period_end)),
         history: b
             .invoices
             .iter()
             .map(|i| HistoryRow {
                 i,
-                period: period(i.period_start, i.period_end),
-                issued: opt_date(i.issued_on),
-                due: opt_date(i.due_on),
+                period: period(loc, i.period_start, i.period_end),
+                issued: opt_date(loc, i.issued_on),
+                due: opt_date(loc, i.due_on),
                 class: status_class(i.status.as_str()),
             })
             .collect(),
@@ -224,7 +232,7 @@ fn render_billing(nav: &Nav, b: &ClientBilling) -> Result<String, askama::Error>
             ("By task", "Task", &b.unbilled.by_task),
             ("By team member", "Team member", &b.unbilled.by_person),
         ],
-        today: long_date(b.today),
+        today: loc.date(b.today),
     }
     .render()
 }
@@ -239,24 +247,26 @@ struct InvoicePage<'a> {
     due: String,
     class: &'static str,
     payments: Vec<(String, String)>,
-    signoffs: &'a [clearhours_domain::client_view::signoff::ClientSignoff],
+    /// Each sign-off with its week's first day in the client's locale.
+    signoffs: Vec<(&'a clearhours_domain::client_view::signoff::ClientSignoff, String)>,
 }
 
 fn render_invoice(
     nav: &Nav,
     inv: &ClientInvoice,
     signoffs: &[clearhours_domain::client_view::signoff::ClientSignoff],
+    loc: Locale,
 ) -> Result<String, askama::Error> {
     let s = &inv.summary;
     InvoicePage {
         nav,
         inv,
-        signoffs,
-        period: period(s.period_start, s.period_end),
-        issued: opt_date(s.issued_on),
-        due: opt_date(s.due_on),
+        signoffs: signoffs.iter().map(|w| (w, loc.date(w.week_start))).collect(),
+        period: period(loc, s.period_start, s.period_end),
+        issued: opt_date(loc, s.issued_on),
+        due: opt_date(loc, s.due_on),
         class: status_class(s.status.as_str()),
-        payments: inv.payments.iter().map(|p| (long_date(p.paid_on), p.amount.clone())).collect(),
+        payments: inv.payments.iter().map(|p| (loc.date(p.paid_on), p.amount.clone())).collect(),
     }
     .render()
 }

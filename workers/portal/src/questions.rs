@@ -519,11 +519,11 @@ pub async fn admin_thread(req: &Request, env: &Env, qid: &str) -> ApiResult<Resp
     admin_thread_page(req, &ctx, qid, None, 200).await
 }
 
-/// The asker's e-mail about a new answer, rendered from the thread *as the asker sees it*
-/// (the contact's own scope, as in "view as client": labels under the client's visibility,
-/// the provider's name instead of the staff member's). `None` when the asker can no longer see
-/// the project (then nothing is sent).
-async fn client_answer_notice(env: &Env, ctx: &StaffCtx, t: &store::StaffThread, body: &str) -> ApiResult<Option<String>> {
+/// The asker's e-mail about a new answer (`Some(body)`) or the thread being resolved (`None`),
+/// rendered from the thread *as the asker sees it* (the contact's own scope, as in "view as
+/// client": labels under the client's visibility, the provider's name instead of the staff
+/// member's). `None` when the asker can no longer see the project (then nothing is sent).
+async fn client_notice(env: &Env, ctx: &StaffCtx, t: &store::StaffThread, answer: Option<&str>) -> ApiResult<Option<String>> {
     let Ok(contact) = clearhours_domain::ids::ContactId::parse(&t.question.asked_by) else { return Ok(None) };
     let Some(scope) = clearhours_storage::admin::preview_scope(&ctx.db, &ctx.scope, &contact).await? else { return Ok(None) };
     let Ok(project) = ProjectId::parse(&t.question.project_id) else { return Ok(None) };
@@ -539,17 +539,23 @@ async fn client_answer_notice(env: &Env, ctx: &StaffCtx, t: &store::StaffThread,
         phases: &base.catalogue.phases,
     };
     let mut q = t.question.clone();
-    q.messages.push(clearhours_domain::client_view::questions::MessageRecord {
-        id: String::new(),
-        from_staff: true,
-        author_name: String::new(),
-        author_id: String::new(),
-        body: body.to_string(),
-        created_at: clearhours_storage::auth::ts(ctx.now),
-        promoted: false,
-    });
+    if let Some(body) = answer {
+        q.messages.push(clearhours_domain::client_view::questions::MessageRecord {
+            id: String::new(),
+            from_staff: true,
+            author_name: String::new(),
+            author_id: String::new(),
+            body: body.to_string(),
+            created_at: clearhours_storage::auth::ts(ctx.now),
+            promoted: false,
+        });
+    }
     let thread = client_thread(&c, &q);
-    let n = clearhours_domain::notice::ClientNotice::answered(&thread, &q.provider_name, &crate::notify::base_url(env));
+    let base_url = crate::notify::base_url(env);
+    let n = match answer {
+        Some(_) => clearhours_domain::notice::ClientNotice::answered(&thread, &q.provider_name, &base_url),
+        None => clearhours_domain::notice::ClientNotice::resolved(&thread, &q.provider_name, &base_url),
+    };
     Ok(Some(crate::notify::client(&n)?))
 }
 
@@ -574,11 +580,17 @@ pub async fn admin_action(mut req: Request, env: &Env, qid: &str, action: &str) 
                 Err(msg) => return admin_thread_page(&req, &ctx, qid, Some(msg), 400).await,
             };
             let t = store::staff_thread(&ctx.db, &ctx.scope, qid).await?.ok_or_else(ApiError::not_found)?;
-            let notice = client_answer_notice(env, &ctx, &t, &body).await?;
+            let notice = client_notice(env, &ctx, &t, Some(&body)).await?;
             store::answer(&ctx.db, &ctx.scope, &t, &body, notice.as_deref(), ctx.now).await?;
             Some(t.client_id.clone())
         }
-        "resolve" => store::staff_resolve(&ctx.db, &ctx.scope, qid, ctx.now).await?,
+        "resolve" => {
+            let t = store::staff_thread(&ctx.db, &ctx.scope, qid).await?.ok_or_else(ApiError::not_found)?;
+            // Written only if the asker ticked "e-mail me" and it was not resolved yet (the batch's guard).
+            let notice = client_notice(env, &ctx, &t, None).await?;
+            store::staff_resolve(&ctx.db, &ctx.scope, &t, notice.as_deref(), ctx.now).await?;
+            Some(t.client_id.clone())
+        }
         _ => {
             let message = field(&form, "message");
             // A subject without a week (task, person, project) is noted on the week it was asked.

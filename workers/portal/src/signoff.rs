@@ -34,7 +34,7 @@ fn pay(scope: &ClientScope) -> MoneyPolicy {
 }
 
 /// The last complete weeks (newest first) and their states.
-async fn weeks(ctx: &ContactCtx, project: &ProjectId) -> ApiResult<Vec<ClientSignoff>> {
+async fn weeks(ctx: &ContactCtx, project: &ProjectId, project_name: &str) -> ApiResult<Vec<ClientSignoff>> {
     let cal = ctx.scope.settings().calendar;
     let this_week = cal.week_of(cal.today(ctx.now));
     let mut out = Vec::new();
@@ -45,7 +45,7 @@ async fn weeks(ctx: &ContactCtx, project: &ProjectId) -> ApiResult<Vec<ClientSig
     }
     let (from, to) = (out.last().map_or(this_week.start, |x| x.0), this_week.start);
     let records = store::client_signoffs(&ctx.db, &ctx.scope, Some(project), from, to).await?;
-    Ok(project_signoffs(project.as_str(), &out, &records, &pay(&ctx.scope)))
+    Ok(project_signoffs(project.as_str(), project_name, &out, &records, &pay(&ctx.scope)))
 }
 
 #[derive(Template)]
@@ -73,7 +73,7 @@ pub async fn page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
         ctx.log("view_signoff", project.as_str(), "not_found").await?;
         return Err(ApiError::not_found());
     };
-    let weeks = weeks(&ctx, &project).await?;
+    let weeks = weeks(&ctx, &project, &project_name).await?;
     let enabled = store::enabled(&ctx.db, &ctx.scope).await?;
     let body = Page {
         nav: &client_nav(&ctx),
@@ -95,11 +95,11 @@ pub async fn page(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
 pub async fn api(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let ctx = auth::contact(req, env).await?.ok_or_else(|| ApiError::unauthorized("sign in first"))?;
     let project = ProjectId::parse(id).map_err(|_| ApiError::not_found())?;
-    if crate::questions::load(&ctx, &project).await?.is_none() {
+    let Some((project_name, _)) = crate::questions::load(&ctx, &project).await? else {
         ctx.log("api_signoff", project.as_str(), "not_found").await?;
         return Err(ApiError::not_found());
-    }
-    let weeks = weeks(&ctx, &project).await?;
+    };
+    let weeks = weeks(&ctx, &project, &project_name).await?;
     let enabled = store::enabled(&ctx.db, &ctx.scope).await?;
     ctx.log("api_signoff", project.as_str(), "success").await?;
     Ok(json(200, &serde_json::json!({ "enabled": enabled, "weeks": weeks })))

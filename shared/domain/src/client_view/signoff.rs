@@ -36,6 +36,7 @@ pub fn lines_hash(rows: &[ClientEntryRow], totals: &ClientEntryTotals) -> String
 pub struct SignoffRecord {
     pub id: String,
     pub project_id: String,
+    pub project_name: String,
     pub week_start: NaiveDate,
     pub week_end: NaiveDate,
     pub contact_name: String,
@@ -52,6 +53,7 @@ pub struct SignoffRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClientSignoff {
     pub project_id: String,
+    pub project_name: String,
     pub week_start: NaiveDate,
     pub week_end: NaiveDate,
     /// `approved`, `changed` (changed since approval) or `open` (not approved).
@@ -64,12 +66,18 @@ pub struct ClientSignoff {
     /// Only while the client's rates are shown.
     pub amount: Option<RowMoney>,
     pub lines_hash: Option<String>,
+    /// The hash's first 12 hex digits, as invoices print it.
+    pub hash_prefix: Option<String>,
     pub changed_at: Option<String>,
 }
+
+/// How many hex digits of the lines hash invoices show.
+pub const HASH_PREFIX: usize = 12;
 
 /// The state of each week (newest approval per week wins; `records` newest first).
 pub fn project_signoffs(
     project_id: &str,
+    project_name: &str,
     weeks: &[(NaiveDate, NaiveDate)],
     records: &[SignoffRecord],
     pay: &MoneyPolicy,
@@ -80,6 +88,7 @@ pub fn project_signoffs(
             Some(r) => signoff(r, pay),
             None => ClientSignoff {
                 project_id: project_id.to_string(),
+                project_name: project_name.to_string(),
                 week_start: *start,
                 week_end: *end,
                 state: "open",
@@ -90,6 +99,7 @@ pub fn project_signoffs(
                 rows: None,
                 amount: None,
                 lines_hash: None,
+                hash_prefix: None,
                 changed_at: None,
             },
         })
@@ -101,6 +111,7 @@ pub fn signoff(r: &SignoffRecord, pay: &MoneyPolicy) -> ClientSignoff {
     let SignoffRecord {
         id: _,
         project_id,
+        project_name,
         week_start,
         week_end,
         contact_name,
@@ -114,6 +125,7 @@ pub fn signoff(r: &SignoffRecord, pay: &MoneyPolicy) -> ClientSignoff {
     } = r;
     ClientSignoff {
         project_id: project_id.clone(),
+        project_name: project_name.clone(),
         week_start: *week_start,
         week_end: *week_end,
         state: if changed_at.is_some() { "changed" } else { "approved" },
@@ -124,6 +136,7 @@ pub fn signoff(r: &SignoffRecord, pay: &MoneyPolicy) -> ClientSignoff {
         rows: Some(*rows),
         amount: amount_minor.and_then(|m| pay.row(m)),
         lines_hash: Some(lines_hash.clone()),
+        hash_prefix: Some(lines_hash.chars().take(HASH_PREFIX).collect()),
         changed_at: changed_at.clone(),
     }
 }
@@ -179,6 +192,7 @@ mod tests {
         let rec = SignoffRecord {
             id: "so_1".into(),
             project_id: "prj_a".into(),
+            project_name: "Website".into(),
             week_start: NaiveDate::from_ymd_opt(2026, 11, 9).unwrap(),
             week_end: NaiveDate::from_ymd_opt(2026, 11, 15).unwrap(),
             contact_name: "April".into(),
@@ -197,10 +211,13 @@ mod tests {
             (rec.week_start, rec.week_end),
             (NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()),
         ];
-        let s = project_signoffs("prj_a", &weeks, std::slice::from_ref(&rec), &hidden);
+        let s = project_signoffs("prj_a", "Website", &weeks, std::slice::from_ref(&rec), &hidden);
         assert_eq!((s[0].state, s[1].state), ("approved", "open"));
         assert!(s[0].amount.is_none());
         assert!(signoff(&rec, &shown).amount.is_some());
+        assert_eq!((s[0].project_name.as_str(), s[1].project_name.as_str()), ("Website", "Website"));
+        let long = SignoffRecord { lines_hash: "0123456789abcdef".into(), ..rec.clone() };
+        assert_eq!(signoff(&long, &hidden).hash_prefix.as_deref(), Some("0123456789ab"));
         let changed = SignoffRecord { changed_at: Some("later".into()), ..rec };
         assert_eq!(signoff(&changed, &hidden).state, "changed");
     }
