@@ -83,8 +83,14 @@ pub fn view_key(scope: &ClientScope, today: NaiveDate, view: View<'_>) -> String
             format!("ts/{project}/{}/{}", if api { "api".to_string() } else { format!("page/i{idle}") }, hex16(query))
         }
     };
+    // A project id from the URL is checked only after the lookup: a long one is hashed too, so a
+    // key never passes KV's 512-byte limit (a refused lookup would be a miss and an error line).
+    let what = if what.len() > MAX_WHAT { format!("h/{}", hex16(&what)) } else { what };
     format!("{}v{}/s{}/{audience}/{today}/{what}", client_prefix(&scope.client_id), scope.client.data_version, settings_fingerprint(scope))
 }
+
+/// The longest view part kept as it is (ids are far shorter); longer ones are hashed.
+const MAX_WHAT: usize = 160;
 
 /// The view cache over the `KV` binding. Every failure is a miss: the cache never fails a view.
 pub struct ViewCache {
@@ -245,6 +251,25 @@ mod tests {
                 ip_allowlist: clearhours_domain::network::IpAllowlist::default(),
             },
         }
+    }
+
+    #[test]
+    fn keys_stay_within_kvs_limit_whatever_the_url_holds() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let long = "p".repeat(4000);
+        let a = scope("cli_a", "con_1", "viewer", false, i64::MAX);
+        for view in [
+            View::DashboardApi { project: &long },
+            View::DashboardPage { project: &long, idle: i64::MAX },
+            View::Timesheet { project: &long, query: &long, api: false, idle: i64::MAX },
+        ] {
+            let key = view_key(&a, day, view);
+            assert!(key.len() <= 512, "{} bytes", key.len());
+            assert_ne!(key, view_key(&a, day, View::DashboardApi { project: "prj_1" }));
+        }
+        // Two long ids still get two keys.
+        let other = "q".repeat(4000);
+        assert_ne!(view_key(&a, day, View::DashboardApi { project: &long }), view_key(&a, day, View::DashboardApi { project: &other }));
     }
 
     #[test]
