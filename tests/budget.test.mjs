@@ -193,3 +193,31 @@ test('decline; another client cannot see or answer; bad input is 400 naming the 
   assert.equal(h.requests.find((x) => x.id === id).state, 'declined');
   assert.equal(h.requests.find((x) => x.id === id).response, 'Not this month.');
 });
+
+test('many at once: parallel accepts and declines of one request raise the budget exactly once', async () => {
+  const april = await signIn(APRIL.email, APRIL.password);
+  const page = await (await april.get('/projects/prj_a/budget')).text();
+  const r = await april.post('/projects/prj_a/budget', { csrf: csrfOf(page), hours: '2', reason: 'Parallel decisions' });
+  assert.equal(r.status, 303, await r.text());
+  const req = await stack.db.prepare("SELECT id FROM budget_requests WHERE reason = 'Parallel decisions'").first();
+  const before = await budgetOf();
+  const changes0 = (await stack.db.prepare('SELECT COUNT(*) AS n FROM budget_changes').first()).n;
+  const sam = await signIn(LOGINS.staff.email, LOGINS.staff.password, true);
+  const csrf = csrfOf(await (await sam.get(`/admin/budget/${req.id}`)).text());
+  const statuses = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => sam.post(`/admin/budget/${req.id}/${i % 4 === 3 ? 'decline' : 'accept'}`, { csrf, response: `try ${i}` }).then((x) => x.status)),
+  );
+  assert.equal(statuses.filter((s) => s === 303).length, 1, statuses.join(','));
+  assert.ok(statuses.every((s) => s === 303 || s === 409), statuses.join(','));
+  const state = (await stack.db.prepare('SELECT state FROM budget_requests WHERE id = ?').bind(req.id).first()).state;
+  const changes = (await stack.db.prepare('SELECT COUNT(*) AS n FROM budget_changes').first()).n;
+  // Whichever decision won is the only one applied: accepted → one raise of 2 h; declined → none.
+  if (state === 'accepted') {
+    assert.equal((await budgetOf()).budget_minutes, before.budget_minutes + 120);
+    assert.equal(changes, changes0 + 1);
+  } else {
+    assert.equal(state, 'declined');
+    assert.deepEqual(await budgetOf(), before);
+    assert.equal(changes, changes0);
+  }
+});

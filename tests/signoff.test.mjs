@@ -150,3 +150,17 @@ test('a late entry flags the week "changed since approval" to both sides; an int
   assert.equal((await bo.get('/projects/prj_a/weeks')).status, 404);
   assert.equal((await bo.get('/api/v1/projects/prj_a/weeks')).status, 404);
 });
+
+test('many at once: parallel approvals of one week leave exactly one current approval', async () => {
+  const april = await signIn(APRIL.email, APRIL.password);
+  const csrf = csrfOf(await (await april.get('/projects/prj_a/weeks')).text());
+  const statuses = await Promise.all(
+    Array.from({ length: 10 }, () => april.post('/projects/prj_a/weeks/2026-11-02/approve', { csrf }).then((x) => x.status)),
+  );
+  assert.ok(statuses.every((s) => s < 500), statuses.join(','));
+  assert.ok(statuses.includes(303), statuses.join(','));
+  const current = await stack.db
+    .prepare("SELECT COUNT(*) AS n FROM week_signoffs WHERE project_id = 'prj_a' AND week_start = '2026-11-02' AND superseded_at IS NULL")
+    .first();
+  assert.equal(current.n, 1);
+});
